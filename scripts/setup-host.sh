@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs and configures what nix-strata's tests need on a Debian machine:
+# Nix (single-user, as root), Docker Engine, and the image tools the tests use.
+# Idempotent: safe to run again; it only does what is missing.
+set -euo pipefail
+
+packages=(nix-bin docker.io skopeo umoci podman fakeroot proot pigz zstd busybox-static docker-registry findutils)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Nix: single-user as root, no sandbox, no binary caches, flakes on.
+mkdir -p /etc/nix
+want=$'sandbox = false\nsubstituters =\nbuild-users-group =\nexperimental-features = nix-command flakes'
+if [ "$(cat /etc/nix/nix.conf 2>/dev/null)" != "$want" ]; then
+  printf '%s\n' "$want" > /etc/nix/nix.conf
+fi
+mkdir -p /nix/store /nix/var/nix
+
+# Docker Engine without networking (the machine has none to give it).
+if ! docker info >/dev/null 2>&1; then
+  echo "setup: starting dockerd" >&2
+  nohup dockerd --bridge=none --iptables=false >/var/log/nix-strata-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /var/log/nix-strata-dockerd.log" >&2; exit 1; }
+fi
+echo "setup: nix $(nix --version | awk '{print $NF}'), docker $(docker version --format '{{.Server.Version}}')" >&2
