@@ -1,0 +1,110 @@
+// The conf: everything `nix-strata stream` needs, written once by `nix-strata conf` at build
+// time (docs/contract.md). Kept as JSON with number lexemes preserved, because `config`
+// values reach the image config byte for byte.
+import { readFile } from 'node:fs/promises';
+import { isLosslessNumber, parse, stringify } from 'lossless-json';
+import { parseDigest, type Digest } from '../digest/digest.ts';
+import { UserError } from '../errors.ts';
+
+/** Owner written on every store-layer entry. */
+export interface StoreOwner {
+  uid: number;
+  gid: number;
+  uname: string;
+  gname: string;
+}
+
+/** One store layer of the plan; `digest`/`size` are present when they were computed at build time. */
+export interface ConfStoreLayer {
+  paths: string[];
+  digest?: Digest;
+  size?: number;
+}
+
+export interface Conf {
+  version: 1;
+  repoTag: string;
+  architecture: string;
+  /** The user's `config`, as parsed losslessly from baseJson (numbers are LosslessNumber). */
+  config: unknown;
+  created: string;
+  mtime: number | 'now';
+  owner: StoreOwner;
+  storeDir: string;
+  fromImage: string | null;
+  storeLayers: ConfStoreLayer[];
+  customisationLayer: string;
+}
+
+/** The conf as text: 2-space JSON with number lexemes kept. */
+export function serializeConf(conf: Conf): string {
+  return `${stringify(conf, null, 2)}\n`;
+}
+
+/** Reads and checks a conf file; the file name appears in every error. */
+export async function readConf(path: string): Promise<Conf> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UserError('conf-unreadable', `cannot read conf ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch (error) {
+    throw new UserError('conf-malformed', `conf ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return checkConf(value, path);
+}
+
+function checkConf(value: unknown, path: string): Conf {
+  const fail = (what: string): never => {
+    throw new UserError('conf-malformed', `conf ${path}: ${what} (was it written by a different nix-strata version?)`);
+  };
+  const record = asRecord(value) ?? fail('expected an object');
+  if (toNumber(record.version) !== 1) fail(`unsupported version ${JSON.stringify(String(record.version))}`);
+  const str = (key: string): string => (typeof record[key] === 'string' ? (record[key] as string) : fail(`"${key}" must be a string`));
+  const mtimeValue = record.mtime === 'now' ? 'now' : toNumber(record.mtime);
+  if (mtimeValue === undefined) fail('"mtime" must be Unix seconds or "now"');
+  const owner = asRecord(record.owner) ?? fail('"owner" must be an object');
+  const ownerNumber = (key: string): number => toNumber(owner[key]) ?? fail(`"owner.${key}" must be a number`);
+  if (!Array.isArray(record.storeLayers)) fail('"storeLayers" must be a list');
+  const storeLayers = (record.storeLayers as unknown[]).map((item, index): ConfStoreLayer => {
+    const layer = asRecord(item) ?? fail(`storeLayers[${index}] must be an object`);
+    if (!Array.isArray(layer.paths) || !layer.paths.every((p) => typeof p === 'string')) {
+      fail(`storeLayers[${index}].paths must be a list of store paths`);
+    }
+    const result: ConfStoreLayer = { paths: layer.paths as string[] };
+    if (layer.digest !== undefined) result.digest = parseDigest(layer.digest, `conf ${path}: storeLayers[${index}].digest`);
+    if (layer.size !== undefined) result.size = toNumber(layer.size) ?? fail(`storeLayers[${index}].size must be a number`);
+    return result;
+  });
+  return {
+    version: 1,
+    repoTag: str('repoTag'),
+    architecture: str('architecture'),
+    config: record.config,
+    created: str('created'),
+    mtime: mtimeValue as number | 'now',
+    owner: {
+      uid: ownerNumber('uid'),
+      gid: ownerNumber('gid'),
+      uname: typeof owner.uname === 'string' ? owner.uname : fail('"owner.uname" must be a string'),
+      gname: typeof owner.gname === 'string' ? owner.gname : fail('"owner.gname" must be a string'),
+    },
+    storeDir: str('storeDir'),
+    fromImage: record.fromImage === null ? null : str('fromImage'),
+    storeLayers,
+    customisationLayer: str('customisationLayer'),
+  };
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function toNumber(value: unknown): number | undefined {
+  const number = isLosslessNumber(value) ? Number(value.value) : value;
+  return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
+}

@@ -1,0 +1,87 @@
+// The build spec Nix hands to `nix-strata conf` (docs/contract.md): validated strictly,
+// with the JSON path of every mistake, because a wrong value here is a wrong image later.
+import { UserError } from '../errors.ts';
+
+export type LayeringStrategy = 'popularity' | 'auto';
+
+/** A layering pipeline as Nix passes it: steps, or a store path of a JSON file holding them. */
+export type PipelineInput = readonly unknown[] | string;
+
+/** Version 1 of the spec; every field is required (Nix owns the defaults). */
+export interface BuildSpec {
+  version: 1;
+  imageName: string;
+  tag: string | null;
+  architecture: string;
+  created: string;
+  mtime: string;
+  uid: number;
+  gid: number;
+  uname: string;
+  gname: string;
+  maxLayers: number;
+  layeringStrategy: LayeringStrategy;
+  layeringPipeline: PipelineInput | null;
+  fromImage: string | null;
+  baseJson: string;
+  customisationLayer: string;
+  includeStorePaths: boolean;
+  storeDir: string;
+}
+
+type FieldCheck = (value: unknown, path: string) => string | undefined;
+
+const isString: FieldCheck = (v) => (typeof v === 'string' ? undefined : 'a string');
+const isNonEmptyString: FieldCheck = (v) => (typeof v === 'string' && v !== '' ? undefined : 'a non-empty string');
+const isBoolean: FieldCheck = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
+const isNaturalNumber: FieldCheck = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'an integer ≥ 0');
+const orNull = (check: FieldCheck): FieldCheck => (v, p) => (v === null ? undefined : check(v, p) && `${check(v, p)} or null`);
+
+const FIELDS: Record<keyof BuildSpec, FieldCheck> = {
+  version: (v) => (v === 1 ? undefined : '1 (this builder reads spec version 1; rebuild with a matching nix-strata)'),
+  imageName: isNonEmptyString,
+  tag: orNull(isNonEmptyString),
+  architecture: isNonEmptyString,
+  created: isNonEmptyString,
+  mtime: isNonEmptyString,
+  uid: isNaturalNumber,
+  gid: isNaturalNumber,
+  uname: isString,
+  gname: isString,
+  maxLayers: (v) => (Number.isSafeInteger(v) ? undefined : 'an integer'),
+  layeringStrategy: (v) => (v === 'popularity' || v === 'auto' ? undefined : '"popularity" or "auto"'),
+  layeringPipeline: (v) => (v === null || Array.isArray(v) || typeof v === 'string' ? undefined : 'a list of steps, a path, or null'),
+  fromImage: orNull(isNonEmptyString),
+  baseJson: isNonEmptyString,
+  customisationLayer: isNonEmptyString,
+  includeStorePaths: isBoolean,
+  storeDir: isNonEmptyString,
+};
+
+/** Validates the `spec` attribute; every problem is collected and reported together. */
+export function parseSpec(value: unknown, where = 'spec'): BuildSpec {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UserError('bad-spec', `${where}: expected an object, got ${describe(value)}`);
+  }
+  const record = value as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const key of Object.keys(record)) {
+    if (!(key in FIELDS)) problems.push(`${where}.${key}: unknown field (this builder does not know it; nix/ and the builder are out of step)`);
+  }
+  for (const [key, check] of Object.entries(FIELDS)) {
+    const path = `${where}.${key}`;
+    if (!(key in record)) {
+      problems.push(`${path}: missing`);
+      continue;
+    }
+    const expected = check(record[key], path);
+    if (expected) problems.push(`${path}: expected ${expected}, got ${describe(record[key])}`);
+  }
+  if (problems.length > 0) throw new UserError('bad-spec', problems.join('; '));
+  return record as unknown as BuildSpec;
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

@@ -1,0 +1,101 @@
+// Where an archive goes: stdout or a file, optionally through a compressor. A file is
+// written under a temporary name and renamed when complete, so a failure (disk full, a
+// bad layer, an interrupt) never leaves a partial archive under the final name.
+import { createWriteStream } from 'node:fs';
+import { rm, rename } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { PassThrough, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { execa } from 'execa';
+import { UserError } from '../errors.ts';
+import { removeOnInterrupt } from '../cleanup.ts';
+
+export type Compressor = 'none' | 'gz' | 'zstd';
+
+export const COMPRESSORS: readonly Compressor[] = ['none', 'gz', 'zstd'];
+
+/** A destination being written: `stream` takes the archive; then `finish` or `abort`. */
+export interface Output {
+  readonly stream: Writable;
+  /** Waits for every byte to reach its destination and gives the file its final name. */
+  finish(): Promise<void>;
+  /** Stops writing and removes whatever was written. */
+  abort(): Promise<void>;
+}
+
+export function parseCompressor(value: string): Compressor {
+  if ((COMPRESSORS as readonly string[]).includes(value)) return value as Compressor;
+  throw new UserError('bad-compressor', `unknown compressor "${value}": use one of ${COMPRESSORS.join(', ')}`);
+}
+
+/** Threads for compressors: NIX_BUILD_CORES inside a Nix build (0 means all), else all cores. */
+export function compressionThreads(): number {
+  const fromNix = Number(process.env.NIX_BUILD_CORES);
+  return Number.isSafeInteger(fromNix) && fromNix > 0 ? fromNix : availableParallelism();
+}
+
+function compressorCommand(compressor: Exclude<Compressor, 'none'>): [string, string[]] {
+  const threads = String(compressionThreads());
+  // gzip: no stored name or time, rsyncable (api.md §4.2); zstd: level 3, multithreaded.
+  return compressor === 'gz'
+    ? ['pigz', ['-c', '-n', '-T', '--rsyncable', '-p', threads]]
+    : ['zstd', ['-c', '-q', '-3', `-T${threads}`]];
+}
+
+/** Opens stdout (path undefined) or a file for an archive, compressed as asked. */
+export function openOutput(options: { path?: string; compressor: Compressor }): Output {
+  const { path, compressor } = options;
+  const temporary = path === undefined ? undefined : join(dirname(path), `.${basename(path)}.partial-${process.pid}`);
+  const guard = temporary === undefined ? undefined : removeOnInterrupt(temporary);
+  const sink: Writable = temporary === undefined ? process.stdout : createWriteStream(temporary, { mode: 0o644 });
+
+  if (compressor === 'none') {
+    const done = temporary === undefined ? Promise.resolve() : finished(sink);
+    return output(sink, done, sink);
+  }
+  const [command, args] = compressorCommand(compressor);
+  const input = new PassThrough({ highWaterMark: 1 << 20 });
+  const child = execa(command, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true } });
+  const done = Promise.all([
+    pipeline(input, child.stdin!),
+    pipeline(child.stdout!, sink, { end: temporary !== undefined }),
+    child.catch((error: unknown) => {
+      throw new UserError('compressor-failed', `${command} failed: ${(error as { shortMessage?: string }).shortMessage ?? String(error)} (is ${command} installed and on PATH?)`, { cause: error });
+    }),
+  ]).then(() => undefined);
+  return output(input, done, sink, () => child.kill());
+
+  function output(stream: Writable, written: Promise<void>, last: Writable, stop?: () => void): Output {
+    return {
+      stream,
+      async finish() {
+        await written;
+        if (temporary !== undefined && path !== undefined) {
+          await rename(temporary, path);
+          guard?.release();
+        }
+      },
+      async abort() {
+        stop?.();
+        stream.destroy();
+        if (last !== process.stdout) last.destroy();
+        await written.catch(() => undefined);
+        if (temporary !== undefined) await rm(temporary, { force: true });
+        guard?.release();
+      },
+    };
+  }
+}
+
+function finished(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.once('finish', () => resolve());
+    stream.once('close', () => resolve());
+    stream.once('error', (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'ENOSPC'
+        ? new UserError('disk-full', `no space left on the device while writing the archive; free some space and retry`, { cause: error })
+        : error);
+    });
+  });
+}
