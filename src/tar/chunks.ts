@@ -1,0 +1,145 @@
+// Batching of tar bytes into large chunks, shared by the store-layer and customisation writers.
+// Headers and small files go into one big buffer instead of one stream write (or one stream
+// object) per entry: per-entry overhead is what limits throughput on closures of tens of
+// thousands of small files. File contents are read straight into the chunk, never whole.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { UserError } from '../errors.ts';
+import { BLOCK_SIZE, RECORD_SIZE } from './header.ts';
+
+/** Default chunk size: large enough that per-chunk costs vanish, small enough to be constant memory. */
+export const CHUNK_SIZE = 1024 * 1024;
+
+/** Where a file read fails and how to describe the file in the error message. */
+export interface ContentSource {
+  /** The file to read. */
+  readonly diskPath: string | Buffer;
+  /** How the file is named in error messages (its name in the archive, or its disk path). */
+  readonly label: string;
+}
+
+/**
+ * Collects tar bytes into fixed-size chunks. Every method is a generator that yields each chunk
+ * as it fills up (a fresh buffer each time, so consumers may keep them).
+ */
+export class ChunkBuffer {
+  private chunk: Buffer;
+  private position = 0;
+  private written = 0;
+  // A one-byte probe to see whether a file grew after we read the size we announced.
+  private readonly probe = Buffer.alloc(1);
+
+  constructor(private readonly chunkSize: number = CHUNK_SIZE) {
+    this.chunk = Buffer.alloc(chunkSize);
+  }
+
+  /** Bytes handed to the buffer so far (the archive offset). */
+  get offset(): number {
+    return this.written;
+  }
+
+  /** Appends bytes. */
+  *put(bytes: Uint8Array): Generator<Buffer> {
+    let from = 0;
+    while (from < bytes.length) {
+      const count = Math.min(bytes.length - from, this.chunkSize - this.position);
+      this.chunk.set(bytes.subarray(from, from + count), this.position);
+      this.position += count;
+      this.written += count;
+      from += count;
+      if (this.position === this.chunkSize) yield this.rotate();
+    }
+  }
+
+  /** Appends `count` zero bytes (chunks are zero-filled, so this only advances). */
+  *zeros(count: number): Generator<Buffer> {
+    let left = count;
+    while (left > 0) {
+      const step = Math.min(left, this.chunkSize - this.position);
+      this.position += step;
+      this.written += step;
+      left -= step;
+      if (this.position === this.chunkSize) yield this.rotate();
+    }
+  }
+
+  /**
+   * Appends exactly `size` bytes of a file's content followed by its block padding, reading
+   * into the chunk directly. Fails if the file turns out shorter or longer than `size`.
+   */
+  *fileContent(fd: number, size: number, source: ContentSource): Generator<Buffer> {
+    let left = size;
+    let filePosition = 0;
+    while (left > 0) {
+      const want = Math.min(left, this.chunkSize - this.position);
+      const got = readOrFail(fd, this.chunk, this.position, want, filePosition, source);
+      if (got === 0) throw sizeChanged(source, size, `only ${filePosition} bytes could be read`);
+      this.position += got;
+      this.written += got;
+      filePosition += got;
+      left -= got;
+      if (this.position === this.chunkSize) yield this.rotate();
+    }
+    if (readOrFail(fd, this.probe, 0, 1, filePosition, source) !== 0) {
+      throw sizeChanged(source, size, 'it has more bytes now');
+    }
+    const remainder = size % BLOCK_SIZE;
+    if (remainder !== 0) yield* this.zeros(BLOCK_SIZE - remainder);
+  }
+
+  /** Two zero blocks and the padding to a multiple of 10240 (format.md §3.3), then the last chunk. */
+  *end(): Generator<Buffer> {
+    const afterBlocks = this.written + 2 * BLOCK_SIZE;
+    const remainder = afterBlocks % RECORD_SIZE;
+    yield* this.zeros(2 * BLOCK_SIZE + (remainder === 0 ? 0 : RECORD_SIZE - remainder));
+    if (this.position > 0) {
+      const last = this.chunk.subarray(0, this.position);
+      this.chunk = Buffer.alloc(0);
+      this.position = 0;
+      yield last;
+    }
+  }
+
+  private rotate(): Buffer {
+    const full = this.chunk;
+    this.chunk = Buffer.alloc(this.chunkSize);
+    this.position = 0;
+    return full;
+  }
+}
+
+/** Opens a file for reading and returns its descriptor and current size, or a UserError naming it. */
+export function openForContent(source: ContentSource): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(source.diskPath, 'r');
+  } catch (error) {
+    throw new UserError('unreadable-file', `cannot read ${source.label}: ${describeFsError(error)}; make the file readable or leave it out`, { cause: error });
+  }
+  try {
+    return { fd, size: fstatSync(fd).size };
+  } catch (error) {
+    closeSync(fd);
+    throw new UserError('unreadable-file', `cannot stat ${source.label}: ${describeFsError(error)}`, { cause: error });
+  }
+}
+
+/** The errno code and message of a Node fs error, for one-line messages. */
+export function describeFsError(error: unknown): string {
+  if (error instanceof Error && 'code' in error) return `${String(error.code)} (${error.message})`;
+  return String(error);
+}
+
+function readOrFail(fd: number, into: Buffer, at: number, length: number, position: number, source: ContentSource): number {
+  try {
+    return readSync(fd, into, at, length, position);
+  } catch (error) {
+    throw new UserError('unreadable-file', `cannot read ${source.label}: ${describeFsError(error)}`, { cause: error });
+  }
+}
+
+function sizeChanged(source: ContentSource, size: number, what: string): UserError {
+  return new UserError(
+    'file-changed',
+    `${source.label} changed size while being archived (stat said ${size} bytes, ${what}); nothing may write to the tree while it is archived`,
+  );
+}
