@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { extract, type Headers } from 'tar-stream';
+import { extract, type Header } from 'tar-stream';
 
 export const DEMO = '/nix/store/00000000000000000000000000000000-demo';
 export const NOTE = '/nix/store/11111111111111111111111111111111-note.txt';
@@ -48,7 +48,7 @@ export function sha256Hex(bytes: Uint8Array): string {
 
 /** One entry as the independent reader (tar-stream) sees it. */
 export interface ReadEntry {
-  header: Headers;
+  header: Header;
   content: Buffer;
 }
 
