@@ -1,0 +1,54 @@
+// File-level entry for the `layers` command: read a graph (and pipeline) file, plan, return layers.
+import { readFile } from 'node:fs/promises';
+import { parseClosureGraph } from '../closure/parse.ts';
+import { UserError } from '../errors.ts';
+import { planLayers } from './plan.ts';
+import { isStrategyName } from './strategies.ts';
+
+/** Inputs of `nix-strata layers`, as given on the command line. */
+export interface PlanFromFilesOptions {
+  readonly graphFile: string;
+  readonly maxLayers: number;
+  readonly strategy: string;
+  readonly pipelineFile?: string;
+  readonly excluded: readonly string[];
+  readonly baseLayerCount: number;
+  readonly storeDir?: string;
+  readonly debug?: (text: string) => void;
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UserError('input', `cannot read ${what} ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** Reads the closure graph (JSON or legacy text) and an optional pipeline file, and plans the layers. */
+export async function planLayersFromFiles(options: PlanFromFilesOptions): Promise<string[][]> {
+  if (!isStrategyName(options.strategy)) {
+    throw new UserError('input', `--strategy ${JSON.stringify(options.strategy)} is not a strategy; use popularity or auto`);
+  }
+  const graph = parseClosureGraph(await readText(options.graphFile, 'closure graph'), {
+    source: options.graphFile,
+    ...(options.storeDir ? { storeDir: options.storeDir } : {}),
+  });
+  let pipeline: unknown = null;
+  if (options.pipelineFile !== undefined) {
+    const text = await readText(options.pipelineFile, 'layering pipeline');
+    try {
+      pipeline = JSON.parse(text);
+    } catch (error) {
+      throw new UserError('input', `${options.pipelineFile}: malformed JSON (${error instanceof Error ? error.message : String(error)}); expected a list of pipeline steps`);
+    }
+  }
+  return planLayers(graph, {
+    strategy: options.strategy,
+    maxLayers: options.maxLayers,
+    baseLayerCount: options.baseLayerCount,
+    excluded: options.excluded,
+    pipeline,
+    ...(options.debug ? { debug: options.debug } : {}),
+  });
+}
