@@ -7,10 +7,15 @@ import type { TarHeader } from '../tar/header.ts';
 /** How a layer blob is stored. Docker-archive layers are usually plain tar. */
 export type LayerCompression = 'none' | 'gzip' | 'zstd' | 'bzip2' | 'xz';
 
+/** Where a layer sits in a layered image; sinks use it only for progress lines (api.md §4.1). */
+export type LayerKind = 'base' | 'store' | 'customisation';
+
 /** One filesystem layer: an (optionally compressed) tar blob with its identities. */
 export interface Layer {
   /** Compression of the bytes `open()` returns. */
   readonly compression: LayerCompression;
+  /** Role in a layered image, when known. */
+  readonly kind?: LayerKind;
   /** sha256 of the uncompressed tar: the image config's `rootfs.diff_ids` entry. */
   diffId(): Promise<Digest>;
   /** sha256 of the blob as `open()` returns it (equal to diffId when uncompressed). */

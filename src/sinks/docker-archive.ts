@@ -1,0 +1,162 @@
+// Writes an Image as a docker-archive stream (format.md §1): layers, config, manifest.json,
+// in the §3 tar dialect, with the progress lines of api.md §4.1 on the logger.
+import type { Writable } from 'node:stream';
+import { hexOf, sha256Digest } from '../digest/digest.ts';
+import { UserError } from '../errors.ts';
+import { manifestBytes } from '../image/manifest.ts';
+import type { Image, Layer } from '../image/types.ts';
+import { pythonListRepr } from '../json/python-compat.ts';
+import type { Logger } from '../log.ts';
+import { encodeHeader, endOfArchive, paddingFor, type TarHeader } from '../tar/header.ts';
+
+/** Options of writeDockerArchive. */
+export interface DockerArchiveOptions {
+  /** mtime (Unix seconds) of every member header the builder creates (format.md §1.2). */
+  readonly mtime: number;
+  readonly log: Logger;
+  /** Whether to end `output` when done (default true; false leaves e.g. a pipe open for more). */
+  readonly end?: boolean;
+}
+
+/** Streams `image` into `output` as an uncompressed docker-archive, honouring backpressure. */
+export async function writeDockerArchive(image: Image, output: Writable, options: DockerArchiveOptions): Promise<void> {
+  const writer = new ArchiveWriter(output);
+  try {
+    const layerNames: string[] = [];
+    if (!image.layers.some((layer) => layer.kind === 'base')) options.log.info("No 'fromImage' provided");
+    for (const [index, layer] of image.layers.entries()) {
+      const name = await memberName(layer);
+      options.log.info(progressLine(layer, index + 1, name));
+      layerNames.push(name);
+      await writer.layer(layer, name, options.mtime);
+    }
+    options.log.info('Adding manifests...');
+    const config = await image.rawConfig();
+    const configName = `${hexOf(sha256Digest(config))}.json`;
+    await writer.member(config, configName, options.mtime);
+    await writer.member(manifestBytes({ config: configName, repoTags: image.repoTags, layers: layerNames }), 'manifest.json', options.mtime);
+    await writer.write(endOfArchive(writer.offset));
+    if (options.end ?? true) await writer.end();
+    options.log.info('Done.');
+  } finally {
+    writer.dispose();
+  }
+}
+
+async function memberName(layer: Layer): Promise<string> {
+  return layer.archiveMember?.name ?? `${hexOf(await layer.diffId())}/layer.tar`;
+}
+
+function progressLine(layer: Layer, number: number, name: string): string {
+  if (layer.kind === 'base') return `Adding base layer ${number} from ${name}`;
+  if (layer.kind === 'customisation') return `Creating layer ${number} with customisation...`;
+  return `Creating layer ${number} from paths: ${pythonListRepr(layer.origin)}`;
+}
+
+/** Default header of a member the builder creates: 0644, 0:0, no owner names (format.md §1.2). */
+function defaultHeader(name: string, size: number, mtime: number): TarHeader {
+  return { name, type: 'file', mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', size, mtime };
+}
+
+const READER_GONE = 'the reader of the image stream went away';
+
+/** Writes to `output` with backpressure, turning a vanished reader into one UserError. */
+class ArchiveWriter {
+  offset = 0;
+  private failure: Error | undefined;
+  private ending = false;
+  private readonly onError = (error: Error) => {
+    this.failure ??= readerGone(error);
+  };
+  private readonly onClose = () => {
+    if (!this.ending) this.failure ??= readerGone(undefined);
+  };
+
+  constructor(private readonly output: Writable) {
+    output.on('error', this.onError);
+    output.on('close', this.onClose);
+  }
+
+  /** One layer member; its size comes from `layer.size()` and is checked against the bytes streamed. */
+  async layer(layer: Layer, name: string, mtime: number): Promise<void> {
+    const size = await layer.size();
+    const header: TarHeader = { ...defaultHeader(name, size, mtime), ...layer.archiveMember?.header, name, size, type: 'file' };
+    await this.write(encodeHeader(header));
+    let streamed = 0;
+    const source = layer.open();
+    try {
+      for await (const chunk of source) {
+        const bytes = chunk as Buffer;
+        streamed += bytes.length;
+        if (streamed > size) break;
+        await this.write(bytes);
+      }
+    } finally {
+      source.destroy();
+    }
+    if (streamed !== size) {
+      throw new Error(`layer ${name}: size() said ${size} bytes but open() gave ${streamed > size ? 'more' : streamed}`);
+    }
+    await this.write(paddingFor(size));
+  }
+
+  /** A member held in memory (config, manifest). */
+  async member(bytes: Buffer, name: string, mtime: number): Promise<void> {
+    await this.write(encodeHeader(defaultHeader(name, bytes.length, mtime)));
+    await this.write(bytes);
+    await this.write(paddingFor(bytes.length));
+  }
+
+  async write(bytes: Buffer): Promise<void> {
+    this.check();
+    if (bytes.length === 0) return;
+    this.offset += bytes.length;
+    if (this.output.write(bytes)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.output.off('drain', done);
+        this.output.off('error', done);
+        this.output.off('close', done);
+        resolve();
+      };
+      this.output.on('drain', done);
+      this.output.on('error', done);
+      this.output.on('close', done);
+    });
+    this.check();
+  }
+
+  async end(): Promise<void> {
+    this.check();
+    this.ending = true;
+    await new Promise<void>((resolve, reject) => {
+      this.output.end((error?: Error | null) => (error ? reject(readerGone(error)) : resolve()));
+    });
+    if (this.failure) throw this.failure;
+  }
+
+  dispose(): void {
+    this.output.off('error', this.onError);
+    this.output.off('close', this.onClose);
+    // Keep a late EPIPE from an already-abandoned output from crashing the process.
+    this.output.on('error', ignoreLateError);
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure;
+    if (this.output.destroyed || this.output.writableEnded) throw readerGone(undefined);
+  }
+}
+
+function readerGone(cause: Error | undefined): Error {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (cause && code !== 'EPIPE' && code !== 'ERR_STREAM_DESTROYED' && code !== 'ERR_STREAM_PREMATURE_CLOSE' && code !== 'ECONNRESET') {
+    return cause;
+  }
+  return new UserError('reader-gone', `${READER_GONE}; the archive is incomplete`, { cause });
+}
+
+/** Deliberately ignores errors on an output the writer has finished with (they were already reported). */
+function ignoreLateError(_error: Error): void {
+  // The writer has already thrown or finished; a second report would only duplicate it.
+}

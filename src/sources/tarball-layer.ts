@@ -1,0 +1,85 @@
+// The customisation layer as Nix built it: a directory with `layer.tar` and `checksum`
+// (format.md §5.1). Its checksum is trusted for the header and verified while streaming.
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { digestFromHex, type Digest } from '../digest/digest.ts';
+import { UserError } from '../errors.ts';
+import type { Layer, LayerKind } from '../image/types.ts';
+
+/** Options for a tarball layer. */
+export interface TarballLayerOptions {
+  /** History origin; defaults to `[directory]` (the customisation layer's store path). */
+  readonly origin?: readonly string[];
+  readonly kind?: LayerKind;
+}
+
+/**
+ * Reads `<directory>/checksum` and returns the layer of `<directory>/layer.tar`, named
+ * `<checksum>/layer.tar` with the 0444 root:root header of format.md §1.2's project rule.
+ */
+export async function tarballLayer(directory: string, options: TarballLayerOptions = {}): Promise<Layer> {
+  const checksumPath = join(directory, 'checksum');
+  const tarPath = join(directory, 'layer.tar');
+  const text = await readOrFail(checksumPath);
+  const hex = text.replace(/\s+/g, '');
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
+    throw new UserError('bad-checksum', `${checksumPath}: expected 64 lower-case hex digits (the sha256 of layer.tar), got ${JSON.stringify(text.slice(0, 80))}`);
+  }
+  const size = await stat(tarPath).then((info) => info.size, (error: unknown) => {
+    throw new UserError('missing-layer-tar', `${tarPath}: cannot read the customisation layer (${describe(error)}); rebuild it`, { cause: error });
+  });
+  const diffId = digestFromHex(hex);
+  return {
+    compression: 'none',
+    kind: options.kind ?? 'customisation',
+    origin: options.origin ?? [directory],
+    archiveMember: {
+      name: `${hex}/layer.tar`,
+      header: { mode: 0o444, uid: 0, gid: 0, uname: 'root', gname: 'root' },
+    },
+    diffId: async () => diffId,
+    digest: async () => diffId,
+    size: async () => size,
+    open: () => openVerified(tarPath, diffId),
+  };
+}
+
+/** The file's bytes, failing at the end on a digest mismatch; errors and early closes propagate. */
+function openVerified(path: string, expected: Digest): Readable {
+  const source = createReadStream(path);
+  const check = verifying(expected, path);
+  source.on('error', (error) => check.destroy(error));
+  check.on('close', () => source.destroy());
+  return source.pipe(check);
+}
+
+/** Fails the stream at its end when the bytes do not hash to `expected`. */
+function verifying(expected: Digest, path: string): Transform {
+  const hash = createHash('sha256');
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual === expected) callback();
+      else callback(new UserError('checksum-mismatch', `${path}: content hashes to ${actual} but the checksum file says ${expected}; rebuild the layer`));
+    },
+  });
+}
+
+async function readOrFail(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UserError('missing-checksum', `${path}: cannot read the layer checksum (${describe(error)}); pass a directory holding layer.tar and checksum`, { cause: error });
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error && 'code' in error ? String((error as { code: unknown }).code) : String(error);
+}

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { normaliseDate, parseToUnixSeconds, resolveCreated, resolveMtime } from '../../src/image/date.ts';
+
+test('accepted forms normalise to YYYY-MM-DDTHH:MM:SS+00:00', () => {
+  const cases: Array<[string, string]> = [
+    ['1970-01-01T00:00:01Z', '1970-01-01T00:00:01+00:00'],
+    ['2024-03-04T05:06:07.999Z', '2024-03-04T05:06:07+00:00'],
+    ['2024-03-04T05:06:07+02:30', '2024-03-04T02:36:07+00:00'],
+    ['2024-03-04T23:30:00-01:00', '2024-03-05T00:30:00+00:00'],
+    ['2024-01-01', '2024-01-01T00:00:00+00:00'],
+    ['2024-02-29t12:00:00z', '2024-02-29T12:00:00+00:00'],
+    ['now', 'now'],
+  ];
+  for (const [input, expected] of cases) assert.equal(normaliseDate(input, 'created'), expected, input);
+  assert.equal(parseToUnixSeconds('1970-01-01T00:00:01Z', 'mtime'), 1);
+  assert.equal(parseToUnixSeconds('1970-01-01T01:00:01.5+01:00', 'mtime'), 1);
+});
+
+test('anything else is a UserError naming the argument', () => {
+  for (const bad of ['', 'yesterday', '@1700000000', '2024-02-30', '2024-13-01', '2024-01-01T24:00:00Z', '2024-01-01T12:00:00', '2024-1-1', 'NOW']) {
+    assert.throws(() => normaliseDate(bad, 'mtime'), (error: Error) => error.name === 'UserError' && error.message.startsWith('mtime: '), bad);
+  }
+});
+
+test('"now" resolves with microseconds, the fraction omitted when 0', () => {
+  assert.equal(resolveCreated('now', { seconds: 1741064767, micros: 123456 }), '2025-03-04T05:06:07.123456+00:00');
+  assert.equal(resolveCreated('now', { seconds: 1741064767, micros: 42 }), '2025-03-04T05:06:07.000042+00:00');
+  assert.equal(resolveCreated('now', { seconds: 1741064767, micros: 0 }), '2025-03-04T05:06:07+00:00');
+  assert.equal(resolveCreated('1970-01-01T00:00:01+00:00', { seconds: 5, micros: 5 }), '1970-01-01T00:00:01+00:00');
+  assert.equal(resolveMtime('now', { seconds: 1741064767, micros: 999999 }), 1741064767);
+  assert.equal(resolveMtime(1, { seconds: 9, micros: 0 }), 1);
+});

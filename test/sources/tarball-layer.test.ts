@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { tarballLayer } from '../../src/sources/tarball-layer.ts';
+import { vectorE } from '../sinks/vectors.ts';
+
+test('tarball layer: a bad checksum file is a UserError naming it; a wrong checksum fails the stream', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-tl-'));
+  await writeFile(join(dir, 'layer.tar'), vectorE());
+  await writeFile(join(dir, 'checksum'), 'abc\n');
+  await assert.rejects(tarballLayer(dir), (error: Error) => error.name === 'UserError' && error.message.includes(join(dir, 'checksum')));
+  await writeFile(join(dir, 'checksum'), `  ${'0'.repeat(64)}\n`);
+  const layer = await tarballLayer(dir);
+  assert.equal(layer.archiveMember?.name, `${'0'.repeat(64)}/layer.tar`);
+  assert.deepEqual(layer.archiveMember?.header, { mode: 0o444, uid: 0, gid: 0, uname: 'root', gname: 'root' });
+  assert.equal(await layer.size(), 10240);
+  await assert.rejects(async () => { for await (const _ of layer.open()) { /* drain */ } }, /checksum file says/);
+  await assert.rejects(tarballLayer(join(dir, 'missing')), (error: Error) => error.name === 'UserError');
+});
