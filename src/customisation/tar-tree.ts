@@ -1,0 +1,162 @@
+// The customisation layer's `layer.tar` and `checksum` (format.md §5), written the way GNU tar
+// (`--sort=name --numeric-owner --mtime=@315532800 --hard-dereference`, default gnu format)
+// writes a directory tree, without needing GNU tar at build time.
+import { createHash } from 'node:crypto';
+import { closeSync, createWriteStream, readlinkSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { execa } from 'execa';
+import { digestFromHex, type Digest } from '../digest/digest.ts';
+import { UserError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { ChunkBuffer, describeFsError, openForContent } from '../tar/chunks.ts';
+import { GeneratorReadable } from '../tar/generator-readable.ts';
+import { encodeGnuHeader, type GnuEntryType } from '../tar/gnu-header.ts';
+import { listTree, type TreeListingEntry } from './tree-listing.ts';
+
+/** 1980-01-01T00:00:00Z: nixpkgs' SOURCE_DATE_EPOCH, the mtime of every customisation entry. */
+export const CUSTOMISATION_MTIME = 315532800;
+
+/** What to archive and where. */
+export interface TreeTarOptions {
+  /** The directory whose contents become the layer (it is the entry `./`). */
+  readonly root: string;
+  /** Where `layer.tar` and `checksum` are written (created if missing). */
+  readonly outDir: string;
+  /** Relative paths left out with their subtrees (dev, proc, sys, nix/store … under a fake chroot). */
+  readonly exclude?: readonly string[];
+  /** Told about sockets, which GNU tar skips too. */
+  readonly log?: Logger;
+}
+
+/** Writes `<outDir>/layer.tar` and `<outDir>/checksum` for the tree and returns the tar's digest and size. */
+export async function writeTreeTar(options: TreeTarOptions): Promise<{ digest: Digest; size: number }> {
+  const listing = await listTree(options.root, options.exclude ?? []);
+  const devices = await deviceNumbers(options.root, listing);
+  await mkdir(options.outDir, { recursive: true });
+  const hash = createHash('sha256');
+  let size = 0;
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const chunks = treeTarChunks(options.root, listing, devices, options.log);
+  await pipeline(new GeneratorReadable(chunks), hashing, createWriteStream(join(options.outDir, 'layer.tar')));
+  const hex = hash.digest('hex');
+  await writeFile(join(options.outDir, 'checksum'), `${hex}\n`);
+  return { digest: digestFromHex(hex), size };
+}
+
+/** The GNU tar bytes of a listed tree, in `--sort=name` order (depth-first, bytewise per directory). */
+export function* treeTarChunks(
+  root: string,
+  listing: readonly TreeListingEntry[],
+  devices: ReadonlyMap<string, { major: number; minor: number }> = new Map(),
+  log?: Logger,
+): Generator<Buffer> {
+  const children = new Map<string, TreeListingEntry[]>();
+  let top: TreeListingEntry | undefined;
+  for (const entry of listing) {
+    if (entry.path === '') {
+      top = entry;
+      continue;
+    }
+    const slash = entry.path.lastIndexOf('/');
+    const parent = slash < 0 ? '' : entry.path.slice(0, slash);
+    let siblings = children.get(parent);
+    if (!siblings) children.set(parent, (siblings = []));
+    siblings.push(entry);
+  }
+  if (!top || top.kind !== 'd') throw new UserError('not-a-directory', `${root} is not a directory; pass the customisation tree's root to --root`);
+  // latin1 strings hold one byte per character, so the default comparison is bytewise (strcmp).
+  for (const siblings of children.values()) siblings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+  const out = new ChunkBuffer();
+  const rootDisk = root.replace(/\/+$/, '');
+  const stack: TreeListingEntry[] = [top];
+  while (stack.length > 0) {
+    const entry = stack.pop()!;
+    yield* writeEntry(out, rootDisk, entry, devices, log);
+    if (entry.kind === 'd') {
+      const below = children.get(entry.path) ?? [];
+      for (let i = below.length - 1; i >= 0; i--) stack.push(below[i]!);
+    }
+  }
+  yield* out.end();
+}
+
+function* writeEntry(
+  out: ChunkBuffer,
+  rootDisk: string,
+  entry: TreeListingEntry,
+  devices: ReadonlyMap<string, { major: number; minor: number }>,
+  log: Logger | undefined,
+): Generator<Buffer> {
+  const relative = Buffer.from(entry.path, 'latin1');
+  const disk = Buffer.concat([Buffer.from(rootDisk, 'utf8'), Buffer.from('/'), relative]);
+  const label = `${rootDisk}/${relative.toString('utf8')}`;
+  const name = Buffer.from(entry.kind === 'd' ? (entry.path === '' ? './' : `./${entry.path}/`) : `./${entry.path}`, 'latin1');
+  const common = { name, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: CUSTOMISATION_MTIME };
+  switch (entry.kind) {
+    case 'd':
+      yield* out.put(encodeGnuHeader({ ...common, type: 'directory', size: 0 }));
+      return;
+    case 'l':
+      yield* out.put(encodeGnuHeader({ ...common, type: 'symlink', size: 0, linkname: readLink(disk, label) }));
+      return;
+    case 'f': {
+      // Hard links are dereferenced: every name carries the full content.
+      const { fd } = openForContent({ diskPath: disk, label });
+      try {
+        yield* out.put(encodeGnuHeader({ ...common, type: 'file', size: entry.size }));
+        yield* out.fileContent(fd, entry.size, { diskPath: disk, label });
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
+    case 'p':
+      yield* out.put(encodeGnuHeader({ ...common, type: 'fifo', size: 0 }));
+      return;
+    case 'c':
+    case 'b': {
+      const type: GnuEntryType = entry.kind === 'c' ? 'char-device' : 'block-device';
+      const numbers = devices.get(entry.path) ?? { major: 0, minor: 0 };
+      yield* out.put(encodeGnuHeader({ ...common, type, size: 0, devmajor: numbers.major, devminor: numbers.minor }));
+      return;
+    }
+    case 's':
+      // GNU tar skips sockets with a warning ("socket ignored"); so do we.
+      log?.info(`tar-tree: ${label}: socket ignored`);
+      return;
+    default:
+      throw new UserError('unsupported-file-type', `${label} has a file type tar cannot store (find type ${entry.kind}); remove it from the tree`);
+  }
+}
+
+// find cannot print device numbers; `stat` (also a child process, so fakeroot's view) can.
+async function deviceNumbers(root: string, listing: readonly TreeListingEntry[]): Promise<Map<string, { major: number; minor: number }>> {
+  const result = new Map<string, { major: number; minor: number }>();
+  const rootDisk = root.replace(/\/+$/, '');
+  for (const entry of listing) {
+    if (entry.kind !== 'c' && entry.kind !== 'b') continue;
+    const path = Buffer.concat([Buffer.from(`${rootDisk}/`, 'utf8'), Buffer.from(entry.path, 'latin1')]).toString('utf8');
+    const { stdout } = await execa('stat', ['-c', '%t %T', path]);
+    const [major, minor] = stdout.trim().split(' ').map((hex) => parseInt(hex, 16));
+    result.set(entry.path, { major: major ?? 0, minor: minor ?? 0 });
+  }
+  return result;
+}
+
+function readLink(disk: Buffer, label: string): Buffer {
+  try {
+    return readlinkSync(disk, { encoding: 'buffer' });
+  } catch (error) {
+    throw new UserError('unreadable-file', `cannot read symlink ${label}: ${describeFsError(error)}`, { cause: error });
+  }
+}
