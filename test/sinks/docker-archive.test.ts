@@ -1,25 +1,12 @@
 import assert from 'node:assert/strict';
-import { PassThrough, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { assembleImage } from '../../src/image/assemble.ts';
-import type { Logger } from '../../src/log.ts';
 import { writeDockerArchive } from '../../src/sinks/docker-archive.ts';
 import { bytesLayer } from '../../src/sources/bytes-layer.ts';
-import { VECTOR_C_PATHS, sha, vectorC, vectorE, vectorImage } from './vectors.ts';
+import { VECTOR_C_PATHS, collect, recordingLogger, sha, vectorC, vectorE } from './vectors.ts';
+import { vectorImage } from './vectors.ts';
 
-
-export function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return { lines, info: (line) => lines.push(line), progress: () => {} };
-}
-
-export async function collect(run: (output: Writable) => Promise<void>): Promise<Buffer> {
-  const output = new PassThrough();
-  const chunks: Buffer[] = [];
-  output.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await run(output);
-  return Buffer.concat(chunks);
-}
 
 test('vector layers C and E have their published digests', () => {
   assert.equal(sha(vectorC()), 'a690232b32e25880104b33ef304580fd4e002e227f570fc2a143317ec7087548');

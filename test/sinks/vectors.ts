@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, type Writable } from 'node:stream';
+import type { Logger } from '../../src/log.ts';
 import { assembleImage } from '../../src/image/assemble.ts';
 import { parseLossless } from '../../src/json/lossless.ts';
 import { bytesLayer } from '../../src/sources/bytes-layer.ts';
@@ -90,5 +92,21 @@ export async function vectorImage(options: { repoTag?: string } = {}) {
     created: '1970-01-01T00:00:01+00:00',
     repoTag: options.repoTag ?? 'test:latest',
   });
+}
+
+
+/** A logger that keeps its info lines. */
+export function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, info: (line) => lines.push(line), progress: () => {} };
+}
+
+/** Everything a sink writes into a PassThrough. */
+export async function collect(run: (output: Writable) => Promise<void>): Promise<Buffer> {
+  const output = new PassThrough();
+  const chunks: Buffer[] = [];
+  output.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await run(output);
+  return Buffer.concat(chunks);
 }
 

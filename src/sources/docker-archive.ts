@@ -1,0 +1,301 @@
+// Reads a `fromImage` docker-archive (format.md §6) without unpacking it: the archive is
+// streamed (through a decompressor when needed) once to index it, and again each time a
+// base layer's bytes are wanted.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { execa } from 'execa';
+import tar from 'tar-stream';
+import { parseDigest, type Digest } from '../digest/digest.ts';
+import { UserError } from '../errors.ts';
+import type { BaseImage } from '../image/assemble.ts';
+import type { ArchiveMember, Layer, LayerCompression } from '../image/types.ts';
+import { isJsonObject, parseLossless, type JsonValue } from '../json/lossless.ts';
+
+/** A base image read from a docker-archive. */
+export interface DockerArchiveImage extends BaseImage {
+  /** The archive's path, for messages. */
+  readonly path: string;
+  /** Compression of the archive file itself. */
+  readonly compression: LayerCompression;
+  /** `config.Env` of the base (empty when absent), for the Env merge. */
+  readonly env: readonly string[];
+  /** Number of base layers, for the layer budget (api.md §7). */
+  readonly layerCount: number;
+  /** The manifest's first entry `Config` member name. */
+  readonly configMember: string;
+}
+
+/** Compression of a file, from its leading bytes. */
+export async function detectCompression(path: string): Promise<LayerCompression> {
+  const handle = await openFile(path, 'r').catch((error: unknown) => {
+    throw new UserError('missing-archive', `${path}: cannot open the image archive (${codeOf(error)}); check the fromImage/IMAGE path`, { cause: error });
+  });
+  try {
+    const head = Buffer.alloc(6);
+    const { bytesRead } = await handle.read(head, 0, 6, 0);
+    return compressionOf(head.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Compression named by a blob's magic bytes ('none' when unrecognised). */
+export function compressionOf(head: Buffer): LayerCompression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.subarray(0, 3).equals(Buffer.from('BZh'))) return 'bzip2';
+  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
+  return 'none';
+}
+
+/** The decompressed bytes of a file: gzip in-process, zstd/bzip2/xz through their CLIs. */
+export function openDecompressed(path: string, compression: LayerCompression): Readable {
+  if (compression === 'none') return createReadStream(path);
+  if (compression === 'gzip') {
+    const gunzip = createGunzip();
+    return pipeline(createReadStream(path), gunzip, (error) => {
+      if (error) gunzip.destroy(error);
+    });
+  }
+  const tool = { zstd: 'zstd', bzip2: 'bzip2', xz: 'xz' }[compression];
+  return execa(tool, ['-dc', '--', path], { buffer: false, stdin: 'ignore', stderr: 'pipe' }).readable();
+}
+
+/** tar-stream's header, with the pax records it attaches (extract.js sets `header.pax`). */
+type TarStreamHeader = Omit<tar.Header, 'pax'> & { pax?: Record<string, string> | null };
+
+/** One member's data as tar-stream hands it out (a streamx Readable). */
+type EntryData = AsyncIterable<Buffer> & { resume(): unknown };
+
+/** What the index pass remembers of a member. */
+interface MemberInfo {
+  readonly header: TarStreamHeader;
+  /** First bytes of the data (regular files), to detect layer compression. */
+  readonly head: Buffer;
+  /** The whole data when small enough to keep (JSON members). */
+  readonly data: Buffer | undefined;
+}
+
+const KEEP_LIMIT = 1 << 20;
+const KEEP_TOTAL = 64 << 20;
+
+/** Reads manifest.json[0], its config and layer headers; layers stream from the archive on demand. */
+export async function readDockerArchive(path: string): Promise<DockerArchiveImage> {
+  const compression = await detectCompression(path);
+  const members = new Map<string, MemberInfo>();
+  let kept = 0;
+  await scanArchive(path, compression, async (header, entry) => {
+    const wantAll = header.type === 'file' && (header.size ?? 0) <= KEEP_LIMIT && kept + (header.size ?? 0) <= KEEP_TOTAL;
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of entry) {
+      const bytes = chunk as Buffer;
+      if (wantAll || length < 6) chunks.push(bytes);
+      length += bytes.length;
+    }
+    const all = Buffer.concat(chunks);
+    if (wantAll) kept += all.length;
+    members.set(memberKey(header.name), { header, head: all.subarray(0, 6), data: wantAll ? all : undefined });
+    return 'continue';
+  });
+
+  const manifestMember = members.get('manifest.json');
+  if (!manifestMember) {
+    throw new UserError('no-manifest', `${path}: no manifest.json in the archive; fromImage must be a docker-archive (docker save, buildLayeredImage, skopeo docker-archive:)`);
+  }
+  const manifest = parseLossless((await memberData(path, compression, manifestMember, 'manifest.json')).toString('utf8'), `${path}: manifest.json`);
+  const entry = Array.isArray(manifest) ? manifest[0] : undefined;
+  if (!isJsonObject(entry)) throw new UserError('bad-manifest', `${path}: manifest.json is not a non-empty list of image entries`);
+  const configMember = checkedMemberName(entry['Config'], path, 'manifest.json[0].Config');
+  const layerNames = Array.isArray(entry['Layers']) ? entry['Layers'] : undefined;
+  if (!layerNames) throw new UserError('bad-manifest', `${path}: manifest.json[0].Layers is not a list`);
+  const names = layerNames.map((name, index) => checkedMemberName(name, path, `manifest.json[0].Layers[${index}]`));
+
+  const configInfo = resolveMember(members, configMember, path, 'Config');
+  const config = parseLossless((await memberData(path, compression, configInfo, configMember)).toString('utf8'), `${path}: ${configMember}`);
+  const rootfs = isJsonObject(config) ? config['rootfs'] : undefined;
+  const rawDiffIds = isJsonObject(rootfs) && Array.isArray(rootfs['diff_ids']) ? rootfs['diff_ids'] : [];
+  const diffIds = rawDiffIds.map((value, index) => parseDigest(value, `${path}: ${configMember} rootfs.diff_ids[${index}]`));
+  if (diffIds.length !== names.length) {
+    throw new UserError('layers-mismatch', `${path}: manifest.json lists ${names.length} layers but ${configMember} has ${diffIds.length} rootfs.diff_ids; the base archive is inconsistent, re-export it`);
+  }
+  const layers = names.map((name, index) =>
+    baseLayer(path, compression, name, resolveMember(members, name, path, `Layers[${index}]`), diffIds[index]!));
+  return { path, compression, layers, diffIds, config, env: baseEnv(config), layerCount: names.length, configMember };
+}
+
+/** The Layer of one base member: original name and header, bytes re-read from the archive. */
+function baseLayer(path: string, compression: LayerCompression, name: string, info: MemberInfo, diffId: Digest): Layer {
+  const layerCompression = compressionOf(info.head);
+  const size = info.header.size ?? 0;
+  const open = () => openMember(path, compression, info.header.name);
+  let digest: Promise<Digest> | undefined;
+  return {
+    compression: layerCompression,
+    kind: 'base',
+    origin: [name],
+    archiveMember: archiveMemberOf(name, info),
+    diffId: async () => diffId,
+    digest() {
+      // Uncompressed: the blob is the tar, so its digest is the (trusted) diff_id.
+      if (layerCompression === 'none') return Promise.resolve(diffId);
+      digest ??= hashStream(open());
+      return digest;
+    },
+    size: async () => size,
+    open,
+  };
+}
+
+/** Header metadata carried over (format.md §1.2): everything but name, size and type. */
+function archiveMemberOf(name: string, info: MemberInfo): ArchiveMember {
+  const h = info.header;
+  const pax: Array<[string, string]> = [];
+  for (const [key, value] of Object.entries(h.pax ?? {})) {
+    // path names the member we read (maybe a symlink's target); the copy keeps the listed name.
+    if (key === 'path') pax.push([key, name]);
+    else if (key !== 'linkpath') pax.push([key, value]);
+  }
+  return {
+    name,
+    header: {
+      mode: h.mode ?? 0o644,
+      uid: h.uid ?? 0,
+      gid: h.gid ?? 0,
+      uname: h.uname ?? '',
+      gname: h.gname ?? '',
+      mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000),
+      ...(pax.length > 0 ? { pax } : {}),
+    },
+  };
+}
+
+/** Follows symlink / hard-link members to the regular file holding the content. */
+function resolveMember(members: Map<string, MemberInfo>, name: string, path: string, what: string): MemberInfo {
+  let key = memberKey(name);
+  for (let hops = 0; hops < 16; hops++) {
+    const info = members.get(key);
+    if (!info) throw new UserError('missing-member', `${path}: manifest.json names ${what} "${name}", which is not in the archive; the base archive is incomplete`);
+    const { type, linkname } = info.header;
+    if (type === 'file' || type === 'contiguous-file') return info;
+    if ((type !== 'symlink' && type !== 'link') || !linkname) {
+      throw new UserError('bad-member', `${path}: ${what} "${name}" is a ${type ?? 'unknown'} entry, not a file`);
+    }
+    const target = type === 'symlink' ? posix.join(posix.dirname(key), linkname) : posix.normalize(linkname);
+    key = memberKey(checkedMemberName(target, path, `the link target of ${what} "${name}"`));
+  }
+  throw new UserError('bad-member', `${path}: ${what} "${name}" is a chain of more than 16 links`);
+}
+
+/** A member name from the manifest, refusing absolute paths and `..` (they could name files outside). */
+function checkedMemberName(value: JsonValue | undefined, path: string, where: string): string {
+  if (typeof value !== 'string' || value === '') throw new UserError('bad-manifest', `${path}: ${where} is not a member name`);
+  if (value.startsWith('/') || value.split('/').includes('..')) {
+    throw new UserError('unsafe-member', `${path}: ${where} "${value}" is an absolute path or contains ".."; refusing to read it`);
+  }
+  return value;
+}
+
+/** Archive names compare without a leading "./". */
+function memberKey(name: string): string {
+  return posix.normalize(name).replace(/^(\.\/)+/, '');
+}
+
+async function memberData(path: string, compression: LayerCompression, info: MemberInfo, name: string): Promise<Buffer> {
+  if (info.data) return info.data;
+  const chunks: Buffer[] = [];
+  for await (const chunk of openMember(path, compression, info.header.name)) chunks.push(chunk as Buffer);
+  if (chunks.length === 0 && (info.header.size ?? 0) > 0) throw new UserError('missing-member', `${path}: cannot re-read ${name}`);
+  return Buffer.concat(chunks);
+}
+
+/** A stream of one member's data, read by scanning the archive again; scanning stops at the member. */
+export function openMember(path: string, compression: LayerCompression, memberName: string): Readable {
+  const out = new PassThrough();
+  let found = false;
+  scanArchive(path, compression, async (header, entry) => {
+    if (header.name !== memberName) {
+      for await (const _chunk of entry) {
+        // Skipping another member: its data must still be read through.
+      }
+      return 'continue';
+    }
+    found = true;
+    for await (const chunk of entry) {
+      if (out.destroyed) return 'stop';
+      if (!out.write(chunk)) await drained(out);
+    }
+    out.end();
+    return 'stop';
+  }).then(
+    () => {
+      if (!found) out.destroy(new UserError('missing-member', `${path}: member ${memberName} disappeared from the archive; was it modified while reading?`));
+    },
+    (error: unknown) => out.destroy(error as Error),
+  );
+  return out;
+}
+
+type EntryHandler = (header: TarStreamHeader, entry: EntryData) => Promise<'continue' | 'stop'>;
+
+/** Streams the (decompressed) archive through tar-stream, calling `handle` per member in order. */
+async function scanArchive(path: string, compression: LayerCompression, handle: EntryHandler): Promise<void> {
+  const source = openDecompressed(path, compression);
+  const extract = tar.extract();
+  source.on('error', (error) => extract.destroy(error));
+  source.pipe(extract);
+  try {
+    for await (const entry of extract) {
+      if ((await handle(entry.header as TarStreamHeader, entry as unknown as EntryData)) === 'stop') break;
+    }
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    if (isPrematureClose(error)) return;
+    throw notATar(path, error);
+  } finally {
+    source.unpipe(extract);
+    source.destroy();
+  }
+}
+
+function isPrematureClose(error: unknown): boolean {
+  return (error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE';
+}
+
+function notATar(path: string, cause: unknown): UserError {
+  const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+  return new UserError('not-a-tar', `${path}: cannot read it as a (gzip/bzip2/xz/zstd-compressed) tar archive (${reason}); fromImage must be a docker-archive`, { cause });
+}
+
+function baseEnv(config: JsonValue): string[] {
+  const inner = isJsonObject(config) ? config['config'] : undefined;
+  const env = isJsonObject(inner) ? inner['Env'] : undefined;
+  return Array.isArray(env) ? env.filter((item): item is string => typeof item === 'string') : [];
+}
+
+/** Resolves when `stream` can take more data or has been closed by its reader. */
+function drained(stream: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}
+
+async function hashStream(stream: Readable): Promise<Digest> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}` as Digest;
+}
+
+function codeOf(error: unknown): string {
+  return error instanceof Error && 'code' in error ? String((error as { code: unknown }).code) : String(error);
+}
