@@ -1,6 +1,10 @@
 // The commander program: one factory per subcommand (src/cli/commands/*), no logic here.
 import { Command } from 'commander';
 import { layersCommand } from './commands/layers.ts';
+import { mergeContentsCommand } from './commands/merge-contents.ts';
+import { tarTreeCommand } from './commands/tar-tree.ts';
+import { pullCommand } from './commands/pull.ts';
+import { exportCommand } from './commands/export.ts';
 
 export function createProgram(): Command {
   const program = new Command('nix-strata')
@@ -8,5 +12,9 @@ export function createProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   program.addCommand(layersCommand());
+  program.addCommand(mergeContentsCommand());
+  program.addCommand(tarTreeCommand());
+  program.addCommand(pullCommand());
+  program.addCommand(exportCommand());
   return program;
 }

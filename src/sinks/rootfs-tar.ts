@@ -12,6 +12,8 @@ import { UserError } from '../errors.ts';
 import { decompressed } from '../image/decompress.ts';
 import type { Image, Layer } from '../image/types.ts';
 import type { Logger } from '../log.ts';
+import { readDockerArchive } from '../sources/docker-archive.ts';
+import { openOutput } from './output.ts';
 
 /** Options for flattening. */
 export interface ExportRootfsOptions {
@@ -284,4 +286,17 @@ function join2(dir: string, name: string): string {
 
 function isImage(source: LayerSource): source is Image {
   return !Array.isArray(source) && 'rawConfig' in source;
+}
+
+/** `nix-strata export`: flattens the image in a docker-archive file into a rootfs tar file. */
+export async function exportImageArchive(options: { readonly image: string; readonly output: string; readonly log?: Logger }): Promise<void> {
+  const image = await readDockerArchive(options.image);
+  const output = openOutput({ path: options.output, compressor: 'none' });
+  try {
+    await exportRootfs(image.layers, output.stream, options.log ? { log: options.log } : {});
+    await output.finish();
+  } catch (error) {
+    await output.abort();
+    throw error;
+  }
 }
