@@ -5,6 +5,7 @@ import { mergeContentsCommand } from './commands/merge-contents.ts';
 import { tarTreeCommand } from './commands/tar-tree.ts';
 import { pullCommand } from './commands/pull.ts';
 import { exportCommand } from './commands/export.ts';
+import { inspectCommand } from './commands/inspect.ts';
 
 export function createProgram(): Command {
   const program = new Command('nix-strata')
@@ -16,5 +17,6 @@ export function createProgram(): Command {
   program.addCommand(tarTreeCommand());
   program.addCommand(pullCommand());
   program.addCommand(exportCommand());
+  program.addCommand(inspectCommand());
   return program;
 }

@@ -27,6 +27,10 @@ export interface DockerArchiveImage extends BaseImage {
   readonly layerCount: number;
   /** The manifest's first entry `Config` member name. */
   readonly configMember: string;
+  /** The base config's exact bytes (its sha256 is the base image ID). */
+  readonly rawConfig: Buffer;
+  /** The manifest's first entry `RepoTags` (empty when absent). */
+  readonly repoTags: readonly string[];
 }
 
 /** Compression of a file, from its leading bytes. */
@@ -116,7 +120,8 @@ export async function readDockerArchive(path: string): Promise<DockerArchiveImag
   const names = layerNames.map((name, index) => checkedMemberName(name, path, `manifest.json[0].Layers[${index}]`));
 
   const configInfo = resolveMember(members, configMember, path, 'Config');
-  const config = parseLossless((await memberData(path, compression, configInfo, configMember)).toString('utf8'), `${path}: ${configMember}`);
+  const rawConfig = await memberData(path, compression, configInfo, configMember);
+  const config = parseLossless(rawConfig.toString('utf8'), `${path}: ${configMember}`);
   const rootfs = isJsonObject(config) ? config['rootfs'] : undefined;
   const rawDiffIds = isJsonObject(rootfs) && Array.isArray(rootfs['diff_ids']) ? rootfs['diff_ids'] : [];
   const diffIds = rawDiffIds.map((value, index) => parseDigest(value, `${path}: ${configMember} rootfs.diff_ids[${index}]`));
@@ -125,7 +130,8 @@ export async function readDockerArchive(path: string): Promise<DockerArchiveImag
   }
   const layers = names.map((name, index) =>
     baseLayer(path, compression, name, resolveMember(members, name, path, `Layers[${index}]`), diffIds[index]!));
-  return { path, compression, layers, diffIds, config, env: baseEnv(config), layerCount: names.length, configMember };
+  const tags = Array.isArray(entry['RepoTags']) ? entry['RepoTags'].filter((tag): tag is string => typeof tag === 'string') : [];
+  return { path, compression, layers, diffIds, config, env: baseEnv(config), layerCount: names.length, configMember, rawConfig, repoTags: tags };
 }
 
 /** The Layer of one base member: original name and header, bytes re-read from the archive. */
