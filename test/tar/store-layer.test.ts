@@ -225,6 +225,12 @@ describe('store layer: refusing what cannot be archived', () => {
     assert.match(error.message, /\/proc\/self\/status changed size/);
   });
 
+  it('rejects a file that cannot be read, naming it', async () => {
+    // /proc/self/mem opens but fails to read at offset 0 (EIO), even for root.
+    const error = await failure(['/proc/self/mem'], '/');
+    assert.match(error.message, /cannot read \/proc\/self\/mem: EIO/);
+  });
+
   it('writes a pax size record for a file of 8 GiB or more without reading it all first', async () => {
     mkdirSync(join(tree.path, 'nix/store/huge'), { recursive: true });
     const huge = join(tree.path, 'nix/store/huge/sparse');

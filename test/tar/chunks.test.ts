@@ -1,0 +1,54 @@
+import { strict as assert } from 'node:assert';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { UserError } from '../../src/errors.ts';
+import { ChunkBuffer } from '../../src/tar/chunks.ts';
+import { tempDir } from './fixtures.ts';
+
+function drain(chunks: Generator<Buffer>): Buffer[] {
+  return [...chunks];
+}
+
+describe('ChunkBuffer', () => {
+  it('cuts bytes into full chunks and pads content to blocks and the archive to 10240', () => {
+    const out = new ChunkBuffer(1000);
+    const emitted = [...drain(out.put(Buffer.alloc(2500, 1))), ...drain(out.zeros(12)), ...drain(out.end())];
+    assert.deepEqual(emitted.map((chunk) => chunk.length), [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 240]);
+    assert.equal(out.offset, 10240);
+    const all = Buffer.concat(emitted);
+    assert.ok(all.subarray(0, 2500).every((byte) => byte === 1));
+    assert.ok(all.subarray(2500).every((byte) => byte === 0));
+  });
+
+  it('fails when a file is shorter than the size announced in its header (it shrank)', () => {
+    const dir = tempDir();
+    const file = join(dir.path, 'f');
+    writeFileSync(file, 'abc');
+    const fd = openSync(file, 'r');
+    try {
+      const out = new ChunkBuffer(8);
+      assert.throws(() => drain(out.fileContent(fd, 10, { diskPath: file, label: '/nix/store/x/f' })), (error: unknown) => {
+        assert.ok(error instanceof UserError);
+        assert.match(error.message, /^\/nix\/store\/x\/f changed size while being archived \(stat said 10 bytes, only 3 bytes could be read\)/);
+        return true;
+      });
+    } finally {
+      closeSync(fd);
+      dir.cleanup();
+    }
+  });
+
+  it('fails when a file is longer than announced (it grew)', () => {
+    const dir = tempDir();
+    const file = join(dir.path, 'f');
+    writeFileSync(file, 'abcdef');
+    const fd = openSync(file, 'r');
+    try {
+      assert.throws(() => drain(new ChunkBuffer().fileContent(fd, 4, { diskPath: file, label: 'f' })), /f changed size .*it has more bytes now/);
+    } finally {
+      closeSync(fd);
+      dir.cleanup();
+    }
+  });
+});
