@@ -13,8 +13,8 @@ interface Arith<T> {
 // Subtree counts S(n) are kept sparse (the nodes below n with their counts, in parallel arrays)
 // and freed as soon as every referrer has consumed them, so memory stays near the live frontier
 // instead of one Map per node. Counts can exceed 2^53 on deep, diamond-rich closures (they count
-// tree paths), so a float pass that overflows is redone with bigint.
-function countPopularity<T>(graph: WorkGraph, arith: Arith<T>, roots: readonly number[], unsafe: (v: T) => boolean): { pop: T[]; overflow: boolean } {
+// tree paths), hence the pluggable arithmetic.
+function countPopularity<T>(graph: WorkGraph, arith: Arith<T>, roots: readonly number[]): T[] {
   const n = graph.names.length;
   const pop: T[] = new Array<T>(n).fill(arith.zero);
   const keys: (Int32Array | undefined)[] = new Array(n);
@@ -24,15 +24,12 @@ function countPopularity<T>(graph: WorkGraph, arith: Arith<T>, roots: readonly n
   const state = new Uint8Array(n); // 0 new, 1 on the DFS stack, 2 done
   const acc: T[] = new Array<T>(n).fill(arith.zero);
   const stamp = new Int32Array(n).fill(-1);
-  let overflow = false;
 
   const compute = (v: number): void => {
     const touched: number[] = [];
     const bump = (x: number, by: T): void => {
       if (stamp[x] !== v) { stamp[x] = v; acc[x] = arith.zero; touched.push(x); }
-      const sum = arith.add(acc[x]!, by);
-      if (unsafe(sum)) overflow = true;
-      acc[x] = sum;
+      acc[x] = arith.add(acc[x]!, by);
     };
     for (const c of graph.succ[v]!) {
       const ck = keys[c];
@@ -74,7 +71,7 @@ function countPopularity<T>(graph: WorkGraph, arith: Arith<T>, roots: readonly n
     for (let k = 0; k < rk.length; k++) pop[rk[k]!] = arith.add(pop[rk[k]!]!, arith.add(rv[k]!, arith.one));
     if (pending[r] === 0) { keys[r] = undefined; vals[r] = undefined; }
   }
-  return { pop, overflow };
+  return pop;
 }
 
 /** The roots of a work graph: vertices nothing else in it references. */
@@ -85,12 +82,24 @@ export function workRoots(graph: WorkGraph): number[] {
   return roots;
 }
 
+// Numbers while exact, bigint beyond 2^53: most counts stay small, so bigint cost is paid only
+// where tree-path counts really explode.
+type Count = number | bigint;
+const mixed: Arith<Count> = {
+  zero: 0,
+  one: 1,
+  add(a, b) {
+    if (typeof a === 'number' && typeof b === 'number') {
+      const sum = a + b;
+      if (sum <= Number.MAX_SAFE_INTEGER) return sum;
+    }
+    return BigInt(a) + BigInt(b);
+  },
+};
+
 /** Popularity P of every vertex (§4.2); 0 for vertices no root reaches. Exact for any size. */
 export function popularityCounts(graph: WorkGraph): bigint[] {
-  const roots = workRoots(graph);
-  const fast = countPopularity<number>(graph, { zero: 0, one: 1, add: (a, b) => a + b }, roots, (v) => v > Number.MAX_SAFE_INTEGER);
-  if (!fast.overflow) return fast.pop.map((v) => BigInt(v));
-  return countPopularity<bigint>(graph, { zero: 0n, one: 1n, add: (a, b) => a + b }, roots, () => false).pop;
+  return countPopularity(graph, mixed, workRoots(graph)).map((v) => BigInt(v));
 }
 
 /** Vertices ranked (§4.4): descending popularity, then rotated key; unreached ones last by path. */
