@@ -4,7 +4,7 @@
 # Idempotent: safe to run again; it only does what is missing.
 set -euo pipefail
 
-packages=(nix-bin docker.io skopeo umoci podman fakeroot proot pigz zstd busybox-static docker-registry findutils)
+packages=(nix-bin docker.io skopeo umoci podman fakeroot proot pigz zstd xz-utils bzip2 busybox-static bash-static jq sqlite3 docker-registry findutils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

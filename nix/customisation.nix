@@ -1,0 +1,86 @@
+# The customisation layer (api.md §5.3): the only derivation that runs shell. It joins
+# `contents` at the layer root (`nix-strata merge-contents`), optionally writes a Nix database,
+# runs `extraCommands` as the build user, then, inside ONE fakeroot session, runs
+# `fakeRootCommands` (optionally inside a proot fake chroot whose `/` is the layer) and archives
+# the tree with `nix-strata tar-tree`, so ownership changed under fakeroot is what gets recorded.
+# Output: a directory with `layer.tar` and `checksum` (docs/contract.md).
+{ pkgs, nix-strata, system }:
+{ baseName
+, contents            # list of store paths / path literals (already a list)
+, extraCommands
+, fakeRootCommands
+, enableFakechroot
+, includeNixDB
+}:
+let
+  inherit (builtins) concatStringsSep filter map storeDir;
+
+  # The "standard build environment" user commands can rely on; optional tools are used when
+  # the package set has them (a small stand-in package set may not).
+  tools = filter (p: p != null) ([
+    nix-strata
+    pkgs.coreutils
+    pkgs.findutils
+    pkgs.bash
+    (pkgs.gnused or null)
+    (pkgs.gnugrep or null)
+    (pkgs.gnutar or null)
+    (pkgs.gzip or null)
+    pkgs.fakeroot
+  ] ++ (if enableFakechroot then [ pkgs.proot ] else [ ])
+    ++ (if includeNixDB then [ pkgs.nix pkgs.sqlite ] else [ ]));
+  toolPath = concatStringsSep ":" (map (p: "${p}/bin") tools);
+
+  # Registration data of the closure of `contents` (api.md §5.3 step 3).
+  nixDb = if includeNixDB then pkgs.closureInfo { rootPaths = contents; } else null;
+
+  # Runs inside the fakeroot session: user commands first, then the archiver, so both see the
+  # same faked ownership. With the fake chroot, proot binds /dev, /proc, /sys, the store and the
+  # build directory into the layer; those mount points never reach the archive (api.md §2.2).
+  fakeRootScript = ''
+    source "$NIX_ATTRS_SH_FILE"
+    ${if enableFakechroot then ''
+      proot -r "$layerRoot" \
+        -b /dev -b /proc -b /sys -b ${storeDir} -b "$NIX_BUILD_TOP" \
+        -w / ${pkgs.bash}/bin/bash -e -c "$fakeRootCommands"
+      rm -rf "$layerRoot/dev" "$layerRoot/proc" "$layerRoot/sys" "$layerRoot${storeDir}" "$layerRoot$NIX_BUILD_TOP"
+    '' else ''
+      (cd "$layerRoot"; eval "$fakeRootCommands")
+    ''}
+    nix-strata tar-tree --root "$layerRoot" --out "''${outputs[out]}"
+  '';
+in
+derivation {
+  name = "${baseName}-customisation-layer";
+  inherit system contents extraCommands fakeRootCommands fakeRootScript nixDb;
+  builder = "${pkgs.bash}/bin/bash";
+  __structuredAttrs = true;
+  PATH = toolPath;
+  args = [
+    "-e"
+    "-c"
+    ''
+      set -o pipefail
+      source "$NIX_ATTRS_SH_FILE"
+      export PATH SOURCE_DATE_EPOCH=315532800
+      out=''${outputs[out]}
+      export layerRoot="$NIX_BUILD_TOP/layer"
+      mkdir "$layerRoot" "$out"
+      if ((''${#contents[@]})); then nix-strata merge-contents --into "$layerRoot" "''${contents[@]}"; fi
+      ${if includeNixDB then ''
+        (
+          cd "$layerRoot"
+          echo "Generating the nix database..." >&2
+          export NIX_REMOTE="local?root=$PWD" USER=nobody
+          nix-store --load-db < "$nixDb/registration"
+          # Fixed registration times keep the layer reproducible.
+          sqlite3 nix/var/nix/db/db.sqlite "UPDATE ValidPaths SET registrationTime = $SOURCE_DATE_EPOCH"
+          mkdir -p nix/var/nix/gcroots/docker
+          for path in "''${contents[@]}"; do ln -s "$path" "nix/var/nix/gcroots/docker/''${path##*/}"; done
+        )
+      '' else ""}
+      (cd "$layerRoot"; eval "$extraCommands")
+      fakeroot -- bash -e -o pipefail -c "$fakeRootScript"
+    ''
+  ];
+}

@@ -1,0 +1,238 @@
+# nix-strata's Nix API: drop-in replacements for nixpkgs' dockerTools.streamLayeredImage,
+# buildLayeredImage and buildLayeredImageWithNixDb, plus fakeNss (../../shared/spec/api.md).
+#
+# This file is the ONLY place argument defaults live; the builder never invents a value.
+# Nix gathers inputs into three derivations per image, each one builder call
+# (docs/contract.md):
+#   <baseName>-customisation-layer  customisation.nix (the only shell)
+#   <baseName>-conf.json            `nix-strata conf`, reading `spec` + the closure graph
+#   stream-<baseName>               an executable: `nix-strata stream --conf <conf> "$@"`
+# and buildLayeredImage adds `<baseName>.tar.gz|.tar.zst|.tar` (`nix-strata stream --output`).
+#
+# Only `builtins` is used (no nixpkgs lib), so a tiny stand-in package set works
+# (test/nix/host.nix). What `pkgs` must provide: stdenv.{build,host}Platform, bash,
+# coreutils, findutils, fakeroot, proot, pigz, zstd; for includeNixDB also nix, sqlite and
+# closureInfo; for the default builder also what nix/package.nix needs.
+{ pkgs
+, nix-strata ? pkgs.callPackage ./package.nix { }
+, ...
+}:
+let
+  inherit (builtins) baseNameOf isList map removeAttrs storeDir stringLength substring;
+  check = import ./validate.nix;
+
+  system = pkgs.stdenv.buildPlatform.system;
+  hostPlatform = pkgs.stdenv.hostPlatform;
+  isDarwin = hostPlatform.isDarwin or (builtins.match ".*-darwin" hostPlatform.system != null);
+
+  # Go's name for the host CPU (api.md §2.2 `architecture`).
+  goArch =
+    let
+      cpu = builtins.head (builtins.match "([^-]*)-.*" hostPlatform.system);
+      table = {
+        x86_64 = "amd64"; aarch64 = "arm64"; i686 = "386"; i586 = "386"; i486 = "386"; i386 = "386";
+        armv5tel = "arm"; armv6l = "arm"; armv7l = "arm"; armv7a = "arm";
+        riscv64 = "riscv64"; powerpc64le = "ppc64le"; s390x = "s390x";
+      };
+    in
+    hostPlatform.go.GOARCH or table.${cpu} or cpu;
+
+  writeText = import ./write-text.nix { inherit (pkgs) bash coreutils; inherit system; };
+  customisationLayer = import ./customisation.nix { inherit pkgs nix-strata system; };
+
+  # Like nixpkgs' lib.makeOverridable, for our two public functions: the result gets
+  # `.override` taking an attribute set or a function of the previous arguments.
+  makeOverridable = f: args:
+    let
+      result = f args;
+      override = newArgs: makeOverridable f (args // (if builtins.isFunction newArgs then newArgs args else newArgs));
+    in
+    result // { inherit override; };
+
+  # The name used in derivation names: text after the last `/` (api.md §1).
+  baseNameOfImage = name: baseNameOf name;
+
+  # Docker repositories are lower-case; only ASCII letters change (api.md §1 `imageName`).
+  lowerAscii = s:
+    let
+      upper = [ "A" "B" "C" "D" "E" "F" "G" "H" "I" "J" "K" "L" "M" "N" "O" "P" "Q" "R" "S" "T" "U" "V" "W" "X" "Y" "Z" ];
+      lower = [ "a" "b" "c" "d" "e" "f" "g" "h" "i" "j" "k" "l" "m" "n" "o" "p" "q" "r" "s" "t" "u" "v" "w" "x" "y" "z" ];
+    in
+    builtins.replaceStrings upper lower s;
+
+  # A store path (or null) as a string with its context, for the builder.
+  pathOrNull = p: if p == null then null else "${p}";
+
+  # streamLayeredImage: every argument of api.md §2.1 with its default; the set is closed, so
+  # an unknown argument fails with Nix's "called with unexpected argument '<name>'".
+  streamLayeredImage = makeOverridable (
+    { # Repository of the image reference; may carry a registry prefix. Lower-cased for Docker.
+      name
+      # Tag of the image reference; null means the hash part of the conf derivation's path.
+    , tag ? null
+      # Base image: a docker-archive (path or derivation), or null.
+    , fromImage ? null
+      # Directories joined at the image root (a single path is one element).
+    , contents ? [ ]
+      # The image configuration's `config` object, written verbatim (keys sorted).
+    , config ? { }
+      # `architecture` of the image configuration (Go names: amd64, arm64, ...).
+    , architecture ? goArch
+      # Creation date of the configuration and history: RFC 3339, a date, or "now".
+    , created ? "1970-01-01T00:00:01Z"
+      # Modification time of every store-layer entry (same syntax as `created`).
+    , mtime ? "1970-01-01T00:00:01Z"
+      # Owner of every store-layer entry, /nix and /nix/store included.
+    , uid ? 0
+    , gid ? 0
+    , uname ? "root"
+    , gname ? "root"
+      # Total layer budget, base and customisation layers included (ignored with a pipeline).
+    , maxLayers ? 100
+      # Bash run in the layer root as the build user.
+    , extraCommands ? ""
+      # Bash run under fakeroot after extraCommands; chown/chmod results are recorded.
+    , fakeRootCommands ? ""
+      # Run fakeRootCommands in a proot chroot whose `/` is the layer (not on Darwin).
+    , enableFakechroot ? false
+      # false: no store layers at all, only the customisation (and base) layers.
+    , includeStorePaths ? true
+      # Register the closure of `contents` in a Nix database inside the image.
+    , includeNixDB ? false
+      # Merged into the result's passthru (built-in keys win).
+    , passthru ? { }
+      # meta of the stream derivation.
+    , meta ? { }
+      # Explicit layering pipeline (layering.md §7): a list, or a path/derivation of its JSON.
+    , layeringPipeline ? null
+      # Print the layer table while building; never changes the image or its tag.
+    , debug ? false
+      # Extension: "popularity" (dockerTools' documented layout) or "auto" (size-based).
+    , layeringStrategy ? "popularity"
+    }:
+    let
+      imageName = lowerAscii name;
+      baseName = baseNameOfImage (check.name name imageName);
+      contentsList = map toString (if isList contents then contents else [ contents ]);
+
+      baseJson = writeText {
+        name = "${baseName}-base.json";
+        text = builtins.toJSON { inherit architecture config; os = "linux"; };
+      };
+
+      customisation = customisationLayer {
+        inherit baseName extraCommands fakeRootCommands;
+        contents = contentsList;
+        enableFakechroot = check.fakechroot name isDarwin (check.bool "enableFakechroot" name enableFakechroot);
+        includeNixDB = check.bool "includeNixDB" name includeNixDB;
+      };
+
+      # The contract's `spec` (docs/contract.md); `nix-strata conf` rejects unknown keys.
+      spec = {
+        version = 1;
+        inherit imageName architecture uname gname includeStorePaths storeDir;
+        tag = check.tag name tag;
+        created = check.date "created" name created;
+        mtime = check.date "mtime" name mtime;
+        uid = check.id "uid" name uid;
+        gid = check.id "gid" name gid;
+        maxLayers = check.maxLayers name layeringPipeline maxLayers;
+        layeringStrategy = check.layeringStrategy name layeringStrategy;
+        layeringPipeline = if layeringPipeline == null || isList layeringPipeline then layeringPipeline else "${layeringPipeline}";
+        fromImage = pathOrNull fromImage;
+        baseJson = "${baseJson}";
+        customisationLayer = "${customisation}";
+      };
+
+      conf = derivation {
+        name = "${baseName}-conf.json";
+        inherit system spec;
+        builder = "${nix-strata}/bin/nix-strata";
+        args = [ "conf" ];
+        __structuredAttrs = true;
+        exportReferencesGraph.closure =
+          if check.bool "includeStorePaths" name includeStorePaths then [ baseJson customisation ] else [ ];
+      };
+
+      # The hash part of the conf's output path: known at evaluation time, and the value
+      # `nix-strata conf` derives from its own output path, so it is the tag in the image.
+      imageTag =
+        if tag != null then tag
+        else substring (stringLength storeDir + 1) 32 (builtins.unsafeDiscardStringContext conf.outPath);
+
+      # The stream program without the conf argument (api.md §4.1 `streamScript`).
+      streamScript = writeText {
+        name = "stream";
+        executable = true;
+        text = ''
+          #!${pkgs.bash}/bin/bash
+          # Usage: stream CONF [-t NAME:TAG] [--output FILE] > image.tar
+          conf=$1
+          shift
+          exec ${nix-strata}/bin/nix-strata stream --conf "$conf" "$@"
+        '';
+      };
+
+      # With debug, a twin of the conf derivation prints the layer table while it builds. The
+      # stream depends on it, the conf does not, so debug never changes imageTag (api.md §10
+      # item 10: nixpkgs hashes the flag into the tag).
+      layerTable = derivation {
+        name = "${baseName}-layer-table.json";
+        inherit system spec;
+        inherit (conf) builder exportReferencesGraph __structuredAttrs;
+        args = [ "conf" "--debug" ];
+      };
+
+      stream = writeText {
+        name = "stream-${baseName}";
+        executable = true;
+        inputs = if check.bool "debug" name debug then [ layerTable ] else [ ];
+        text = ''
+          #!${pkgs.bash}/bin/bash
+          exec ${streamScript} ${conf} "$@"
+        '';
+      };
+    in
+    stream // { inherit imageName meta; } // passthru // {
+      inherit imageTag conf streamScript;
+      isExe = true;
+    }
+  );
+
+  # buildLayeredImage: streamLayeredImage's arguments plus `compressor`; the archive is the
+  # stream written by the builder inside a derivation (api.md §3, §4.2).
+  buildLayeredImage = makeOverridable (
+    { name
+      # Compression of the whole archive: "gz" (.tar.gz), "zstd" (.tar.zst) or "none" (.tar).
+    , compressor ? "gz"
+      # meta of the archive derivation; the inner stream gets none.
+    , meta ? { }
+    , ...
+    }@args:
+    let
+      stream = streamLayeredImage (removeAttrs args [ "compressor" "meta" ]);
+      extension = { gz = ".tar.gz"; zstd = ".tar.zst"; none = ".tar"; }.${check.compressor name compressor};
+      archive = derivation {
+        name = "${baseNameOfImage name}${extension}";
+        inherit system;
+        builder = "${nix-strata}/bin/nix-strata";
+        args = [ "stream" "--conf" "${stream.conf}" "--compressor" compressor "--output" (builtins.placeholder "out") ];
+        # The builder runs these compressors; PATH is otherwise empty in a build.
+        PATH = "${pkgs.pigz}/bin:${pkgs.zstd}/bin";
+      };
+    in
+    archive // {
+      inherit (stream) imageName imageTag;
+      inherit meta stream;
+    }
+  );
+in
+{
+  inherit streamLayeredImage buildLayeredImage;
+
+  # buildLayeredImage with a Nix database of the closure of `contents` in the image.
+  buildLayeredImageWithNixDb = args: buildLayeredImage (args // { includeNixDB = true; });
+
+  # /etc/passwd and /etc/group with root and nobody, for images that need user names.
+  fakeNss = import ./fake-nss.nix { inherit pkgs system; };
+}

@@ -1,0 +1,45 @@
+# Small packages made from this machine's files, standing in for nixpkgs' hello, bash, a
+# shared library and odd store shapes in tests and examples. Every program runs on the static
+# busybox, so images need no libc.
+{ pkgs }:
+let
+  inherit (pkgs) busybox hostBuild;
+  writeText = import ../../nix/write-text.nix { inherit (pkgs) bash coreutils system; };
+
+  # An executable store file `<name>` with a shebang to the store's busybox sh.
+  script = name: body: writeText {
+    inherit name;
+    executable = true;
+    text = "#!${busybox}/bin/sh\n${body}\n";
+  };
+
+  # A package `<name>` with bin/<name>.
+  program = name: body: hostBuild name ''
+    mkdir -p "$out/bin"
+    ln -s ${script "${name}-script" body} "$out/bin/${name}"
+  '';
+in
+rec {
+  inherit busybox;
+
+  # Prints the classic greeting, like nixpkgs' hello.
+  hello = program "hello" "echo 'Hello, world!'";
+
+  # A "library" two applications share, so their closures overlap in one store path.
+  libgreet = hostBuild "libgreet" ''
+    mkdir -p "$out/lib"
+    printf '%s\n' 'greet() { echo "greetings from $1"; }' > "$out/lib/greet.sh"
+  '';
+  app-a = program "app-a" ". ${libgreet}/lib/greet.sh; greet app-a";
+  app-b = program "app-b" ". ${libgreet}/lib/greet.sh; greet app-b";
+
+  # A store path that is itself a symlink (acceptance A21).
+  storeSymlink = hostBuild "store-symlink" "ln -s ${hello}/bin/hello \"$out\"";
+
+  # A store path that is a plain file, and a program reading it (acceptance A20).
+  somefile = writeText { name = "somefile"; text = "some data\n"; };
+  cat-somefile = program "cat-somefile" "exec ${busybox}/bin/cat ${somefile}";
+
+  # A uniquely named hello reached only through a symlink made in fakeRootCommands (A24).
+  fakeRootHello = program "layeredImageWithFakeRootCommands-hello" "echo 'Hello from fakeRootCommands'";
+}
