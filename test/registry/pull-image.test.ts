@@ -1,0 +1,121 @@
+// pullImage against the fake registry: index → platform manifest → config → verified layers,
+// an Image whose identities hold (config digest, layer digests, sizes, diff_ids).
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+import { digestOf, sha256Digest, type Digest } from '../../src/digest/digest.ts';
+import { UserError } from '../../src/errors.ts';
+import { decompressed } from '../../src/image/decompress.ts';
+import type { Image } from '../../src/image/types.ts';
+import { MEDIA_TYPES } from '../../src/registry/manifest.ts';
+import { pullImage } from '../../src/sources/registry.ts';
+import { startFakeRegistry, type FakeRegistry } from './fake-registry.ts';
+
+async function tarOf(files: Record<string, string>): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const [name, content] of Object.entries(files)) pack.entry({ name, mtime: new Date(0), mode: 0o644 }, content);
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The invariants every Image must keep (style.md §5.6, ggcr validate). */
+async function validate(image: Image, configDigest: Digest): Promise<void> {
+  const raw = await image.rawConfig();
+  assert.equal(sha256Digest(raw), configDigest, 'config digest');
+  const diffIds = (JSON.parse(raw.toString()) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
+  assert.equal(diffIds.length, image.layers.length);
+  for (const [i, layer] of image.layers.entries()) {
+    const blob = await digestOf(layer.open());
+    assert.equal(blob.digest, await layer.digest(), `layer ${i} digest`);
+    assert.equal(blob.size, await layer.size(), `layer ${i} size`);
+    assert.equal((await digestOf(await decompressed(layer.open(), 'layer'))).digest, await layer.diffId(), `layer ${i} diff_id`);
+    assert.equal(await layer.diffId(), diffIds[i]);
+    if (layer.compression === 'none') assert.equal(await layer.digest(), await layer.diffId());
+  }
+}
+
+describe('pullImage', () => {
+  let registry: FakeRegistry;
+  let blobDir: string;
+  let indexDigest: Digest;
+  let amd64Digest: Digest;
+  let configDigest: Digest;
+  let brokenDigest: Digest;
+
+  before(async () => {
+    registry = await startFakeRegistry({ auth: 'bearer' });
+    blobDir = await mkdtemp(join(tmpdir(), 'pull-image-test-'));
+    const lower = await tarOf({ 'etc/os-release': 'ID=test\n', 'bin/tool': 'binary' });
+    const upper = await tarOf({ 'etc/.wh.os-release': '', 'etc/motd': 'hi\n' });
+    const lowerGz = gzipSync(lower);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256Digest(lower), sha256Digest(upper)] } }));
+    configDigest = registry.putBlob('team/app', config);
+    const layers = [
+      { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: registry.putBlob('team/app', lowerGz), size: lowerGz.length },
+      { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: registry.putBlob('team/app', upper), size: upper.length },
+    ];
+    amd64Digest = registry.putManifest('team/app', { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length }, layers });
+    const wrongConfig = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [sha256Digest('x'), sha256Digest(upper)] } }));
+    brokenDigest = registry.putManifest('team/app', { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: registry.putBlob('team/app', wrongConfig), size: wrongConfig.length }, layers });
+    indexDigest = registry.putManifest('team/app', {
+      schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex,
+      manifests: [
+        { mediaType: MEDIA_TYPES.ociManifest, digest: brokenDigest, size: 1, platform: { os: 'linux', architecture: 'arm64' } },
+        { mediaType: MEDIA_TYPES.ociManifest, digest: amd64Digest, size: 1, platform: { os: 'linux', architecture: 'amd64' } },
+      ],
+    }, 'v1');
+  });
+  after(async () => {
+    await registry.close();
+    await rm(blobDir, { recursive: true, force: true });
+  });
+
+  it('pulls the chosen platform of an index by digest', async () => {
+    const image = await pullImage({ reference: `${registry.host}/team/app:v1`, digest: indexDigest, blobDir });
+    assert.equal(image.manifestDigest, amd64Digest);
+    assert.equal(image.requestedDigest, indexDigest);
+    assert.equal(image.configDigest, configDigest);
+    assert.deepEqual(image.repoTags, [`${registry.host}/team/app:latest`]);
+    assert.deepEqual(image.layers.map((l) => l.compression), ['gzip', 'none']);
+    await validate(image, configDigest);
+  });
+
+  it('pulls a manifest digest given in the reference, with a chosen name', async () => {
+    const image = await pullImage({ reference: `${registry.host}/team/app@${amd64Digest}`, blobDir, repoTag: 'base:1' });
+    assert.deepEqual(image.repoTags, ['base:1']);
+    await validate(image, configDigest);
+  });
+
+  it('stores layers uncompressed on request', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pull-image-test-'));
+    try {
+      const image = await pullImage({ reference: `${registry.host}/team/app`, digest: amd64Digest, blobDir: dir, decompress: true });
+      assert.deepEqual(image.layers.map((l) => l.compression), ['none', 'none']);
+      await validate(image, configDigest);
+      assert.equal((await readdir(dir)).length, 2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects a layer whose content does not match the config diff_id', async () => {
+    await assert.rejects(pullImage({ reference: `${registry.host}/team/app`, digest: indexDigest, arch: 'arm64', blobDir }),
+      (error: unknown) => error instanceof UserError && /layer 1\/2 .*uncompressed content has digest .* but the image config's diff_id is/.test(error.message));
+  });
+
+  it('rejects a platform the index lacks', async () => {
+    await assert.rejects(pullImage({ reference: `${registry.host}/team/app`, digest: indexDigest, arch: 'riscv64', blobDir }),
+      /no manifest for linux\/riscv64; available: linux\/arm64, linux\/amd64/);
+  });
+
+  it('rejects an unknown digest', async () => {
+    await assert.rejects(pullImage({ reference: `${registry.host}/team/app`, digest: sha256Digest('nothing'), blobDir }),
+      (error: unknown) => error instanceof UserError && error.code === 'registry-not-found');
+  });
+});
