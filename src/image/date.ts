@@ -14,6 +14,11 @@ export function normaliseDate(value: string, argument: string): NormalisedDate {
   return formatUtcSeconds(parseToUnixSeconds(value, argument));
 }
 
+/** The conf's `mtime`: Unix seconds of the user's date, or "now" (resolved when the stream runs). */
+export function normaliseMtime(value: string, argument: string): number | 'now' {
+  return value === 'now' ? value : parseToUnixSeconds(value, argument);
+}
+
 /** Unix seconds of a date the user gave (not "now"); fractional seconds are dropped. */
 export function parseToUnixSeconds(value: string, argument: string): number {
   const dateTime = DATE_TIME.exec(value);

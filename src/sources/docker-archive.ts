@@ -103,7 +103,9 @@ export async function readDockerArchive(path: string): Promise<DockerArchiveImag
     }
     const all = Buffer.concat(chunks);
     if (wantAll) kept += all.length;
-    members.set(memberKey(header.name), { header, head: all.subarray(0, 6), data: wantAll ? all : undefined });
+    // The first of duplicate names wins, matching openMember, which stops at the first match.
+    const key = memberKey(header.name);
+    if (!members.has(key)) members.set(key, { header, head: all.subarray(0, 6), data: wantAll ? all : undefined });
     return 'continue';
   });
 
@@ -191,8 +193,12 @@ function resolveMember(members: Map<string, MemberInfo>, name: string, path: str
     if ((type !== 'symlink' && type !== 'link') || !linkname) {
       throw new UserError('bad-member', `${path}: ${what} "${name}" is a ${type ?? 'unknown'} entry, not a file`);
     }
-    const target = type === 'symlink' ? posix.join(posix.dirname(key), linkname) : posix.normalize(linkname);
-    key = memberKey(checkedMemberName(target, path, `the link target of ${what} "${name}"`));
+    const where = `the link target of ${what} "${name}"`;
+    if (linkname.startsWith('/')) {
+      throw new UserError('unsafe-member', `${path}: ${where} is the absolute path "${linkname}"; refusing to follow it`);
+    }
+    const target = type === 'symlink' ? posix.join(posix.dirname(key), linkname) : linkname;
+    key = memberKey(checkedMemberName(posix.normalize(target), path, where));
   }
   throw new UserError('bad-member', `${path}: ${what} "${name}" is a chain of more than 16 links`);
 }

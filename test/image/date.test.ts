@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normaliseDate, parseToUnixSeconds, resolveCreated, resolveMtime } from '../../src/image/date.ts';
+import { normaliseDate, normaliseMtime, parseToUnixSeconds, resolveCreated, resolveMtime } from '../../src/image/date.ts';
 
 test('accepted forms normalise to YYYY-MM-DDTHH:MM:SS+00:00', () => {
   const cases: Array<[string, string]> = [
@@ -30,4 +30,11 @@ test('"now" resolves with microseconds, the fraction omitted when 0', () => {
   assert.equal(resolveCreated('1970-01-01T00:00:01+00:00', { seconds: 5, micros: 5 }), '1970-01-01T00:00:01+00:00');
   assert.equal(resolveMtime('now', { seconds: 1741064767, micros: 999999 }), 1741064767);
   assert.equal(resolveMtime(1, { seconds: 9, micros: 0 }), 1);
+});
+
+test('mtime normalises to Unix seconds or "now"', () => {
+  assert.equal(normaliseMtime('1970-01-01T00:00:01Z', 'mtime'), 1);
+  assert.equal(normaliseMtime('2024-01-01', 'mtime'), 1704067200);
+  assert.equal(normaliseMtime('now', 'mtime'), 'now');
+  assert.throws(() => normaliseMtime('soon', 'mtime'), /^UserError: mtime: /);
 });

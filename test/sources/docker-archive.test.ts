@@ -142,6 +142,8 @@ test('each broken input is a one-line UserError naming the file', async () => {
     ['absolute', archiveOf([{ Config: '/etc/cfg.json', Layers: [] }], diff, []), /absolute path or contains "\.\."/],
     ['escaping-link', archiveOf([{ Config: 'cfg.json', Layers: ['a/layer.tar'] }], diff,
       [[{ name: 'a/layer.tar', type: 'symlink', linkname: '../../x', mode: 0o777, uid: 0, gid: 0, uname: '', gname: '', size: 0, mtime: 1 }, Buffer.alloc(0)]]), /contains "\.\."/],
+    ['absolute-link', archiveOf([{ Config: 'cfg.json', Layers: ['a/layer.tar'] }], diff,
+      [[{ name: 'a/layer.tar', type: 'symlink', linkname: '/etc/passwd', mode: 0o777, uid: 0, gid: 0, uname: '', gname: '', size: 0, mtime: 1 }, Buffer.alloc(0)]]), /absolute path/],
     ['mismatch', archiveOf([{ Config: 'cfg.json', Layers: ['a/layer.tar', 'a/layer.tar'] }], diff, [member('a/layer.tar', vectorC())]), /lists 2 layers but cfg\.json has 1 rootfs\.diff_ids/],
   ];
   for (const [name, bytes, pattern] of cases) {

@@ -19,3 +19,16 @@ test('tarball layer: a bad checksum file is a UserError naming it; a wrong check
   await assert.rejects(async () => { for await (const _ of layer.open()) { /* drain */ } }, /checksum file says/);
   await assert.rejects(tarballLayer(join(dir, 'missing')), (error: Error) => error.name === 'UserError');
 });
+
+test('tarball layer: the sandbox owner variant of the member header', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-tl-'));
+  await writeFile(join(dir, 'layer.tar'), vectorE());
+  await writeFile(join(dir, 'checksum'), 'f003e077fcffe7c286bb778c1514ebe6c7388d057e705b8bc43d6be413837a43\n');
+  const layer = await tarballLayer(dir, { memberOwner: 'sandbox' });
+  assert.deepEqual(layer.archiveMember?.header, { mode: 0o444, uid: 65534, gid: 65534, uname: 'nobody', gname: 'nogroup' });
+  assert.deepEqual(layer.origin, [dir]);
+  assert.equal(layer.kind, 'customisation');
+  const chunks: Buffer[] = [];
+  for await (const chunk of layer.open()) chunks.push(chunk as Buffer);
+  assert.ok(Buffer.concat(chunks).equals(vectorE()));
+});
