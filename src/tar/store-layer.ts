@@ -6,6 +6,7 @@ import { UserError } from '../errors.ts';
 import { ChunkBuffer, CHUNK_SIZE, describeFsError, openForContent } from './chunks.ts';
 import { GeneratorReadable } from './generator-readable.ts';
 import { encodeHeader, type TarHeader } from './header.ts';
+import { compareNames } from './name-order.ts';
 
 /** Owner and time written into every entry of a store layer. */
 export interface StoreLayerOwnership {
@@ -41,6 +42,9 @@ export function* storeLayerChunks(paths: readonly string[], options: StoreLayerO
   yield* out.put(encodeHeader({ ...owner, name: '/nix/store/', type: 'directory', mode: 0o755, size: 0 }));
   const root = rootPrefix(options.root ?? '/');
   for (const path of paths) {
+    if (!path.startsWith('/')) {
+      throw new UserError('relative-store-path', `store path ${JSON.stringify(path)} is not absolute; pass full paths such as /nix/store/<hash>-<name>`);
+    }
     const name = Buffer.from(path.replace(/\/+$/, ''), 'utf8');
     const disk = root.length === 0 ? name : Buffer.concat([root, name]);
     const stats = statEntry(disk, name, true);
@@ -76,9 +80,8 @@ function* writeEntry(out: ChunkBuffer, owner: Owner, name: Buffer, disk: Buffer,
   }
 }
 
-// Depth-first with children sorted bytewise: this is the component-wise order of format.md §4.1
-// (a directory's subtree comes before a sibling that merely extends its name), and bytewise order
-// of UTF-8 equals code point order.
+// Depth-first with children sorted by code point: this is the component-wise order of format.md
+// §4.1 (a directory's subtree comes before a sibling that merely extends its name).
 function* writeChildren(out: ChunkBuffer, owner: Owner, name: Buffer, disk: Buffer): Generator<Buffer> {
   let children: Buffer[];
   try {
@@ -86,7 +89,7 @@ function* writeChildren(out: ChunkBuffer, owner: Owner, name: Buffer, disk: Buff
   } catch (error) {
     throw new UserError('unreadable-directory', `cannot list ${name.toString('utf8')}: ${describeFsError(error)}`, { cause: error });
   }
-  children.sort(Buffer.compare);
+  children.sort(compareNames);
   for (const child of children) {
     const childName = Buffer.concat([name, SLASH, child]);
     const childDisk = Buffer.concat([disk, SLASH, child]);

@@ -86,6 +86,8 @@ describe('writeTreeTar: byte-identical to GNU tar on tricky trees', () => {
     writeFileSync(join(root, 'lib/ro'), 'ro');
     chmodSync(join(root, 'lib/ro'), 0o400);
     symlinkSync('a.so', join(root, 'lib/rel'));
+    writeFileSync(Buffer.concat([Buffer.from(`${root}/`), Buffer.from([0x61, 0xff, 0x62])]), 'undecodable name\n');
+    writeFileSync(join(root, 'new\nline and space'), 'odd name\n');
     symlinkSync('../lib', join(root, 'bin/up'));
     symlinkSync(`/nix/store/${'t'.repeat(150)}`, join(root, 'long-target'));
     symlinkSync(`/nix/store/${'t'.repeat(150)}`, join(root, 'z'.repeat(120)));

@@ -214,6 +214,11 @@ describe('store layer: refusing what cannot be archived', () => {
     }
   });
 
+  it('rejects a relative store path', async () => {
+    const error = await failure(['nix/store/x']);
+    assert.match(error.message, /store path "nix\/store\/x" is not absolute/);
+  });
+
   it('rejects a missing store path', async () => {
     const error = await failure(['/nix/store/does-not-exist']);
     assert.match(error.message, /store path \/nix\/store\/does-not-exist.*ENOENT/);

@@ -1,0 +1,58 @@
+// The order of names within a directory in a store layer (format.md §4.1): by code point, where
+// nixpkgs' Python sees an undecodable byte as a lone surrogate (U+DC80–U+DCFF, PEP 383).
+// For valid UTF-8 this is plain byte order, so only names with invalid bytes take the slow path.
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Compares two raw file names by the code points Python's surrogateescape decoding gives them. */
+export function compareNames(a: Buffer, b: Buffer): number {
+  if ((isAscii(a) || isUtf8(a)) && (isAscii(b) || isUtf8(b))) return Buffer.compare(a, b);
+  const left = codePoints(a);
+  const right = codePoints(b);
+  const common = Math.min(left.length, right.length);
+  for (let i = 0; i < common; i++) {
+    if (left[i] !== right[i]) return left[i]! < right[i]! ? -1 : 1;
+  }
+  return left.length - right.length;
+}
+
+/** Code points of a name decoded as UTF-8, each undecodable byte becoming U+DC00 + byte. */
+export function codePoints(bytes: Buffer): number[] {
+  const points: number[] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    const length = sequenceLength(bytes, i);
+    if (length === 0) {
+      points.push(0xdc00 + bytes[i]!);
+      i += 1;
+      continue;
+    }
+    points.push(strictUtf8.decode(bytes.subarray(i, i + length)).codePointAt(0)!);
+    i += length;
+  }
+  return points;
+}
+
+// Length of the valid UTF-8 sequence at `i`, or 0 when the byte there cannot start one.
+function sequenceLength(bytes: Buffer, i: number): number {
+  const lead = bytes[i]!;
+  if (lead < 0x80) return 1;
+  const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+  if (length === 0 || i + length > bytes.length) return 0;
+  return isUtf8(bytes.subarray(i, i + length)) ? length : 0;
+}
+
+function isAscii(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch (error) {
+    if (error instanceof TypeError) return false;
+    throw error;
+  }
+}
