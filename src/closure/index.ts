@@ -1,5 +1,5 @@
 // Public surface of the closure module: parsing and graph algorithms.
-export { parseClosureGraph, closureGraphFromAttrs, closureGraphFromJson, type ParseClosureOptions } from './parse.ts';
+export { parseClosureGraph, parseClosureAttrs, closureGraphFromAttrs, closureGraphFromJson, type ParseClosureOptions } from './parse.ts';
 export {
   createClosureGraph, compareCodePoints, refsOf, depsOf, usersOf, rootsOf, reachable,
   type ClosureGraph, type ClosureNode,

@@ -16,16 +16,21 @@ function fail(source: string, what: string): never {
 /** Parses a closure graph given as JSON (an array of path infos) or in the legacy text format. */
 export function parseClosureGraph(text: string, options: ParseClosureOptions): ClosureGraph {
   const start = text.trimStart();
-  if (start.startsWith('[') || start.startsWith('{')) {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      fail(options.source, `malformed JSON (${error instanceof Error ? error.message : String(error)}); expected the array Nix writes for exportReferencesGraph`);
-    }
-    return closureGraphFromJson(value, options);
-  }
+  if (start.startsWith('[') || start.startsWith('{')) return closureGraphFromJson(parseJson(text, options.source), options);
   return createClosureGraph(parseLegacyText(text, options.source), options);
+}
+
+/** Parses the text of a `.attrs.json` file and takes the graph named `name` out of it. */
+export function parseClosureAttrs(text: string, name: string, options: ParseClosureOptions): ClosureGraph {
+  return closureGraphFromAttrs(parseJson(text, options.source), name, options);
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    return fail(source, `malformed JSON (${error instanceof Error ? error.message : String(error)}); expected what Nix writes for exportReferencesGraph`);
+  }
 }
 
 /** Takes the graph named `name` out of a parsed `.attrs.json` object (`exportReferencesGraph.<name>`). */
@@ -42,7 +47,10 @@ export function closureGraphFromAttrs(attrs: unknown, name: string, options: Par
 /** Validates an already parsed JSON graph value (an array of {path, narSize, references, …}). */
 export function closureGraphFromJson(value: unknown, options: ParseClosureOptions): ClosureGraph {
   const { source } = options;
-  if (!Array.isArray(value)) fail(source, `expected a JSON array of path infos, got ${kindOf(value)}`);
+  if (!Array.isArray(value)) {
+    const hint = kindOf(value) === 'an object' ? ' (for a whole .attrs.json, name the attribute that holds the graph)' : '';
+    fail(source, `expected a JSON array of path infos, got ${kindOf(value)}${hint}`);
+  }
   const nodes = value.map((entry: unknown, i): ClosureNode => {
     const at = `entry ${i}`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(source, `${at}: expected an object, got ${kindOf(entry)}`);

@@ -29,7 +29,7 @@ const OPS = ['popularity_contest', 'limit_layers', 'split_every', 'flatten', 'ov
   'remove_paths', 'reverse', 'subcomponent_in', 'subcomponent_out', 'split_paths'] as const;
 
 function fail(where: string, what: string): never {
-  throw new UserError('layering-pipeline', `layeringPipeline ${where}: ${what}`);
+  throw new UserError('layering-pipeline', `layeringPipeline${where ? ` ${where}` : ''}: ${what}`);
 }
 
 const show = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));

@@ -1,6 +1,6 @@
 // File-level entry for the `layers` command: read a graph (and pipeline) file, plan, return layers.
 import { readFile } from 'node:fs/promises';
-import { parseClosureGraph } from '../closure/parse.ts';
+import { parseClosureAttrs, parseClosureGraph } from '../closure/parse.ts';
 import { UserError } from '../errors.ts';
 import { planLayers } from './plan.ts';
 import { isStrategyName } from './strategies.ts';
@@ -8,6 +8,8 @@ import { isStrategyName } from './strategies.ts';
 /** Inputs of `nix-strata layers`, as given on the command line. */
 export interface PlanFromFilesOptions {
   readonly graphFile: string;
+  /** When set, graphFile is a `.attrs.json` and the graph is its attribute of this name. */
+  readonly attr?: string;
   readonly maxLayers: number;
   readonly strategy: string;
   readonly pipelineFile?: string;
@@ -30,10 +32,9 @@ export async function planLayersFromFiles(options: PlanFromFilesOptions): Promis
   if (!isStrategyName(options.strategy)) {
     throw new UserError('input', `--strategy ${JSON.stringify(options.strategy)} is not a strategy; use popularity or auto`);
   }
-  const graph = parseClosureGraph(await readText(options.graphFile, 'closure graph'), {
-    source: options.graphFile,
-    ...(options.storeDir ? { storeDir: options.storeDir } : {}),
-  });
+  const text = await readText(options.graphFile, 'closure graph');
+  const parseOptions = { source: options.graphFile, ...(options.storeDir ? { storeDir: options.storeDir } : {}) };
+  const graph = options.attr === undefined ? parseClosureGraph(text, parseOptions) : parseClosureAttrs(text, options.attr, parseOptions);
   let pipeline: unknown = null;
   if (options.pipelineFile !== undefined) {
     const text = await readText(options.pipelineFile, 'layering pipeline');

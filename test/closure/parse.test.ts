@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseClosureGraph, closureGraphFromAttrs } from '../../src/closure/parse.ts';
+import { parseClosureGraph, parseClosureAttrs, closureGraphFromAttrs } from '../../src/closure/parse.ts';
 import { UserError } from '../../src/errors.ts';
 
 const a = '/nix/store/aaaa-glibc-2.40';
@@ -35,13 +35,15 @@ test('attrs helper takes the named graph out of .attrs.json', () => {
   const attrs = { closure: JSON.parse(json), outputs: { out: '/nix/store/out' } };
   assert.equal(closureGraphFromAttrs(attrs, 'closure', { source }).nodes.length, 3);
   assert.equal(closureGraphFromAttrs({ closure: [] }, 'closure', { source }).nodes.length, 0);
+  assert.equal(parseClosureAttrs(JSON.stringify(attrs), 'closure', { source }).nodes.length, 3);
+  assert.throws(() => parseClosureAttrs('{', 'closure', { source }), /^UserError: \/build\/\.attrs\.json: malformed JSON/);
 });
 
 test('errors name the file and what is wrong', () => {
   const entry = (over: Record<string, unknown>) => JSON.stringify([{ path: a, narSize: 1, references: [], ...over }]);
   const cases: [string, () => unknown, string | RegExp][] = [
-    ['malformed JSON', () => parseClosureGraph('[{"path": ', { source }), /^\/build\/\.attrs\.json: malformed JSON \(.*\); expected the array Nix writes for exportReferencesGraph$/],
-    ['not an array', () => parseClosureGraph('{"a": 1}', { source }), `${source}: expected a JSON array of path infos, got an object`],
+    ['malformed JSON', () => parseClosureGraph('[{"path": ', { source }), /^\/build\/\.attrs\.json: malformed JSON \(.*\); expected what Nix writes for exportReferencesGraph$/],
+    ['not an array', () => parseClosureGraph('{"a": 1}', { source }), `${source}: expected a JSON array of path infos, got an object (for a whole .attrs.json, name the attribute that holds the graph)`],
     ['entry not an object', () => parseClosureGraph('[1]', { source }), `${source}: entry 0: expected an object, got the number 1`],
     ['missing path', () => parseClosureGraph(JSON.stringify([{ narSize: 1, references: [] }]), { source }), `${source}: entry 0: field "path" must be a string, got nothing (missing)`],
     ['ill-typed narSize', () => parseClosureGraph(entry({ narSize: '1' }), { source }), `${source}: entry 0 (${a}): field "narSize" must be a non-negative integer, got the string "1"`],

@@ -100,7 +100,7 @@ test('pipeline errors name the step', () => {
     ['step not a list', [['popularity_contest'], 'reverse'], /^layeringPipeline step 2: a step must be a list starting with an operation name/],
     ['wrong arity', [['reverse', 1]], /^layeringPipeline step 1 \(reverse\): takes 0 arguments, got 1$/],
     ['bad split spec', [['split_paths', [{ parents_of: 'x' }]]], /^layeringPipeline step 1 \(split_paths\): a spec must be a store path or \{"children_of": path-or-paths\}/],
-    ['not a list', { steps: [] }, /^layeringPipeline : expected a list of steps/],
+    ['not a list', { steps: [] }, /^layeringPipeline: expected a list of steps such as /],
   ];
   for (const [name, pipeline, message] of cases) {
     assert.throws(() => run(example1, pipeline), (error: unknown) => {

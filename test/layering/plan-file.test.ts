@@ -27,6 +27,12 @@ test('planLayersFromFiles: strategy and pipeline', async () => {
   assert.deepEqual(await planLayersFromFiles({ ...base, pipelineFile }), [[p('Root2')], [p('Root1')], [p('A'), p('B')]]);
 });
 
+test('planLayersFromFiles: graph inside a .attrs.json', async () => {
+  const attrsFile = join(dir, 'attrs.json');
+  writeFileSync(attrsFile, JSON.stringify({ closure: [{ path: p('x-one'), narSize: 1, references: [] }], outputs: { out: p('out') } }));
+  assert.deepEqual(await planLayersFromFiles({ ...base, graphFile: attrsFile, attr: 'closure' }), [[p('x-one')]]);
+});
+
 test('planLayersFromFiles: input errors', async () => {
   await assert.rejects(planLayersFromFiles({ ...base, strategy: 'size' }), (e: unknown) => e instanceof UserError && /--strategy "size" is not a strategy; use popularity or auto/.test(e.message));
   await assert.rejects(planLayersFromFiles({ ...base, graphFile: join(dir, 'missing.json') }), (e: unknown) => e instanceof UserError && e.message.startsWith(`cannot read closure graph ${join(dir, 'missing.json')}: `));
