@@ -19,9 +19,11 @@ export interface StorePathsLayerOptions extends StoreLayerOptions {
 export function storePathsLayer(paths: readonly string[], options: StorePathsLayerOptions): Layer {
   const { known, ...tarOptions } = options;
   const list = [...paths];
-  let identity: Promise<{ digest: Digest; size: number }> | undefined;
+  let identity: Promise<{ digest: Digest; size: number }> | undefined = known
+    ? Promise.resolve({ digest: known.digest, size: known.size })
+    : undefined;
   const measure = (): Promise<{ digest: Digest; size: number }> => {
-    identity ??= known ? Promise.resolve({ digest: known.digest, size: known.size }) : digestOf(storeLayerStream(list, tarOptions));
+    identity ??= digestOf(storeLayerStream(list, tarOptions));
     return identity;
   };
   return {
@@ -31,12 +33,19 @@ export function storePathsLayer(paths: readonly string[], options: StorePathsLay
     diffId: async () => (await measure()).digest,
     digest: async () => (await measure()).digest,
     size: async () => (await measure()).size,
-    open: () => (known ? verified(storeLayerStream(list, tarOptions), known, list) : storeLayerStream(list, tarOptions)),
+    // Whatever a sink already announced (a known digest, or the one measured by the hashing pass)
+    // is checked against the bytes it streams: format.md §4.4 requires both passes to agree.
+    open: () => (identity ? verified(storeLayerStream(list, tarOptions), identity, list, known !== undefined) : storeLayerStream(list, tarOptions)),
   };
 }
 
-/** Passes the bytes through and fails at the end, naming the layer, when they are not what `expected` says. */
-function verified(source: Readable, expected: { digest: Digest; size: number }, paths: readonly string[]): Readable {
+/** Passes the bytes through and fails at the end, naming the layer, when they are not what `expectation` says. */
+function verified(
+  source: Readable,
+  expectation: Promise<{ digest: Digest; size: number }>,
+  paths: readonly string[],
+  fromCache: boolean,
+): Readable {
   const hash = createHash('sha256');
   let size = 0;
   const check = new Transform({
@@ -47,15 +56,19 @@ function verified(source: Readable, expected: { digest: Digest; size: number }, 
     },
     flush(callback: TransformCallback) {
       const actual = `sha256:${hash.digest('hex')}`;
-      if (actual === expected.digest && size === expected.size) {
-        callback();
-        return;
-      }
-      callback(new UserError(
-        'layer-digest-mismatch',
-        `store layer of ${paths.join(', ')} hashes to ${actual} (${size} bytes) but ${expected.digest} (${expected.size} bytes) was expected; ` +
-          'the store changed or the digest cache is stale: clear the cache and rebuild',
-      ));
+      expectation.then((expected) => {
+        if (actual === expected.digest && size === expected.size) {
+          callback();
+          return;
+        }
+        const fix = fromCache
+          ? 'the digest cache is stale or the store changed: clear the cache and rebuild'
+          : 'the store paths changed between hashing and streaming: make sure nothing modifies them and rebuild';
+        callback(new UserError(
+          'layer-digest-mismatch',
+          `store layer of ${paths.join(', ')} hashes to ${actual} (${size} bytes) but ${expected.digest} (${expected.size} bytes) was expected; ${fix}`,
+        ));
+      }, (error: unknown) => callback(error as Error));
     },
   });
   source.on('error', (error) => check.destroy(error));

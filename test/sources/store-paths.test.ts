@@ -37,6 +37,20 @@ describe('storePathsLayer', () => {
     assert.equal(await layer.size(), 10240);
   });
 
+  it('fails the stream when the store changed after the hashing pass', async () => {
+    const note = join(tree.path, 'nix/store/changing');
+    writeFileSync(note, 'before\n');
+    const layer = storePathsLayer(['/nix/store/changing'], { ...ROOT_OWNER, root: tree.path });
+    const announced = await layer.diffId();
+    writeFileSync(note, 'after!\n');
+    await assert.rejects(collect(layer.open()), (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.ok(error.message.includes(announced), error.message);
+      assert.match(error.message, /changed between hashing and streaming/);
+      return true;
+    });
+  });
+
   it('trusts a known digest without reading the store', async () => {
     const layer = storePathsLayer(['/nix/store/not-there'], { ...ROOT_OWNER, root: tree.path, known: { digest: VECTOR_C, size: 10240 } });
     assert.equal(await layer.diffId(), VECTOR_C);
