@@ -23,8 +23,11 @@ export interface PlanOptions {
 
 /** Store-layer budget N = maxLayers − 1 − baseLayers; a UserError when it is below 1 (api.md §8 row 4). */
 export function storeLayerBudget(maxLayers: number, baseLayerCount: number): number {
+  if (!Number.isInteger(maxLayers)) {
+    throw new UserError('layer-budget', `maxLayers must be an integer, got ${maxLayers}; use a whole number such as 100`);
+  }
   const usedLayers = 1 + baseLayerCount;
-  if (!Number.isInteger(maxLayers) || usedLayers >= maxLayers) {
+  if (usedLayers >= maxLayers) {
     throw new UserError('layer-budget',
       `maxLayers=${maxLayers} leaves no layer for store paths: ${usedLayers} layer${usedLayers === 1 ? ' is' : 's are'} already used ` +
       `(${baseLayerCount} from fromImage + 1 customisation layer); raise maxLayers to at least ${usedLayers + 1}`);

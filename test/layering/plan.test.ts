@@ -70,7 +70,9 @@ test('budget errors: one line with the numbers and the fix', () => {
     assert.throws(() => storeLayerBudget(maxLayers, base), (e: unknown) => e instanceof UserError && e.message === message);
     assert.throws(() => planLayers(closure(3).graph, { maxLayers, baseLayerCount: base }), UserError);
   }
+  assert.throws(() => storeLayerBudget(2.5, 0), /^UserError: maxLayers must be an integer, got 2\.5; use a whole number such as 100$/);
   assert.equal(storeLayerBudget(4, 2), 1);
+  assert.equal(storeLayerBudget(100, 0), 99);
   // A pipeline ignores maxLayers and the base count entirely.
   assert.equal(planLayers(closure(3).graph, { maxLayers: 0, baseLayerCount: 5, pipeline: [['split_every', 1]] }).length, 5);
 });
