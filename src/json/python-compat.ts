@@ -22,10 +22,32 @@ function dump(value: JsonValue, depth: number): string {
     if (value.length === 0) return '[]';
     return `[\n${value.map((item) => inner + dump(item, depth + 1)).join(',\n')}\n${outer}]`;
   }
-  const keys = Object.keys(value);
+  const keys = sourceKeyOrder(Object.keys(value));
   if (keys.length === 0) return '{}';
   const members = keys.map((key) => `${inner}${pythonJsonString(key)}: ${dump(value[key]!, depth + 1)}`);
   return `{\n${members.join(',\n')}\n${outer}}`;
+}
+
+/**
+ * JS objects list integer-like keys ("1", "10", "9") first in numeric order whatever the
+ * source order was. Objects from Nix are byte-sorted, so those keys are merged back into the
+ * other keys in byte order; the other keys keep their order (e.g. an appended Env stays last).
+ */
+export function sourceKeyOrder(keys: readonly string[]): string[] {
+  const integers = keys.filter(isArrayIndex).sort();
+  if (integers.length === 0) return [...keys];
+  const result: string[] = [];
+  let next = 0;
+  for (const key of keys) {
+    if (isArrayIndex(key)) continue;
+    while (next < integers.length && integers[next]! < key) result.push(integers[next++]!);
+    result.push(key);
+  }
+  return result.concat(integers.slice(next));
+}
+
+function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295;
 }
 
 const SHORT_ESCAPES: Record<string, string> = {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { canonicalJson } from '../../src/json/canonical.ts';
 import { parseLossless, stringifyLossless } from '../../src/json/lossless.ts';
-import { pythonFloatRepr, pythonJsonDumps, pythonListRepr, pythonNumber, pythonStrRepr } from '../../src/json/python-compat.ts';
+import { pythonFloatRepr, pythonJsonDumps, pythonListRepr, pythonNumber, pythonStrRepr, sourceKeyOrder } from '../../src/json/python-compat.ts';
 
 // Expected strings below were produced by CPython 3 (json.dumps(indent=4), repr()).
 
@@ -60,4 +60,12 @@ test('a bad JSON text is a UserError naming its source', () => {
 
 test('canonical JSON sorts keys and has no whitespace', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: [1, 2], c: 'x' } }), '{"a":{"c":"x","d":[1,2]},"b":1}');
+});
+
+test('integer-like keys are written in the source (byte-sorted) order, not JS numeric order', () => {
+  const value = parseLossless('{"!a":1,"1":2,"10":3,"9":4,"a":5}', 'test');
+  assert.deepEqual(Object.keys(value as object), ['1', '9', '10', '!a', 'a']);
+  assert.equal(pythonJsonDumps(value), '{\n    "!a": 1,\n    "1": 2,\n    "10": 3,\n    "9": 4,\n    "a": 5\n}');
+  // A key appended after Nix's sorted keys (the Env merge) stays last.
+  assert.deepEqual(sourceKeyOrder(['Labels', '2', 'Env']), ['2', 'Labels', 'Env']);
 });
