@@ -44,7 +44,12 @@ interface MergeState {
 export async function mergeContents(options: MergeContentsOptions): Promise<MergeContentsResult> {
   const elements = options.elements.map((element) => resolve(element));
   for (const element of elements) await requireDirectory(element);
-  await mkdir(options.into, { recursive: true, mode: 0o755 });
+  try {
+    await mkdir(options.into, { recursive: true, mode: 0o755 });
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
+    throw new UserError('bad-destination', `--into ${options.into} cannot be created (${code}); pass a directory path`, { cause: error });
+  }
   const state: MergeState = { log: options.log, origin: new Map(), conflicts: 0 };
   for (const element of elements) {
     await mergeDirectory(Buffer.from(element), Buffer.from(options.into), '', element, state);

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createWriteStream, readlinkSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
@@ -33,7 +33,11 @@ export interface TreeTarOptions {
 
 /** Writes `<outDir>/layer.tar` and `<outDir>/checksum` for the tree and returns the tar's digest and size. */
 export async function writeTreeTar(options: TreeTarOptions): Promise<{ digest: Digest; size: number }> {
-  const listing = await listTree(options.root, options.exclude ?? []);
+  // An output directory inside the tree would archive the archive being written: leave it out.
+  const outInside = relative(resolve(options.root), resolve(options.outDir));
+  const exclude = [...(options.exclude ?? [])];
+  if (outInside !== '' && !outInside.startsWith('..') && !isAbsolute(outInside)) exclude.push(outInside);
+  const listing = await listTree(options.root, exclude);
   const devices = await deviceNumbers(options.root, listing);
   await mkdir(options.outDir, { recursive: true });
   const hash = createHash('sha256');

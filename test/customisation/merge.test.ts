@@ -149,6 +149,7 @@ describe('mergeContents', () => {
         assert.match(error.message, new RegExp(`^contents element ${file} is not a directory`));
         return true;
       });
+      await assert.rejects(mergeContents({ into: join(file, 'sub'), elements: [dir.path], log: recordingLogger() }), /--into .*plain-file\/sub cannot be created \(ENOTDIR\)/);
       await assert.rejects(mergeContents({ into: join(dir.path, 'root'), elements: [join(dir.path, 'missing')], log: recordingLogger() }), /contents element .*missing cannot be read \(ENOENT\)/);
     } finally {
       dir.cleanup();

@@ -168,6 +168,19 @@ describe('writeTreeTar: byte-identical to GNU tar on tricky trees', () => {
     }
   });
 
+  it('leaves out an output directory that lies inside the tree', async () => {
+    const dir = tempDir();
+    try {
+      mkdirSync(join(dir.path, 'etc'));
+      writeFileSync(join(dir.path, 'etc/f'), 'f');
+      await writeTreeTar({ root: dir.path, outDir: join(dir.path, 'out') });
+      const names = (await readTar(readFileSync(join(dir.path, 'out/layer.tar')))).map((entry) => entry.header.name);
+      assert.deepEqual(names, ['./', './etc/', './etc/f']);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it('fails with a UserError for a missing root', async () => {
     const dir = tempDir();
     try {
