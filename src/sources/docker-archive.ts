@@ -73,7 +73,7 @@ export function openDecompressed(path: string, compression: LayerCompression): R
 type TarStreamHeader = Omit<tar.Header, 'pax'> & { pax?: Record<string, string> | null };
 
 /** One member's data as tar-stream hands it out (a streamx Readable). */
-type EntryData = AsyncIterable<Buffer> & { resume(): unknown };
+type EntryData = AsyncIterable<Buffer> & { resume(): unknown; readonly offset: number };
 
 /** What the index pass remembers of a member. */
 interface MemberInfo {
@@ -82,6 +82,8 @@ interface MemberInfo {
   readonly head: Buffer;
   /** The whole data when small enough to keep (JSON members). */
   readonly data: Buffer | undefined;
+  /** Where the data starts in the decompressed archive (after the member's last header block). */
+  readonly dataOffset: number;
 }
 
 const KEEP_LIMIT = 1 << 20;
@@ -105,7 +107,9 @@ export async function readDockerArchive(path: string): Promise<DockerArchiveImag
     if (wantAll) kept += all.length;
     // The first of duplicate names wins, matching openMember, which stops at the first match.
     const key = memberKey(header.name);
-    if (!members.has(key)) members.set(key, { header, head: all.subarray(0, 6), data: wantAll ? all : undefined });
+    if (!members.has(key)) {
+      members.set(key, { header, head: all.subarray(0, 6), data: wantAll ? all : undefined, dataOffset: entry.offset + 512 });
+    }
     return 'continue';
   });
 
@@ -140,7 +144,10 @@ export async function readDockerArchive(path: string): Promise<DockerArchiveImag
 function baseLayer(path: string, compression: LayerCompression, name: string, info: MemberInfo, diffId: Digest): Layer {
   const layerCompression = compressionOf(info.head);
   const size = info.header.size ?? 0;
-  const open = () => openMember(path, compression, info.header.name);
+  // An uncompressed archive is read at the member's offset; a compressed one is scanned again.
+  const open = () => compression === 'none' && size > 0
+    ? createReadStream(path, { start: info.dataOffset, end: info.dataOffset + size - 1 })
+    : openMember(path, compression, info.header.name);
   let digest: Promise<Digest> | undefined;
   return {
     compression: layerCompression,
