@@ -206,23 +206,31 @@ describe('pulling from a local docker-registry', { timeout: 180_000 }, () => {
       })()))}`);
       const run = await execa('docker', ['run', '--rm', '--network', 'none', image, '/bin/sh', '-c', 'cat /etc/motd; test ! -e /etc/os-release && echo gone']);
       assert.equal(run.stdout, 'pulled amd64\ngone');
+      // Docker's own archive (OCI layout + manifest.json since Docker 25) flattens the same way.
+      await execa('docker', ['save', '-o', join(dir, 'saved.tar'), image]);
     } finally {
       await execa('docker', ['rmi', image], { reject: false });
     }
 
-    const rootfs = join(dir, 'rootfs.tar');
-    const exported = await cli('export', archive, '--output', rootfs);
-    assert.equal(exported.exitCode, 0, exported.stderr);
-    const names: string[] = [];
-    const extract = tar.extract();
-    const listing = (async () => {
-      for await (const entry of extract) {
-        names.push(`${entry.header.type}:${entry.header.name}`);
-        entry.resume();
-      }
-    })();
-    extract.end(await readFile(rootfs));
-    await listing;
-    assert.deepEqual(names, ['directory:bin/', 'file:bin/busybox', 'symlink:bin/sh', 'directory:etc/', 'file:etc/motd']);
+    const flattened: Buffer[] = [];
+    for (const source of [archive, join(dir, 'saved.tar')]) {
+      const rootfs = `${source}.rootfs.tar`;
+      const exported = await cli('export', source, '--output', rootfs);
+      assert.equal(exported.exitCode, 0, exported.stderr);
+      const names: string[] = [];
+      const extract = tar.extract();
+      const listing = (async () => {
+        for await (const entry of extract) {
+          names.push(`${entry.header.type}:${entry.header.name}`);
+          entry.resume();
+        }
+      })();
+      const bytes = await readFile(rootfs);
+      flattened.push(bytes);
+      extract.end(bytes);
+      await listing;
+      assert.deepEqual(names, ['directory:bin/', 'file:bin/busybox', 'symlink:bin/sh', 'directory:etc/', 'file:etc/motd'], source);
+    }
+    assert.ok(flattened[0]!.equals(flattened[1]!), 'the pulled archive and docker save flatten to the same bytes');
   });
 });
