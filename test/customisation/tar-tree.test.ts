@@ -76,8 +76,13 @@ describe('writeTreeTar: byte-identical to GNU tar on tricky trees', () => {
     writeFileSync(join(root, 'deep/a/b/c/d/e/f/g/h/leaf'), 'leaf');
     writeFileSync(join(root, `${long}/${'m'.repeat(60)}/file`), 'deep long\n');
     writeFileSync(join(root, 'héllo-日本-🚀'), 'unicode\n');
-    writeFileSync(join(root, `${'x'.repeat(100)}`), 'exactly 100\n');
-    writeFileSync(join(root, `${'y'.repeat(101)}`), 'just over\n');
+    // Boundaries: with the "./" prefix (and a directory's "/"), 100 bytes fit, 101 need a LongLink.
+    writeFileSync(join(root, 'x'.repeat(98)), 'name of exactly 100 bytes\n');
+    writeFileSync(join(root, 'y'.repeat(99)), 'name of 101 bytes\n');
+    mkdirSync(join(root, 'p'.repeat(97)));
+    mkdirSync(join(root, 'q'.repeat(98)));
+    symlinkSync('t'.repeat(100), join(root, 'target-100'));
+    symlinkSync('t'.repeat(101), join(root, 'target-101'));
     writeFileSync(join(root, 'big'), Buffer.alloc(2 * 1024 * 1024 + 3, 0x62));
     linkSync(join(root, 'big'), join(root, 'big-link'));
     writeFileSync(join(root, 'bin/suid'), '#!/bin/sh\n');
