@@ -113,7 +113,7 @@ function gnuBlock(fields: GnuFields): Buffer {
  * Octal with `width - 1` digits and a NUL when it fits; otherwise GNU's base-256 form: the whole
  * field big-endian, with the top bit of the first byte set.
  */
-export function writeNumber(block: Buffer, offset: number, width: number, value: number): void {
+function writeNumber(block: Buffer, offset: number, width: number, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`tar header number out of range: ${value}`);
   if (value < 8 ** (width - 1)) {
     block.write(`${value.toString(8).padStart(width - 1, '0')}\0`, offset, 'latin1');
