@@ -6,12 +6,16 @@ import { tarTreeCommand } from './commands/tar-tree.ts';
 import { pullCommand } from './commands/pull.ts';
 import { exportCommand } from './commands/export.ts';
 import { inspectCommand } from './commands/inspect.ts';
+import { confCommand } from './commands/conf.ts';
+import { streamCommand } from './commands/stream.ts';
 
 export function createProgram(): Command {
   const program = new Command('nix-strata')
     .description('Build container images from Nix closures (drop-in for dockerTools.buildLayeredImage)')
     .exitOverride()
     .showHelpAfterError();
+  program.addCommand(confCommand());
+  program.addCommand(streamCommand());
   program.addCommand(layersCommand());
   program.addCommand(mergeContentsCommand());
   program.addCommand(tarTreeCommand());

@@ -1,0 +1,173 @@
+// `nix-strata conf`: turns the spec and closure graph Nix hands over (.attrs.json of a
+// __structuredAttrs derivation) into the conf the stream reads: the layer plan, the image
+// tag, the normalised dates, and each store layer's digest (cached across builds).
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { closureGraphFromAttrs } from '../closure/parse.ts';
+import type { ClosureGraph } from '../closure/graph.ts';
+import { parseSpec, type BuildSpec } from '../conf/spec.ts';
+import { serializeConf, type Conf, type ConfStoreLayer, type StoreOwner } from '../conf/conf.ts';
+import { UserError } from '../errors.ts';
+import { normaliseDate, normaliseMtime } from '../image/date.ts';
+import { isJsonObject, parseLossless } from '../json/lossless.ts';
+import { planLayers } from '../layering/plan.ts';
+import type { Logger } from '../log.ts';
+import { readDockerArchive } from '../sources/docker-archive.ts';
+import { defaultCacheDirectory, openDigestCache, type LayerKey } from '../cache/digest-cache.ts';
+import { hashStoreLayers } from './hash-layers.ts';
+
+/** Where `nix-strata conf` finds its input: $NIX_ATTRS_JSON_FILE, else the build dir's .attrs.json. */
+export function defaultAttrsPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.NIX_ATTRS_JSON_FILE) return env.NIX_ATTRS_JSON_FILE;
+  if (env.NIX_BUILD_TOP) return `${env.NIX_BUILD_TOP}/.attrs.json`;
+  throw new UserError('no-attrs', 'no .attrs.json: run inside a __structuredAttrs Nix build, or pass --attrs FILE');
+}
+
+export interface BuildConfOptions {
+  attrsPath: string;
+  /** Output file; defaults to the derivation's `outputs.out`. */
+  outPath?: string;
+  /** Compute store-layer digests now (default) so streaming reads the store once. */
+  digests?: boolean;
+  log: Logger;
+}
+
+/** Reads the derivation attributes, plans the layers and writes the conf. */
+export async function buildConf(options: BuildConfOptions): Promise<Conf> {
+  const attrs = await readAttrs(options.attrsPath);
+  const spec = parseSpec(attrs.spec, `${options.attrsPath}: spec`);
+  const derivationOut = typeof (attrs.outputs as { out?: unknown } | undefined)?.out === 'string'
+    ? ((attrs.outputs as { out: string }).out)
+    : undefined;
+  const outPath = options.outPath ?? derivationOut ?? outputOf(attrs, options.attrsPath);
+  // The default tag is the hash of the derivation's own output, even when writing elsewhere.
+  const conf = await confFor(spec, attrs, { ...options, outPath, tagSource: derivationOut ?? outPath });
+  const temporary = `${outPath}.partial`;
+  await writeFile(temporary, serializeConf(conf));
+  await rename(temporary, outPath).catch(async (error: unknown) => {
+    await rm(temporary, { force: true });
+    throw error;
+  });
+  return conf;
+}
+
+async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options: BuildConfOptions & { outPath: string; tagSource: string }): Promise<Conf> {
+  const created = normaliseDate(spec.created, 'created');
+  const mtime = normaliseMtime(spec.mtime, 'mtime');
+  const { architecture, config } = await readBaseJson(spec.baseJson);
+  const owner: StoreOwner = { uid: spec.uid, gid: spec.gid, uname: spec.uname, gname: spec.gname };
+
+  let plan: string[][] = [];
+  let graph: ClosureGraph | undefined;
+  // Nothing to place without store paths, so the layer budget is not checked either
+  // (an improvement over nixpkgs, api.md §10 item 11).
+  if (spec.includeStorePaths) {
+    graph = closureGraphFromAttrs(attrs, 'closure', { source: options.attrsPath, storeDir: spec.storeDir });
+    const baseLayerCount = spec.fromImage === null ? 0 : (await readDockerArchive(spec.fromImage)).layerCount;
+    plan = planLayers(graph, {
+      strategy: spec.layeringStrategy,
+      maxLayers: spec.maxLayers,
+      baseLayerCount,
+      excluded: [spec.baseJson, spec.customisationLayer],
+      pipeline: await readPipeline(spec.layeringPipeline),
+    });
+  }
+
+  const storeLayers: ConfStoreLayer[] = plan.map((paths) => ({ paths }));
+  if (options.digests !== false && mtime !== 'now' && graph !== undefined && plan.length > 0) {
+    const nodes = graph;
+    const keys: LayerKey[] = plan.map((paths) => ({
+      paths: paths.map((path) => ({ path, narHash: narHashOf(nodes, path) })),
+      owner,
+      mtime,
+      storeDir: spec.storeDir,
+    }));
+    const cache = openDigestCache(await defaultCacheDirectory());
+    const digests = await hashStoreLayers(keys, { cache, log: options.log });
+    digests.forEach((digest, index) => Object.assign(storeLayers[index]!, digest));
+  }
+
+  return {
+    version: 1,
+    repoTag: `${spec.imageName}:${spec.tag ?? tagFromOutPath(options.tagSource)}`,
+    architecture,
+    config,
+    created,
+    mtime,
+    owner,
+    storeDir: spec.storeDir,
+    fromImage: spec.fromImage,
+    storeLayers,
+    customisationLayer: spec.customisationLayer,
+  };
+}
+
+/** The default tag: the hash part of the conf's own store path (api.md §2.2), as Nix computes it too. */
+export function tagFromOutPath(outPath: string): string {
+  const hash = basename(outPath).split('-')[0] ?? '';
+  if (!/^[0-9a-df-np-sv-z]{32}$/.test(hash)) {
+    throw new UserError('bad-out-path', `cannot derive a tag from output path ${outPath}: expected /nix/store/<32-character hash>-<name>`);
+  }
+  return hash;
+}
+
+async function readAttrs(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UserError('attrs-unreadable', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UserError('attrs-malformed', `${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UserError('attrs-malformed', `${path}: expected a JSON object of derivation attributes`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function outputOf(attrs: Record<string, unknown>, where: string): string {
+  const outputs = attrs.outputs as Record<string, unknown> | undefined;
+  const out = outputs?.out;
+  if (typeof out !== 'string') throw new UserError('attrs-malformed', `${where}: no outputs.out; pass --out FILE`);
+  return out;
+}
+
+async function readBaseJson(path: string): Promise<{ architecture: string; config: ReturnType<typeof parseLossless> }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UserError('base-json-unreadable', `cannot read the image's base config ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const value = parseLossless(text, path);
+  if (!isJsonObject(value) || typeof value.architecture !== 'string' || !('config' in value)) {
+    throw new UserError('base-json-malformed', `${path}: expected {"architecture": …, "config": …, "os": …}`);
+  }
+  return { architecture: value.architecture, config: value.config ?? null };
+}
+
+async function readPipeline(pipeline: BuildSpec['layeringPipeline']): Promise<unknown> {
+  if (typeof pipeline !== 'string') return pipeline;
+  let text: string;
+  try {
+    text = await readFile(pipeline, 'utf8');
+  } catch (error) {
+    throw new UserError('pipeline-unreadable', `layeringPipeline: cannot read ${pipeline}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UserError('pipeline-malformed', `layeringPipeline: ${pipeline} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function narHashOf(graph: ClosureGraph, path: string): string {
+  const node = graph.nodes[graph.index.get(path) ?? -1];
+  // Without a narHash (legacy graphs) the path itself must do; store paths are immutable.
+  return node?.narHash ?? path;
+}

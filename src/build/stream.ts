@@ -1,0 +1,68 @@
+// `nix-strata stream`: reads a conf and writes the docker-archive, to stdout or a
+// (compressed) file. One code path for streamLayeredImage's executable and for
+// buildLayeredImage's archive derivation.
+import { readConf, type Conf } from '../conf/conf.ts';
+import { UserError } from '../errors.ts';
+import { assembleImage } from '../image/assemble.ts';
+import { currentInstant, resolveCreated, resolveMtime } from '../image/date.ts';
+import type { Image } from '../image/types.ts';
+import type { JsonValue } from '../json/lossless.ts';
+import type { Logger } from '../log.ts';
+import { writeDockerArchive } from '../sinks/docker-archive.ts';
+import { openOutput, type Compressor } from '../sinks/output.ts';
+import { readDockerArchive } from '../sources/docker-archive.ts';
+import { storePathsLayer } from '../sources/store-paths.ts';
+import { tarballLayer } from '../sources/tarball-layer.ts';
+
+export interface StreamOptions {
+  confPath: string;
+  /** Replaces the conf's `name:tag` (nixpkgs' `--repo_tag`). */
+  repoTag?: string;
+  /** A file to write; stdout when absent. */
+  output?: string;
+  compressor: Compressor;
+  log: Logger;
+}
+
+/** Writes the image a conf describes. A file output appears only when complete. */
+export async function streamImage(options: StreamOptions): Promise<void> {
+  const conf = await readConf(options.confPath);
+  const { image, mtime } = await imageFromConf(conf, options.repoTag);
+  if (options.output === undefined && options.compressor === 'none' && process.stdout.isTTY) {
+    throw new UserError('stdout-is-terminal', 'refusing to write an image archive to a terminal; pipe it (| docker load) or pass --output FILE');
+  }
+  const output = openOutput({ compressor: options.compressor, ...(options.output === undefined ? {} : { path: options.output }) });
+  try {
+    await writeDockerArchive(image, output.stream, { mtime, log: options.log });
+    await output.finish();
+  } catch (error) {
+    await output.abort();
+    throw error;
+  }
+}
+
+/** The Image a conf describes; "now" in `created`/`mtime` resolves to one instant here. */
+export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ image: Image; mtime: number }> {
+  const now = currentInstant();
+  const mtime = resolveMtime(conf.mtime, now);
+  const baseImage = conf.fromImage === null ? undefined : await readDockerArchive(conf.fromImage);
+  const storeLayers = conf.storeLayers.map((layer) =>
+    storePathsLayer(layer.paths, {
+      ...conf.owner,
+      mtime,
+      ...(layer.digest !== undefined && layer.size !== undefined && conf.mtime !== 'now'
+        ? { known: { digest: layer.digest, size: layer.size } }
+        : {}),
+    }),
+  );
+  const image = assembleImage({
+    baseImage,
+    storeLayers,
+    customisationLayer: await tarballLayer(conf.customisationLayer),
+    architecture: conf.architecture,
+    config: conf.config as JsonValue,
+    created: resolveCreated(conf.created, now),
+    repoTag: repoTag ?? conf.repoTag,
+  });
+  return { image, mtime };
+}

@@ -1,0 +1,21 @@
+// `nix-strata conf`: run by the conf derivation (docs/contract.md).
+import { Command } from 'commander';
+import { buildConf, defaultAttrsPath } from '../../build/conf.ts';
+import { stderrLogger } from '../../log.ts';
+
+/** Factory for the `conf` subcommand. */
+export function confCommand(): Command {
+  return new Command('conf')
+    .description('plan the layers of a __structuredAttrs build (.attrs.json: spec + closure graph) and write the conf the stream reads')
+    .option('--attrs <file>', 'the derivation attributes (default: $NIX_ATTRS_JSON_FILE)')
+    .option('--out <file>', 'where to write the conf (default: the derivation output)')
+    .option('--no-digests', 'do not hash the store layers now (the stream will hash them twice instead)')
+    .action(async (options: { attrs?: string; out?: string; digests: boolean }) => {
+      await buildConf({
+        attrsPath: options.attrs ?? defaultAttrsPath(),
+        ...(options.out === undefined ? {} : { outPath: options.out }),
+        digests: options.digests,
+        log: stderrLogger(),
+      });
+    });
+}

@@ -1,0 +1,27 @@
+// `nix-strata stream`: the body of streamLayeredImage's executable and buildLayeredImage's build.
+import { Command, Option } from 'commander';
+import { streamImage } from '../../build/stream.ts';
+import { stderrLogger } from '../../log.ts';
+import { COMPRESSORS, parseCompressor } from '../../sinks/output.ts';
+
+/** Factory for the `stream` subcommand. */
+export function streamCommand(): Command {
+  return new Command('stream')
+    .description('write the docker-archive described by a conf to stdout (or --output FILE)')
+    .requiredOption('--conf <file>', 'the conf written by `nix-strata conf`')
+    .option('-t, --repo-tag <name:tag>', 'record this image reference instead of the conf\'s')
+    .addOption(new Option('--repo_tag <name:tag>', 'same as --repo-tag (nixpkgs spelling)').hideHelp())
+    .option('-o, --output <file>', 'write to a file (created only when complete) instead of stdout')
+    .option('--compressor <kind>', `compress the whole archive: ${COMPRESSORS.join(', ')}`, 'none')
+    .option('-q, --quiet', 'no progress lines on stderr')
+    .action(async (options: { conf: string; repoTag?: string; repo_tag?: string; output?: string; compressor: string; quiet?: boolean }) => {
+      const repoTag = options.repoTag ?? options.repo_tag;
+      await streamImage({
+        confPath: options.conf,
+        ...(repoTag === undefined ? {} : { repoTag }),
+        ...(options.output === undefined ? {} : { output: options.output }),
+        compressor: parseCompressor(options.compressor),
+        log: stderrLogger({ quiet: options.quiet === true }),
+      });
+    });
+}
