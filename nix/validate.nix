@@ -11,7 +11,7 @@ let
   # an optional domain (has a `.` or `:`, or is `localhost`) then `/`-separated path components.
   pathComponent = "[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*";
   domainComponent = "([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-  domain = "(${domainComponent}(\\.${domainComponent})*|\\[[a-fA-F0-9:]+\\])(:[0-9]+)?";
+  domain = "(${domainComponent}(\\.${domainComponent})*|[[][a-fA-F0-9:]+[]])(:[0-9]+)?";
   looksLikeDomain = component: component == "localhost" || match ".*[.:].*" component != null;
   splitFirst = s: match "([^/]*)/(.*)" s;
   validReference = s:

@@ -33,8 +33,10 @@ rec {
   app-a = program "app-a" ". ${libgreet}/lib/greet.sh; greet app-a";
   app-b = program "app-b" ". ${libgreet}/lib/greet.sh; greet app-b";
 
-  # A store path that is itself a symlink (acceptance A21).
-  storeSymlink = hostBuild "store-symlink" "ln -s ${hello}/bin/hello \"$out\"";
+  # A store path that is itself a symlink, to a directory so it can be a contents element
+  # (acceptance A21).
+  symlinkTarget = hostBuild "symlink-target" "mkdir -p \"$out/dir\" && echo 'Content does not matter.' > \"$out/dir/target\"";
+  storeSymlink = hostBuild "store-symlink" "ln -s ${symlinkTarget} \"$out\"";
 
   # A store path that is a plain file, and a program reading it (acceptance A20).
   somefile = writeText { name = "somefile"; text = "some data\n"; };

@@ -1,0 +1,135 @@
+// Evaluation-time behaviour of nix/default.nix (api.md §2, §4, §8): argument checks with clear
+// messages, the closed argument set, names of outputs, passthru and override. Needs Nix only.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { evalFailure, evalJson, repoRoot } from './harness.ts';
+
+const host = `(import ${repoRoot}/test/nix/host.nix { })`;
+const stream = (args: string) => `(${host}.streamLayeredImage { ${args} })`;
+const build = (args: string) => `(${host}.buildLayeredImage { ${args} })`;
+
+// Instantiating forces the whole spec, as a build would.
+async function expectError(expression: string, message: RegExp): Promise<void> {
+  const { stderr } = await evalFailure(expression);
+  assert.match(stderr, message);
+}
+
+describe('evaluation errors (api.md §8)', () => {
+  it('maxLayers must be greater than 1 without a pipeline (row 1)', async () => {
+    await expectError(stream('name = "app"; maxLayers = 1;'),
+      /in docker image app: the maxLayers argument of dockerTools\.buildLayeredImage function must be greater than 1 \(current value: 1\)/);
+  });
+
+  it('maxLayers is not checked when a pipeline decides the layers', async () => {
+    const drv = await evalJson(`${stream('name = "app"; maxLayers = 1; layeringPipeline = [ [ "popularity_contest" ] ];')}.conf.drvPath`);
+    assert.match(String(drv), /-app-conf\.json\.drv$/);
+  });
+
+  it('enableFakechroot fails on Darwin, pointing at NixOS/nixpkgs#327311 (row 2)', async () => {
+    const darwin = `(let h = ${host}; in import ${repoRoot}/nix {
+      pkgs = h.pkgs // { stdenv = h.pkgs.stdenv // { hostPlatform = { system = "aarch64-darwin"; isDarwin = true; }; }; };
+      inherit (h) nix-strata; })`;
+    await expectError(`${darwin}.streamLayeredImage { name = "app"; enableFakechroot = true; }`,
+      /in docker image app: enableFakechroot is not supported when building on Darwin: proot.*327311/);
+  });
+
+  it('compressor must be gz, none or zstd, in nixpkgs\' words (row 3)', async () => {
+    await expectError(build('name = "My/App"; compressor = "bzip2";'), /in docker image My\/App: compressor must be one of: \[gz none zstd\]/);
+  });
+
+  it('an unknown argument is named (row 5)', async () => {
+    await expectError(stream('name = "app"; runAsRoot = "true";'), /called with unexpected argument 'runAsRoot'/);
+    await expectError(build('name = "app"; diskSize = 1024;'), /called with unexpected argument 'diskSize'/);
+  });
+
+  it('name is required (row 5)', async () => {
+    await expectError(stream('tag = "x";'), /called without required argument 'name'/);
+  });
+
+  it('layeringStrategy must be popularity or auto', async () => {
+    await expectError(stream('name = "app"; layeringStrategy = "size";'), /in docker image app: the layeringStrategy argument must be one of: \[auto popularity\], got "size"/);
+  });
+
+  it('created and mtime must be RFC 3339, a date or "now" (row 8, at evaluation)', async () => {
+    await expectError(stream('name = "app"; created = "yesterday";'), /in docker image app: the created argument must be "now", a date/);
+    await expectError(stream('name = "app"; mtime = "2024-13-01";'), /in docker image app: the mtime argument must be/);
+    await expectError(stream('name = "app"; created = "@1700000000";'), /the created argument must be/);
+  });
+
+  it('accepts the date forms of api.md §2.2', async () => {
+    const forms = ['now', '2024-01-31', '2024-01-31T12:00:00Z', '2024-01-31T12:00:00.123+01:00', '2024-01-31T12:00:00-05:30'];
+    for (const date of forms) {
+      const spec = await evalJson(`${stream(`name = "app"; created = "${date}"; mtime = "${date}";`)}.conf.spec`) as { created: string };
+      assert.equal(spec.created, date);
+    }
+  });
+
+  it('a tag must follow Docker\'s grammar (row 15)', async () => {
+    await expectError(stream('name = "app"; tag = "-bad";'), /in docker image app: the tag '-bad' is not a valid Docker tag/);
+    await expectError(stream('name = "app"; tag = "a$b";'), /the tag 'a\$b' is not a valid Docker tag/);
+    await expectError(stream(`name = "app"; tag = "${'x'.repeat(129)}";`), /is not a valid Docker tag/);
+  });
+
+  it('a name must be a valid reference once lower-cased (row 15)', async () => {
+    await expectError(stream('name = "";'), /the name argument must not be empty/);
+    await expectError(stream('name = "app:1.0";'), /the name 'app:1\.0' \(lower-cased\) is not a valid Docker repository name/);
+    await expectError(stream('name = "team//app";'), /is not a valid Docker repository name/);
+  });
+});
+
+describe('names and results (api.md §1, §4)', () => {
+  it('lower-cases imageName and uses baseNameOf name in derivation names', async () => {
+    const result = await evalJson(`let i = ${build('name = "Registry.Example.com:5000/Team/App";')}; in {
+      inherit (i) name imageName;
+      stream = i.stream.name; conf = i.stream.conf.name; isExe = i.stream.isExe;
+    }`);
+    assert.deepEqual(result, {
+      name: 'App.tar.gz',
+      imageName: 'registry.example.com:5000/team/app',
+      stream: 'stream-App',
+      conf: 'App-conf.json',
+      isExe: true,
+    });
+  });
+
+  it('derives imageTag from the conf output path when tag is null', async () => {
+    const result = await evalJson(`let i = ${stream('name = "app";')}; in { inherit (i) imageTag; conf = i.conf.outPath; }`) as { imageTag: string; conf: string };
+    assert.equal(result.conf.slice('/nix/store/'.length, '/nix/store/'.length + 32), result.imageTag);
+  });
+
+  it('names archives by compressor', async () => {
+    const names = await evalJson(`map (c: (${host}.buildLayeredImage { name = "x/app"; compressor = c; }).name) [ "gz" "zstd" "none" ]`);
+    assert.deepEqual(names, ['app.tar.gz', 'app.tar.zst', 'app.tar']);
+  });
+
+  it('merges user passthru under the built-in keys and keeps meta', async () => {
+    const result = await evalJson(`let i = ${stream('name = "app"; tag = "t"; passthru = { imageTag = "mine"; extra = 1; }; meta.description = "d";')}; in {
+      inherit (i) imageTag extra isExe; description = i.meta.description; }`);
+    assert.deepEqual(result, { imageTag: 't', extra: 1, isExe: true, description: 'd' });
+  });
+
+  it('gives buildLayeredImage meta to the archive only, and user passthru to the stream only', async () => {
+    const result = await evalJson(`let i = ${build('name = "app"; meta.description = "d"; passthru.extra = 1;')}; in {
+      archiveMeta = i.meta; streamMeta = i.stream.meta; streamExtra = i.stream.extra; archiveHasExtra = i ? extra; }`);
+    assert.deepEqual(result, { archiveMeta: { description: 'd' }, streamMeta: {}, streamExtra: 1, archiveHasExtra: false });
+  });
+
+  it('supports .override on both functions', async () => {
+    const result = await evalJson(`let s = ${stream('name = "app"; tag = "one";')}; b = ${build('name = "app";')}; in {
+      stream = (s.override { tag = "two"; }).imageTag;
+      archive = (b.override (old: { compressor = "zstd"; })).name; }`);
+    assert.deepEqual(result, { stream: 'two', archive: 'app.tar.zst' });
+  });
+
+  it('keeps debug out of the tag', async () => {
+    const tags = await evalJson(`map (d: (${stream('name = "app";')}.override { debug = d; }).imageTag) [ false true ]`) as string[];
+    assert.equal(tags[0], tags[1]);
+  });
+
+  it('defaults architecture to the host\'s Go name and writes it into the base config', async () => {
+    const spec = await evalJson(`${stream('name = "app";')}.conf.spec`) as { architecture: string; storeDir: string; version: number };
+    assert.equal(spec.architecture, ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch);
+    assert.equal(spec.version, 1);
+    assert.equal(spec.storeDir, '/nix/store');
+  });
+});

@@ -1,0 +1,166 @@
+// End-to-end harness: builds images with real Nix (test/e2e/images.nix through
+// test/nix/host.nix), loads them into the real Docker daemon and runs them without network.
+// Every image a test file loads is removed again by `Docker.cleanup()`.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+/** The repository root (the tests run nix-build on files inside it). */
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+
+/** The Nix file defining the e2e fixtures, one attribute per acceptance fixture. */
+export const imagesFile = join(repoRoot, 'test/e2e/images.nix');
+
+// Nix occasionally kills a build on this machine for no reason of ours (NixOS/nix#2176);
+// only this exact message is retried, anything else is a real failure.
+const spuriousKill = 'failed due to signal 9 (Killed)';
+const attempts = 3;
+
+/** Result of a Nix command that is expected to fail. */
+export interface Failure {
+  readonly exitCode: number | undefined;
+  readonly stderr: string;
+}
+
+// Runs a Nix command, retrying only the spurious signal-9 failure.
+async function nix(command: string, args: readonly string[]): Promise<{ stdout: string; stderr: string; exitCode: number | undefined }> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await execa(command, args, { cwd: repoRoot, reject: false, stdin: 'ignore' });
+    const stderr = String(result.stderr);
+    if (result.exitCode !== 0 && stderr.includes(spuriousKill) && attempt < attempts) continue;
+    return { stdout: String(result.stdout), stderr, exitCode: result.exitCode };
+  }
+}
+
+/** Builds attributes of test/e2e/images.nix in one nix-build; returns attribute → store path. */
+export async function buildImages(attributes: readonly string[]): Promise<Record<string, string>> {
+  const args = [imagesFile, '--no-out-link', ...attributes.flatMap((a) => ['-A', a])];
+  const { stdout, stderr, exitCode } = await nix('nix-build', args);
+  if (exitCode !== 0) throw new Error(`nix-build ${attributes.join(' ')} failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
+  const paths = stdout.trim().split('\n');
+  if (paths.length !== attributes.length) throw new Error(`nix-build printed ${paths.length} paths for ${attributes.length} attributes:\n${stdout}`);
+  return Object.fromEntries(attributes.map((a, i) => [a, paths[i]!]));
+}
+
+/** Builds a Nix expression (evaluated in the repository root); returns its store path. */
+export async function buildExpression(expression: string): Promise<string> {
+  const { stdout, stderr, exitCode } = await nix('nix-build', ['--no-out-link', '-E', expression]);
+  if (exitCode !== 0) throw new Error(`nix-build -E failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
+  return stdout.trim();
+}
+
+/** Builds an expression that must fail; returns how it failed. */
+export async function buildFailure(expression: string): Promise<Failure> {
+  const { stderr, exitCode } = await nix('nix-build', ['--no-out-link', '-E', expression]);
+  if (exitCode === 0) throw new Error(`expected nix-build to fail for: ${expression}`);
+  return { exitCode, stderr };
+}
+
+/** Evaluates an expression strictly to JSON. */
+export async function evalJson(expression: string): Promise<unknown> {
+  const { stdout, stderr, exitCode } = await nix('nix-instantiate', ['--eval', '--strict', '--json', '-E', expression]);
+  if (exitCode !== 0) throw new Error(`nix-instantiate --eval failed (exit ${exitCode}):\n${stderr.slice(-4000)}`);
+  return JSON.parse(stdout);
+}
+
+/** Instantiates an expression that must fail at evaluation; returns the error text. */
+export async function evalFailure(expression: string): Promise<Failure> {
+  const { stderr, exitCode } = await nix('nix-instantiate', ['-E', expression]);
+  if (exitCode === 0) throw new Error(`expected evaluation to fail for: ${expression}`);
+  return { exitCode, stderr };
+}
+
+/** A Nix expression for `attr` of the e2e fixtures. */
+export function fixture(attr: string): string {
+  return `(import ${imagesFile} { }).${JSON.stringify(attr)}`;
+}
+
+/** Docker, remembering every reference it loads so the test file can remove them afterwards. */
+export class Docker {
+  readonly #loaded = new Set<string>();
+
+  /** Loads an archive (plain, gzip, or zstd through `zstd -dc`, which Docker 20.10 lacks) or runs a stream executable into `docker load`; returns the loaded reference. */
+  async load(path: string, kind: 'archive' | 'zstd' | 'stream' = 'archive'): Promise<string> {
+    const script = {
+      archive: 'docker load --input "$1"',
+      zstd: 'zstd -dc "$1" | docker load',
+      stream: '"$1" | docker load',
+    }[kind];
+    const { stdout } = await execa('bash', ['-o', 'pipefail', '-c', script, 'load', path], { stdin: 'ignore' });
+    const match = /^Loaded image: (.+)$/m.exec(String(stdout));
+    if (!match) throw new Error(`docker load printed no image reference:\n${stdout}`);
+    const reference = match[1]!.trim();
+    this.#loaded.add(reference);
+    return reference;
+  }
+
+  /** Runs a container without network; returns stdout, throwing on a non-zero exit. */
+  async run(reference: string, command: readonly string[] = [], options: readonly string[] = []): Promise<string> {
+    const { stdout } = await execa('docker', ['run', '--rm', '--network', 'none', ...options, reference, ...command], { stdin: 'ignore' });
+    return String(stdout);
+  }
+
+  /** Runs a container that is expected to fail; returns its exit code and stderr. */
+  async runFailing(reference: string, command: readonly string[] = [], options: readonly string[] = []): Promise<{ exitCode: number | undefined; stderr: string }> {
+    const result = await execa('docker', ['run', '--rm', '--network', 'none', ...options, reference, ...command], { stdin: 'ignore', reject: false });
+    return { exitCode: result.exitCode, stderr: String(result.stderr) };
+  }
+
+  /** `docker inspect --format <format>` of an image. */
+  async inspect(reference: string, format: string): Promise<string> {
+    const { stdout } = await execa('docker', ['image', 'inspect', '--format', format, reference], { stdin: 'ignore' });
+    return String(stdout).trim();
+  }
+
+  /** The image's layer diff IDs, bottom to top. */
+  async layers(reference: string): Promise<string[]> {
+    return JSON.parse(await this.inspect(reference, '{{json .RootFS.Layers}}')) as string[];
+  }
+
+  /** The image's config (`.Config`). */
+  async config(reference: string): Promise<{ Env?: string[]; Cmd?: string[]; User?: string }> {
+    return JSON.parse(await this.inspect(reference, '{{json .Config}}')) as { Env?: string[] };
+  }
+
+  /** Every path in the image's flattened filesystem, as `docker export` of a created container lists it. */
+  async files(reference: string): Promise<string[]> {
+    const { stdout: id } = await execa('docker', ['create', '--network', 'none', reference, 'true'], { stdin: 'ignore' });
+    try {
+      const { stdout } = await execa('bash', ['-o', 'pipefail', '-c', 'docker export "$1" | tar -t', 'export', String(id).trim()], { stdin: 'ignore' });
+      return String(stdout).split('\n').filter((line) => line !== '');
+    } finally {
+      await execa('docker', ['rm', '--force', String(id).trim()], { stdin: 'ignore' });
+    }
+  }
+
+  /** `docker save` of a loaded image into a fresh temporary file; returns its path and a remover. */
+  async save(reference: string): Promise<{ path: string; remove: () => Promise<void> }> {
+    const dir = await mkdtemp(join(tmpdir(), 'nix-strata-e2e-'));
+    const path = join(dir, 'saved.tar');
+    await execa('docker', ['save', '--output', path, reference], { stdin: 'ignore' });
+    return { path, remove: () => rm(dir, { recursive: true, force: true }) };
+  }
+
+  /** Removes a loaded reference now (part of what a test checks). */
+  async remove(reference: string): Promise<void> {
+    await execa('docker', ['rmi', reference], { stdin: 'ignore' });
+    this.#loaded.delete(reference);
+  }
+
+  /** Removes every reference this instance loaded. */
+  async cleanup(): Promise<void> {
+    const references = [...this.#loaded];
+    this.#loaded.clear();
+    if (references.length > 0) await execa('docker', ['rmi', '--force', ...references], { stdin: 'ignore', reject: false });
+  }
+}
+
+/** Runs a stream executable into a fresh directory; returns its layer files (bottom to top) and a remover. */
+export async function unpackStream(stream: string): Promise<{ dir: string; layers: string[]; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'nix-strata-e2e-'));
+  await execa('bash', ['-o', 'pipefail', '-c', '"$1" | tar -xf - -C "$2"', 'unpack', stream, dir], { stdin: 'ignore' });
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Array<{ Layers: string[] }>;
+  return { dir, layers: manifest[0]!.Layers.map((layer) => join(dir, layer)), remove: () => rm(dir, { recursive: true, force: true }) };
+}
