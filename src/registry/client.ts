@@ -17,9 +17,9 @@ export interface RegistryCredentials {
 
 /** How to talk to one registry. */
 export interface RegistryClientOptions {
-  /** Verify TLS certificates; false also allows plain http (like skopeo's --tls-verify=false). */
+  /** Verify TLS certificates; false also allows a fallback to plain http (like skopeo's --tls-verify=false). */
   readonly tlsVerify?: boolean;
-  /** Force plain http (local registries, 127.0.0.1 and localhost, use it anyway). */
+  /** Speak plain http from the start. Local registries (localhost, 127.0.0.0/8, ::1) fall back to it anyway. */
   readonly insecure?: boolean;
   readonly credentials?: RegistryCredentials;
   /** Idle timeout per request, milliseconds. */
@@ -50,6 +50,7 @@ export class RegistryClient {
   readonly registry: string;
   private readonly options: Required<Omit<RegistryClientOptions, 'credentials'>> & { credentials?: RegistryCredentials };
   private scheme: 'http:' | 'https:';
+  private readonly allowHttp: boolean;
   private readonly authorizations = new Map<string, string>();
 
   constructor(registry: string, options: RegistryClientOptions = {}) {
@@ -60,7 +61,9 @@ export class RegistryClient {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(options.credentials ? { credentials: options.credentials } : {}),
     };
-    this.scheme = this.options.insecure || isLocalRegistry(registry) ? 'http:' : 'https:';
+    // As docker does for insecure registries: https first, plain http when TLS is not spoken.
+    this.scheme = this.options.insecure ? 'http:' : 'https:';
+    this.allowHttp = this.options.insecure || !this.options.tlsVerify || isLocalRegistry(registry);
   }
 
   /** GETs a manifest by tag or digest; when `reference` is a digest the bytes are checked against it. */
@@ -153,7 +156,7 @@ export class RegistryClient {
         throw new UserError('registry-auth', `${tokenWhat}: refused (HTTP ${response.status}); ${credentials ? 'check NIX_STRATA_REGISTRY_USERNAME and NIX_STRATA_REGISTRY_PASSWORD' : 'the registry needs credentials: set NIX_STRATA_REGISTRY_USERNAME and NIX_STRATA_REGISTRY_PASSWORD'}`);
       }
       if (response.status !== 200) {
-        const body = await readBody(response, 64 * 1024, tokenWhat).catch(() => Buffer.alloc(0));
+        const body = await errorBody(response, tokenWhat);
         throw new UserError('registry-auth', `${tokenWhat}: HTTP ${response.status} ${summarise(body)}`);
       }
       const body = await readBody(response, 1024 * 1024, tokenWhat);
@@ -182,7 +185,7 @@ export class RegistryClient {
       return await httpRequest(url, { headers, timeoutMs: this.options.timeoutMs, tlsVerify: this.options.tlsVerify, what });
     } catch (error) {
       // Like skopeo with --tls-verify=false: a registry that does not speak TLS is tried over http.
-      if (this.scheme === 'https:' && !this.options.tlsVerify && error instanceof UserError && error.code === 'registry-tls') {
+      if (this.scheme === 'https:' && this.allowHttp && error instanceof UserError && error.code === 'registry-tls') {
         this.scheme = 'http:';
         return this.request(path, what, headers);
       }
@@ -192,7 +195,7 @@ export class RegistryClient {
 
   private async expectOk(response: HttpResponse, what: string, repository: string, notFoundHint: string): Promise<void> {
     if (response.status === 200) return;
-    const body = await readBody(response, 64 * 1024, what).catch(() => Buffer.alloc(0));
+    const body = await errorBody(response, what);
     const detail = summarise(body);
     if (response.status === 404) {
       throw new UserError('registry-not-found', `${what}: not found (HTTP 404${detail ? `, ${detail}` : ''}); ${notFoundHint}`);
@@ -239,6 +242,16 @@ export class VerifyingStream extends Transform {
       return;
     }
     callback();
+  }
+}
+
+// The body of an error response, only to quote it: when it cannot be read, the status alone is reported.
+async function errorBody(response: HttpResponse, what: string): Promise<Buffer> {
+  try {
+    return await readBody(response, 64 * 1024, what);
+  } catch (error) {
+    if (error instanceof UserError) return Buffer.alloc(0);
+    throw error;
   }
 }
 

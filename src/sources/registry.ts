@@ -83,13 +83,20 @@ export async function pullImage(options: PullImageOptions): Promise<PulledImage>
 
   const layers: Layer[] = new Array(layerDescriptors.length);
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < layerDescriptors.length) {
+    // After one failure the other workers finish their current blob but start no new one.
+    while (next < layerDescriptors.length && !failed) {
       const index = next++;
       const descriptor = layerDescriptors[index]!;
       const where = `layer ${index + 1}/${layerDescriptors.length} (${descriptor.digest}) of ${name}`;
       options.log?.info(`fetching ${where}, ${descriptor.size} bytes`);
-      layers[index] = await fetchLayer(client, repo, descriptor, diffIds[index]!, compressions[index]!, options, where);
+      try {
+        layers[index] = await fetchLayer(client, repo, descriptor, diffIds[index]!, compressions[index]!, options, where);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, layerDescriptors.length) }, worker));

@@ -90,6 +90,12 @@ describe('RegistryClient with anonymous Bearer tokens', () => {
     await assert.rejects(new RegistryClient(registry.host).openBlob('team/app', sha256Digest('absent')), userError('registry-not-found', /BLOB_UNKNOWN/));
   });
 
+  it('falls back from https to plain http for a local registry, or goes straight to http when insecure', async () => {
+    const fetched = await new RegistryClient(registry.host, { insecure: true }).getManifest('team/app', 'v1');
+    assert.equal(fetched.digest, manifestDigest);
+    await new RegistryClient(`localhost:${registry.host.split(':')[1]}`).getManifest('team/app', 'v1');
+  });
+
   it('gives up on a registry that stops answering', async () => {
     registry.hang.add('/v2/team/slow/manifests/v1');
     await assert.rejects(new RegistryClient(registry.host, { timeoutMs: 200 }).getManifest('team/slow', 'v1'), userError('registry-timeout', /no data from http:\/\/127\.0\.0\.1:\d+ for 0\.2 s/));
@@ -141,6 +147,6 @@ describe('RegistryClient network failures', () => {
     const port = (server.address() as { port: number }).port;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await assert.rejects(new RegistryClient(`127.0.0.1:${port}`).getManifest('a/b', 'v1'),
-      userError('registry-unreachable', new RegExp(`manifest v1 of 127\\.0\\.0\\.1:${port}/a/b: cannot reach http://127\\.0\\.0\\.1:${port}: connection refused; check the registry address`)));
+      userError('registry-unreachable', new RegExp(`manifest v1 of 127\\.0\\.0\\.1:${port}/a/b: cannot reach https://127\\.0\\.0\\.1:${port}: connection refused; check the registry address`)));
   });
 });
