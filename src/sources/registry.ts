@@ -99,7 +99,10 @@ export async function pullImage(options: PullImageOptions): Promise<PulledImage>
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, layerDescriptors.length) }, worker));
+  // Settle every worker before failing, so no download still writes into blobDir afterwards.
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, layerDescriptors.length) }, worker));
+  const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
 
   const repoTag = options.repoTag ?? `${nameAsWritten(options.reference)}:latest`;
   return {
