@@ -12,7 +12,7 @@ export function pullCommand(): Command {
     .requiredOption('--output <file>', 'where to write the docker-archive')
     .option('--os <os>', 'operating system to choose from an index', 'linux')
     .option('--arch <arch>', 'architecture to choose from an index (may carry a variant, e.g. arm/v7)', 'amd64')
-    .option('--tls-verify', 'verify TLS certificates (default)', true)
+    .option('--tls-verify', 'verify TLS certificates', true)
     .option('--no-tls-verify', 'do not verify TLS certificates; also allows plain http')
     .option('--final-name <name>', 'repository name recorded in the archive (default: as in REFERENCE)')
     .option('--final-tag <tag>', 'tag recorded in the archive', 'latest')
