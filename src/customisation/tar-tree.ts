@@ -115,7 +115,7 @@ function* writeEntry(
       return;
     case 'f': {
       // Hard links are dereferenced: every name carries the full content.
-      const { fd } = openForContent({ diskPath: disk, label });
+      const fd = openForContent({ diskPath: disk, label });
       try {
         yield* out.put(encodeGnuHeader({ ...common, type: 'file', size: entry.size }));
         yield* out.fileContent(fd, entry.size, { diskPath: disk, label });

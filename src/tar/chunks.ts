@@ -2,7 +2,7 @@
 // Headers and small files go into one big buffer instead of one stream write (or one stream
 // object) per entry: per-entry overhead is what limits throughput on closures of tens of
 // thousands of small files. File contents are read straight into the chunk, never whole.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.ts';
 import { BLOCK_SIZE, RECORD_SIZE } from './header.ts';
 
@@ -25,8 +25,6 @@ export class ChunkBuffer {
   private chunk: Buffer;
   private position = 0;
   private written = 0;
-  // A one-byte probe to see whether a file grew after we read the size we announced.
-  private readonly probe = Buffer.alloc(1);
 
   constructor(private readonly chunkSize: number = CHUNK_SIZE) {
     this.chunk = Buffer.alloc(chunkSize);
@@ -69,18 +67,28 @@ export class ChunkBuffer {
   *fileContent(fd: number, size: number, source: ContentSource): Generator<Buffer> {
     let left = size;
     let filePosition = 0;
-    while (left > 0) {
-      const want = Math.min(left, this.chunkSize - this.position);
-      const got = readOrFail(fd, this.chunk, this.position, want, filePosition, source);
+    for (;;) {
+      const space = this.chunkSize - this.position;
+      if (left < space) {
+        // The rest fits with a byte to spare: ask for one byte more than expected, so that one
+        // read both finishes the file and proves it did not grow (a short read means EOF).
+        const got = readOrFail(fd, this.chunk, this.position, left + 1, filePosition, source);
+        if (got > left) {
+          this.chunk[this.position + left] = 0;
+          throw sizeChanged(source, size, 'it has more bytes now');
+        }
+        if (got < left) throw sizeChanged(source, size, `only ${filePosition + got} bytes could be read`);
+        this.position += got;
+        this.written += got;
+        break;
+      }
+      const got = readOrFail(fd, this.chunk, this.position, space, filePosition, source);
       if (got === 0) throw sizeChanged(source, size, `only ${filePosition} bytes could be read`);
       this.position += got;
       this.written += got;
       filePosition += got;
       left -= got;
       if (this.position === this.chunkSize) yield this.rotate();
-    }
-    if (readOrFail(fd, this.probe, 0, 1, filePosition, source) !== 0) {
-      throw sizeChanged(source, size, 'it has more bytes now');
     }
     const remainder = size % BLOCK_SIZE;
     if (remainder !== 0) yield* this.zeros(BLOCK_SIZE - remainder);
@@ -107,19 +115,15 @@ export class ChunkBuffer {
   }
 }
 
-/** Opens a file for reading and returns its descriptor and current size, or a UserError naming it. */
-export function openForContent(source: ContentSource): { fd: number; size: number } {
-  let fd: number;
+/**
+ * Opens a file for reading, or fails with a UserError naming it. The size written in the header
+ * comes from the caller's stat; `fileContent` then proves the file still has exactly that size.
+ */
+export function openForContent(source: ContentSource): number {
   try {
-    fd = openSync(source.diskPath, 'r');
+    return openSync(source.diskPath, 'r');
   } catch (error) {
     throw new UserError('unreadable-file', `cannot read ${source.label}: ${describeFsError(error)}; make the file readable or leave it out`, { cause: error });
-  }
-  try {
-    return { fd, size: fstatSync(fd).size };
-  } catch (error) {
-    closeSync(fd);
-    throw new UserError('unreadable-file', `cannot stat ${source.label}: ${describeFsError(error)}`, { cause: error });
   }
 }
 

@@ -65,7 +65,8 @@ function* writeEntry(out: ChunkBuffer, owner: Owner, name: Buffer, disk: Buffer,
   } else if (stats.isFile()) {
     // Every name of a hard-linked file is written as a regular file with full content (format.md §4.2).
     const label = name.toString('utf8');
-    const { fd, size } = openForContent({ diskPath: disk, label });
+    const size = stats.size;
+    const fd = openForContent({ diskPath: disk, label });
     try {
       yield* out.put(encodeHeader({ ...owner, name, type: 'file', mode, size }));
       yield* out.fileContent(fd, size, { diskPath: disk, label });
