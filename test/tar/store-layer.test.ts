@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { UserError } from '../../src/errors.ts';
+import { CHUNK_SIZE } from '../../src/tar/chunks.ts';
 import { storeLayerStream } from '../../src/tar/store-layer.ts';
 import { buildVectorTree, collect, DEMO, NOTE, readTar, ROOT_OWNER, sha256Hex, tempDir } from './fixtures.ts';
 
@@ -172,6 +173,13 @@ describe('store layer: tricky trees', () => {
     } finally {
       dir.cleanup();
     }
+  });
+
+  it('streams in bounded chunks, never a whole file at once', async () => {
+    const sizes: number[] = [];
+    for await (const chunk of storeLayerStream([app], { ...ROOT_OWNER, root: tree.path })) sizes.push((chunk as Buffer).length);
+    assert.ok(sizes.length >= 4, 'the 3 MiB file spans several chunks');
+    assert.ok(sizes.every((size) => size <= CHUNK_SIZE), `chunk sizes ${sizes.join(', ')}`);
   });
 
   it('is deterministic', async () => {
