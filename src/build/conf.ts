@@ -29,6 +29,8 @@ export interface BuildConfOptions {
   outPath?: string;
   /** Compute store-layer digests now (default) so streaming reads the store once. */
   digests?: boolean;
+  /** Print the layer table to stderr (the `debug` argument). */
+  debug?: boolean;
   log: Logger;
 }
 
@@ -70,6 +72,7 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
       baseLayerCount,
       excluded: [spec.baseJson, spec.customisationLayer],
       pipeline: await readPipeline(spec.layeringPipeline),
+      ...(options.debug ? { debug: (text: string) => process.stderr.write(text) } : {}),
     });
   }
 

@@ -10,11 +10,13 @@ export function confCommand(): Command {
     .option('--attrs <file>', 'the derivation attributes (default: $NIX_ATTRS_JSON_FILE)')
     .option('--out <file>', 'where to write the conf (default: the derivation output)')
     .option('--no-digests', 'do not hash the store layers now (the stream will hash them twice instead)')
-    .action(async (options: { attrs?: string; out?: string; digests: boolean }) => {
+    .option('--debug', 'print the layer table to stderr')
+    .action(async (options: { attrs?: string; out?: string; digests: boolean; debug?: boolean }) => {
       await buildConf({
         attrsPath: options.attrs ?? defaultAttrsPath(),
         ...(options.out === undefined ? {} : { outPath: options.out }),
         digests: options.digests,
+        debug: options.debug === true,
         log: stderrLogger(),
       });
     });
