@@ -1,0 +1,68 @@
+{
+  description = "nix-strata: container images from Nix closures, a drop-in for dockerTools.buildLayeredImage / streamLayeredImage";
+
+  # Real users get nixpkgs. Offline tests swap in a host-wired stand-in with
+  # `--override-input nixpkgs ./test/nix/host-nixpkgs` (see test/nix/host-nixpkgs/flake.nix).
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+
+  outputs = { self, nixpkgs }:
+    let
+      systems = [ "x86_64-linux" "aarch64-linux" ];
+      forEachSystem = f: builtins.listToAttrs (map (system: { name = system; value = f system; }) systems);
+      mapAttrs = builtins.mapAttrs;
+
+      # nixpkgs with our overlay applied: pkgs.dockerTools.* are nix-strata's.
+      pkgsFor = system: nixpkgs.legacyPackages.${system}.extend self.overlays.default;
+      examplesFor = system: import ./examples { pkgs = pkgsFor system; };
+
+      # A stream is a single executable file (so `$(nix-build …) | docker load` and NixOS's
+      # oci-containers `imageStream` work), not $out/bin/<name>, so `nix run` cannot run it
+      # as a package. Nix resolves `apps.<system>.<attr path>` before `packages`, so each
+      # example gets an app at `<image>.stream` (and, to keep `nix flake check` happy, the
+      # image's own app entry is the same app): `nix run .#<image>.stream | docker load`.
+      # `nix build .#<image>` still finds the archive in `packages`.
+      streamApp = stream: { type = "app"; program = "${stream}"; };
+    in
+    {
+      # The overlay: replaces dockerTools' layered builders (an existing flake switches by
+      # adding this one overlay, no call-site changes) and adds `pkgs.nix-strata`, the builder
+      # package carrying the functions for side-by-side use (pkgs.nix-strata.buildLayeredImage).
+      overlays.default = final: prev:
+        let
+          builder = final.callPackage ./nix/package.nix { };
+          functions = import ./nix { pkgs = final; nix-strata = builder; };
+        in
+        {
+          nix-strata = builder // functions;
+          dockerTools = (prev.dockerTools or { }) // {
+            inherit (functions) streamLayeredImage buildLayeredImage buildLayeredImageWithNixDb;
+            fakeNss = prev.dockerTools.fakeNss or functions.fakeNss;
+          };
+        };
+
+      # The functions for each system: streamLayeredImage, buildLayeredImage,
+      # buildLayeredImageWithNixDb, fakeNss.
+      lib = forEachSystem (system: import ./nix { pkgs = nixpkgs.legacyPackages.${system}; });
+
+      packages = forEachSystem (system:
+        let pkgs = pkgsFor system; in
+        examplesFor system // {
+          nix-strata = pkgs.nix-strata;
+          default = pkgs.nix-strata;
+        });
+
+      apps = forEachSystem (system:
+        mapAttrs (_: image: streamApp image.stream // { stream = streamApp image.stream; }) (examplesFor system));
+
+      checks = forEachSystem (system:
+        let
+          pkgs = pkgsFor system;
+          # The overlay really replaced dockerTools' function: only ours has conf.spec.
+          viaOverlay = pkgs.dockerTools.streamLayeredImage { name = "overlay-check"; contents = [ pkgs.hello ]; };
+        in
+        examplesFor system // {
+          nix-strata = pkgs.nix-strata;
+          overlay = assert viaOverlay.conf.spec.version == 1; viaOverlay;
+        });
+    };
+}

@@ -1,0 +1,39 @@
+# A stand-in for the nixpkgs flake, wired to this machine's programs, so nix-strata's real
+# flake.nix can be built and run offline:
+#
+#   nix build --override-input nixpkgs ./test/nix/host-nixpkgs .#hello
+#   nix run --override-input nixpkgs ./test/nix/host-nixpkgs .#hello.stream | docker load
+#
+# legacyPackages.<system> holds what nix/ and nix/package.nix use (../host-pkgs.nix,
+# ../host-npm.nix), the example packages hello and busybox (../stand-ins.nix), `callPackage`
+# and `extend` (for overlays). The builder is compiled from the flake's own src/ inside a
+# derivation, with npm dependencies taken from npm's cache (`npm ci` must have run once).
+# Needs `sandbox = false`, like everything host-wired.
+{
+  description = "Host-wired stand-in for nixpkgs (nix-strata tests only)";
+
+  outputs = { self }:
+    let
+      systems = [ "x86_64-linux" "aarch64-linux" ];
+
+      pkgsFor = system: overlays:
+        let
+          host = import ../host-pkgs.nix { inherit system; };
+          npm = import ../host-npm.nix { pkgs = host; };
+          standIns = import ../stand-ins.nix { pkgs = host; };
+          base = final: host // npm // {
+            inherit (standIns) hello busybox;
+            callPackage = fn: args:
+              let f = if builtins.isFunction fn then fn else import fn; in
+              f (builtins.intersectAttrs (builtins.functionArgs f) final // args);
+            extend = overlay: pkgsFor system (overlays ++ [ overlay ]);
+          };
+          extendWith = f: overlay: final: let prev = f final; in prev // overlay final prev;
+          fix = f: let x = f x; in x;
+        in
+        fix (builtins.foldl' extendWith base overlays);
+    in
+    {
+      legacyPackages = builtins.listToAttrs (map (system: { name = system; value = pkgsFor system [ ]; }) systems);
+    };
+}
