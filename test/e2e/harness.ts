@@ -72,6 +72,22 @@ export async function evalFailure(expression: string): Promise<Failure> {
   return { exitCode, stderr };
 }
 
+/** `nix <command> --override-input nixpkgs ./test/nix/host-nixpkgs <args>` on the repository's flake: the real flake.nix, offline. */
+export const flakeOverride = ['--override-input', 'nixpkgs', './test/nix/host-nixpkgs'] as const;
+
+/** Builds flake installables (with the host nixpkgs stand-in); returns their store paths. */
+export async function flakeBuild(installables: readonly string[]): Promise<string[]> {
+  const { stdout, stderr, exitCode } = await nix('nix', ['build', ...flakeOverride, '--no-link', '--json', ...installables]);
+  if (exitCode !== 0) throw new Error(`nix build ${installables.join(' ')} failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
+  return (JSON.parse(stdout) as Array<{ outputs: { out: string } }>).map((r) => r.outputs.out);
+}
+
+/** `nix flake check` (with the host nixpkgs stand-in). */
+export async function flakeCheck(): Promise<void> {
+  const { stderr, exitCode } = await nix('nix', ['flake', 'check', ...flakeOverride]);
+  if (exitCode !== 0) throw new Error(`nix flake check failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
+}
+
 /** A Nix expression for `attr` of the e2e fixtures. */
 export function fixture(attr: string): string {
   return `(import ${imagesFile} { }).${JSON.stringify(attr)}`;
@@ -89,7 +105,17 @@ export class Docker {
       stream: '"$1" | docker load',
     }[kind];
     const { stdout } = await execa('bash', ['-o', 'pipefail', '-c', script, 'load', path], { stdin: 'ignore' });
-    const match = /^Loaded image: (.+)$/m.exec(String(stdout));
+    return this.#remember(String(stdout));
+  }
+
+  /** Pipes a command's stdout (e.g. `nix run .#img.stream`, run in the repository root) into `docker load`; returns the loaded reference. */
+  async loadFrom(command: readonly string[]): Promise<string> {
+    const { stdout } = await execa('bash', ['-o', 'pipefail', '-c', '"$@" | docker load', 'load', ...command], { stdin: 'ignore', cwd: repoRoot });
+    return this.#remember(String(stdout));
+  }
+
+  #remember(stdout: string): string {
+    const match = /^Loaded image: (.+)$/m.exec(stdout);
     if (!match) throw new Error(`docker load printed no image reference:\n${stdout}`);
     const reference = match[1]!.trim();
     this.#loaded.add(reference);

@@ -1,0 +1,37 @@
+// End to end through the real flake.nix, offline: its nixpkgs input is overridden with the
+// host-wired stand-in (test/nix/host-nixpkgs), which builds nix/package.nix from the flake's
+// own sources. Covers `nix build .#<image>` + docker load/run, `nix run .#<image>.stream |
+// docker load`, and `nix flake check`.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { Docker, flakeBuild, flakeCheck, flakeOverride, repoRoot } from './harness.ts';
+
+const docker = new Docker();
+after(() => docker.cleanup());
+
+describe('flake.nix with nixpkgs overridden by the host stand-in', () => {
+  it('nix build .#hello gives an archive docker loads and runs', async () => {
+    const [archive] = await flakeBuild(['.#hello']);
+    assert.match(archive!, /-hello\.tar\.gz$/);
+    const image = await docker.load(archive!);
+    assert.equal(image, 'hello:latest');
+    assert.equal((await docker.run(image)).trim(), 'Hello, world!');
+  });
+
+  it('nix run .#busybox-shell.stream | docker load works, with fakeNss and a non-root user', async () => {
+    const image = await docker.loadFrom(['nix', 'run', ...flakeOverride, '.#busybox-shell.stream']);
+    assert.equal(image, 'busybox-shell:latest');
+    assert.equal((await docker.run(image, ['sh', '-c', 'id -un; pwd; stat -c %U /home/user'])).trim(), 'user\n/home/user\nuser');
+  });
+
+  it('nix flake check passes (examples, the builder package, the overlay)', async () => {
+    await flakeCheck();
+  });
+
+  it('exposes lib.<system> with the four functions', async () => {
+    const system = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux`;
+    const { stdout } = await execa('nix', ['eval', '--json', ...flakeOverride, '--apply', 'builtins.attrNames', `.#lib.${system}`], { cwd: repoRoot });
+    assert.deepEqual(JSON.parse(String(stdout)), ['buildLayeredImage', 'buildLayeredImageWithNixDb', 'fakeNss', 'streamLayeredImage']);
+  });
+});
