@@ -1,0 +1,146 @@
+// Hostile fromImage archives, the cases test/sources/docker-archive.test.ts does not cover:
+// base layers whose bytes do not match their diff_id (checked while copying, for
+// uncompressed, gzip and zstd members), broken JSON members, truncated archives, and the
+// same failures through the CLI with nothing left behind.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { execa } from 'execa';
+import { assembleImage } from '../../src/image/assemble.ts';
+import { writeDockerArchive } from '../../src/sinks/docker-archive.ts';
+import { bytesLayer } from '../../src/sources/bytes-layer.ts';
+import { readDockerArchive } from '../../src/sources/docker-archive.ts';
+import type { TarHeader } from '../../src/tar/header.ts';
+import { collect, recordingLogger, tarOf, vectorC, vectorE } from '../sinks/vectors.ts';
+import { assertCleanFailure, assertNothingLeft, makeFixture, runCli, writeConf } from './fixture.ts';
+
+const dir = await mkdtemp(join(tmpdir(), 'strata-from-image-'));
+after(() => rm(dir, { recursive: true, force: true }));
+
+const sha = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+const member = (name: string, data: Buffer): [TarHeader, Buffer] =>
+  [{ name, type: 'file', mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', size: data.length, mtime: 1 }, data];
+const zstd = async (bytes: Buffer) => Buffer.from((await execa('zstd', ['-c', '-q'], { input: bytes, encoding: 'buffer' })).stdout);
+
+/** A one-layer docker-archive whose layer member holds `blob` and whose config claims `diffId`. */
+function oneLayerArchive(blob: Buffer, diffId: string, layerName = 'l/layer.tar'): Buffer {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffId] } }));
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'cfg.json', RepoTags: ['base:1'], Layers: [layerName] }]));
+  return tarOf([member(layerName, blob), member('cfg.json', config), member('manifest.json', manifest)]);
+}
+
+async function file(name: string, bytes: Buffer): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, bytes);
+  return path;
+}
+
+/** Copies the base at `path` into a new archive, as `nix-strata stream` does. */
+async function copyOf(path: string): Promise<Buffer> {
+  const base = await readDockerArchive(path);
+  const image = assembleImage({
+    baseImage: base, storeLayers: [], customisationLayer: bytesLayer(vectorE(), { origin: ['/c'], kind: 'customisation' }),
+    architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00', repoTag: 'child:1',
+  });
+  return collect((output) => writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() }));
+}
+
+const tampered = (): Buffer => {
+  const bytes = Buffer.from(vectorC());
+  bytes.writeUInt8(bytes.readUInt8(600) ^ 1, 600); // inside the first file's data
+  return bytes;
+};
+
+for (const [label, encode] of [
+  ['uncompressed', async (bytes: Buffer) => bytes],
+  ['gzip', async (bytes: Buffer) => gzipSync(bytes)],
+  ['zstd', zstd],
+] as const) {
+  test(`${label} base layer: matching bytes copy; bytes that do not match the diff_id fail naming member, expected and actual`, async () => {
+    const good = await file(`good-${label}.tar`, oneLayerArchive(await encode(vectorC()), sha(vectorC())));
+    const copy = await copyOf(good);
+    assert.ok(copy.includes(await encode(vectorC())), 'the member is copied unchanged');
+
+    const bad = await file(`bad-${label}.tar`, oneLayerArchive(await encode(tampered()), sha(vectorC())));
+    await assert.rejects(copyOf(bad), (error: Error) => {
+      assert.equal(error.name, 'UserError', error.stack);
+      assert.ok(!error.message.includes('\n'));
+      assert.ok(error.message.includes(`${bad}: base layer l/layer.tar`), error.message);
+      assert.ok(error.message.includes(`hashes to ${sha(tampered())}`), error.message);
+      assert.ok(error.message.includes(`says ${sha(vectorC())}`), error.message);
+      return true;
+    });
+  });
+}
+
+test('a gzip base layer that is not valid gzip after its magic fails as corrupt, not as a crash', async () => {
+  const garbage = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.alloc(2000, 0x55)]);
+  const path = await file('gz-garbage.tar', oneLayerArchive(garbage, sha(vectorC())));
+  await assert.rejects(copyOf(path), (error: Error) => {
+    assert.equal(error.name, 'UserError', error.stack);
+    assert.match(error.message, /base layer l\/layer\.tar: cannot decompress it to check its diff_id/);
+    return true;
+  });
+});
+
+test('broken JSON members and truncated archives are one-line UserErrors naming the file', async () => {
+  const layer = vectorC();
+  const cfg = Buffer.from(JSON.stringify({ rootfs: { diff_ids: [sha(layer)] } }));
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'cfg.json', Layers: ['l/layer.tar'] }]));
+  const whole = tarOf([member('l/layer.tar', layer), member('cfg.json', cfg), member('manifest.json', manifest)]);
+  const cases: Array<[string, Buffer, RegExp]> = [
+    ['manifest-not-json', tarOf([member('manifest.json', Buffer.from('[{"Config": '))]), /manifest\.json/],
+    ['manifest-empty-list', tarOf([member('manifest.json', Buffer.from('[]'))]), /not a non-empty list/],
+    ['manifest-object', tarOf([member('manifest.json', Buffer.from('{"Config": "cfg.json"}'))]), /not a non-empty list/],
+    ['layers-not-list', tarOf([member('manifest.json', Buffer.from('[{"Config": "cfg.json", "Layers": "l"}]'))]), /Layers is not a list/],
+    ['config-not-json', tarOf([member('l/layer.tar', layer), member('cfg.json', Buffer.from('{"rootfs": ')), member('manifest.json', manifest)]), /cfg\.json/],
+    ['diff-id-not-digest', tarOf([member('l/layer.tar', layer), member('cfg.json', Buffer.from('{"rootfs": {"diff_ids": ["md5:00"]}}')), member('manifest.json', manifest)]), /diff_ids\[0\]/],
+    ['more-diff-ids', tarOf([member('l/layer.tar', layer), member('cfg.json', Buffer.from(JSON.stringify({ rootfs: { diff_ids: [sha(layer), sha(layer)] } }))), member('manifest.json', manifest)]), /lists 1 layers but cfg\.json has 2/],
+    ['layer-is-directory', tarOf([[{ name: 'l/layer.tar', type: 'directory', mode: 0o755, uid: 0, gid: 0, uname: '', gname: '', size: 0, mtime: 1 }, Buffer.alloc(0)], member('cfg.json', cfg), member('manifest.json', manifest)]), /is a directory entry, not a file|which is not in the archive/],
+    ['truncated-in-layer', whole.subarray(0, 512 + 3000), /cannot read it as a|no manifest\.json/],
+    ['truncated-gzip', gzipSync(whole).subarray(0, 200), /cannot read it as a|no manifest\.json/],
+    ['empty-file', Buffer.alloc(0), /cannot read it as a|no manifest\.json/],
+  ];
+  for (const [name, bytes, pattern] of cases) {
+    const path = await file(name, bytes);
+    await assert.rejects(readDockerArchive(path), (error: Error) => {
+      assert.equal(error.name, 'UserError', `${name}: ${error.stack}`);
+      assert.ok(error.message.startsWith(`${path}: `), `${name}: ${error.message}`);
+      assert.ok(!error.message.includes('\n'), name);
+      assert.match(error.message, pattern, name);
+      return true;
+    }, name);
+  }
+});
+
+test('CLI: a missing fromImage fails conf; a base layer not matching its diff_id fails stream, leaving no file', async () => {
+  const missing = await makeFixture({ spec: { fromImage: join(dir, 'no-such-base.tar') } });
+  const confResult = await runCli(['conf', '--attrs', missing.attrsPath, '--out', missing.confPath]);
+  assertCleanFailure(confResult, /no-such-base\.tar: cannot open the image archive \(ENOENT\)/);
+  await assertNothingLeft(missing.work, 'conf.json');
+
+  const basePath = join(dir, 'cli-base.tar');
+  await writeFile(basePath, oneLayerArchive(vectorC(), sha(vectorC())));
+  const f = await makeFixture({ spec: { fromImage: basePath } });
+  try {
+    await writeConf(f);
+    const ok = await runCli(['stream', '-q', '--conf', f.confPath, '--output', join(f.work, 'image.tar')]);
+    assert.equal(ok.exitCode, 0, String(ok.stderr));
+    await rm(join(f.work, 'image.tar'));
+    // The base is modified after conf: same size, different bytes.
+    await writeFile(basePath, oneLayerArchive(tampered(), sha(vectorC())));
+    for (const compressor of ['none', 'gz']) {
+      const result = await runCli(['stream', '--conf', f.confPath, '--output', join(f.work, 'image.tar'), '--compressor', compressor]);
+      assertCleanFailure(result, /base layer l\/layer\.tar: its content hashes to sha256:[0-9a-f]{64} but the base config's rootfs\.diff_ids says sha256:[0-9a-f]{64}/);
+      await assertNothingLeft(f.work, 'image.tar');
+    }
+    assert.ok((await readFile(basePath)).length > 0);
+  } finally {
+    await rm(f.work, { recursive: true, force: true });
+    await rm(missing.work, { recursive: true, force: true });
+  }
+});
