@@ -7,6 +7,7 @@ import { manifestBytes } from '../image/manifest.ts';
 import type { Image, Layer } from '../image/types.ts';
 import { pythonListRepr } from '../json/python-compat.ts';
 import type { Logger } from '../log.ts';
+import { outputError } from './output.ts';
 import { encodeHeader, endOfArchive, paddingFor, type TarHeader } from '../tar/header.ts';
 
 /** Options of writeDockerArchive. */
@@ -91,6 +92,8 @@ class ArchiveWriter {
         if (streamed > size) break;
         await this.write(bytes);
       }
+    } catch (error) {
+      throw this.failure ?? unreadableLayer(error, name, layer);
     } finally {
       source.destroy();
     }
@@ -148,10 +151,19 @@ class ArchiveWriter {
   }
 }
 
+/** A system error from reading a layer's source (EISDIR, EIO, …), named after the layer; others pass. */
+function unreadableLayer(error: unknown, name: string, layer: Layer): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof UserError || typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new UserError('layer-unreadable', `cannot read layer ${name} (from ${layer.origin.join(', ')}): ${message}`, { cause: error });
+}
+
 function readerGone(cause: Error | undefined): Error {
   const code = (cause as { code?: unknown } | undefined)?.code;
   if (cause && code !== 'EPIPE' && code !== 'ERR_STREAM_DESTROYED' && code !== 'ERR_STREAM_PREMATURE_CLOSE' && code !== 'ECONNRESET') {
-    return cause;
+    // Not the reader leaving but the destination failing (disk full, …): say that instead.
+    return outputError(cause, 'the archive') as Error;
   }
   return new UserError('reader-gone', `${READER_GONE}; the archive is incomplete`, { cause });
 }

@@ -49,21 +49,30 @@ export function openOutput(options: { path?: string; compressor: Compressor }): 
   const temporary = path === undefined ? undefined : join(dirname(path), `.${basename(path)}.partial-${process.pid}`);
   const guard = temporary === undefined ? undefined : removeOnInterrupt(temporary);
   const sink: Writable = temporary === undefined ? process.stdout : createWriteStream(temporary, { mode: 0o644 });
+  const where = path ?? 'the archive to stdout';
 
   if (compressor === 'none') {
-    const done = temporary === undefined ? Promise.resolve() : finished(sink);
+    const done = temporary === undefined ? Promise.resolve() : finished(sink, where);
     return output(sink, done, sink);
   }
   const [command, args] = compressorCommand(compressor);
   const input = new PassThrough({ highWaterMark: 1 << 20 });
   const child = execa(command, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true } });
-  const done = Promise.all([
-    pipeline(input, child.stdin!),
-    pipeline(child.stdout!, sink, { end: temporary !== undefined }),
-    child.catch((error: unknown) => {
-      throw new UserError('compressor-failed', `${command} failed: ${(error as { shortMessage?: string }).shortMessage ?? String(error)} (is ${command} installed and on PATH?)`, { cause: error });
-    }),
-  ]).then(() => undefined);
+  let sinkFailure: unknown;
+  const delivered = pipeline(child.stdout!, sink, { end: temporary !== undefined }).catch((error: unknown) => {
+    // The destination failed (disk full): say so to the writer now, rather than let it see
+    // the compressor die of SIGPIPE and report that.
+    sinkFailure = outputError(error, where);
+    input.destroy(sinkFailure as Error);
+    throw sinkFailure;
+  });
+  const compressed = child.catch((error: unknown) => {
+    throw new UserError('compressor-failed', `${command} failed: ${(error as { shortMessage?: string }).shortMessage ?? String(error)} (is ${command} installed and on PATH?)`, { cause: error });
+  });
+  const done = Promise.allSettled([pipeline(input, child.stdin!), delivered, compressed]).then((results) => {
+    if (sinkFailure !== undefined) throw sinkFailure;
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
+  });
   return output(input, done, sink, () => child.kill());
 
   function output(stream: Writable, written: Promise<void>, last: Writable, stop?: () => void): Output {
@@ -88,14 +97,28 @@ export function openOutput(options: { path?: string; compressor: Compressor }): 
   }
 }
 
-function finished(stream: Writable): Promise<void> {
+function finished(stream: Writable, where: string): Promise<void> {
   return new Promise((resolve, reject) => {
     stream.once('finish', () => resolve());
     stream.once('close', () => resolve());
-    stream.once('error', (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'ENOSPC'
-        ? new UserError('disk-full', `no space left on the device while writing the archive; free some space and retry`, { cause: error })
-        : error);
-    });
+    stream.once('error', (error: NodeJS.ErrnoException) => reject(outputError(error, where)));
   });
+}
+
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/**
+ * A failure of the destination as the user should read it: disk full, or a file system error
+ * (a missing or read-only directory) with the file named. EPIPE (the reader went away) and
+ * anything that is not a system error are returned unchanged for the caller to describe.
+ */
+export function outputError(error: unknown, where: string): unknown {
+  if (error instanceof UserError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code) || code === 'EPIPE') return error;
+  if (NO_SPACE.has(code)) {
+    return new UserError('disk-full', `no space left on the device while writing ${where} (${code}); free some space and retry`, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new UserError('output-failed', `cannot write ${where}: ${message}`, { cause: error });
 }
