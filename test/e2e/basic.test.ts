@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { buildImages, Docker, evalJson, fixture } from './harness.ts';
+import { join } from 'node:path';
+import { buildImages, Docker, evalJson, fixture, repoRoot, unpackStream } from './harness.ts';
 
 const docker = new Docker();
 let out: Record<string, string>;
@@ -17,6 +18,7 @@ before(async () => {
     'registry-prefixed',
     'bashNoTagLayered',
     'bashNoTagStreamLayered',
+    'nixLayered',
     'bashLayeredUncompressed',
     'bashLayeredZstdCompressed',
   ]);
@@ -93,6 +95,28 @@ describe('tags (A5)', () => {
       await docker.remove(`${String(imageName)}:${String(imageTag)}`);
     });
   }
+});
+
+describe('buildLayeredImageWithNixDb (A5, A32)', () => {
+  it('loads under its imageTag and holds a Nix database of the closure of contents', async () => {
+    const imageTag = await evalJson(`${fixture('nixLayered')}.imageTag`);
+    const image = await docker.load(out['nixLayered']!);
+    assert.equal(image, `nix-strata-e2e/nix-layered:${String(imageTag)}`);
+    const [hello, helloScript] = await evalJson(`let s = (import ${repoRoot}/test/nix/host.nix { }).standIns; in [ s.hello.outPath "${'$'}{s.hello}/bin/hello" ]`) as [string, string];
+    assert.equal((await docker.run(image, ['readlink', `/nix/var/nix/gcroots/docker/${hello.slice('/nix/store/'.length)}`])).trim(), hello);
+    const archive = await unpackStream(out['nixLayered']!, 'archive');
+    try {
+      const root = join(archive.dir, 'root');
+      await execa('mkdir', [root]);
+      await execa('tar', ['-xf', archive.layers.at(-1)!, '-C', root]);
+      const { stdout: references } = await execa('nix-store', ['--store', `local?root=${root}`, '--query', '--references', hello]);
+      assert.equal(String(references).trim(), (await execa('readlink', [helloScript])).stdout.trim());
+      const { stdout: times } = await execa('sqlite3', [join(root, 'nix/var/nix/db/db.sqlite'), 'SELECT DISTINCT registrationTime FROM ValidPaths']);
+      assert.equal(String(times).trim(), '315532800');
+    } finally {
+      await archive.remove();
+    }
+  });
 });
 
 describe('compressors (A6)', () => {

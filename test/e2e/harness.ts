@@ -183,10 +183,11 @@ export class Docker {
   }
 }
 
-/** Runs a stream executable into a fresh directory; returns its layer files (bottom to top) and a remover. */
-export async function unpackStream(stream: string): Promise<{ dir: string; layers: string[]; remove: () => Promise<void> }> {
+/** Unpacks a stream executable's output (or a gzip'd archive) into a fresh directory; returns its layer files (bottom to top) and a remover. */
+export async function unpackStream(image: string, kind: 'stream' | 'archive' = 'stream'): Promise<{ dir: string; layers: string[]; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'nix-strata-e2e-'));
-  await execa('bash', ['-o', 'pipefail', '-c', '"$1" | tar -xf - -C "$2"', 'unpack', stream, dir], { stdin: 'ignore' });
+  const script = kind === 'stream' ? '"$1" | tar -xf - -C "$2"' : 'tar -xzf "$1" -C "$2"';
+  await execa('bash', ['-o', 'pipefail', '-c', script, 'unpack', image, dir], { stdin: 'ignore' });
   const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Array<{ Layers: string[] }>;
   return { dir, layers: manifest[0]!.Layers.map((layer) => join(dir, layer)), remove: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -106,6 +106,13 @@ rec {
     contents = [ s.busybox ];
   };
 
+  # A5 / A32: buildLayeredImageWithNixDb registers the closure of contents in a Nix database.
+  nixLayered = buildLayeredImageWithNixDb {
+    name = "${prefix}/nix-layered";
+    tag = "latest";
+    contents = [ s.hello s.busybox ];
+  };
+
   # A6: every compressor loads.
   bashLayeredUncompressed = buildLayeredImage {
     name = "${prefix}/uncompressed";
