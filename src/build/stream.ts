@@ -9,7 +9,7 @@ import type { Image } from '../image/types.ts';
 import type { JsonValue } from '../json/lossless.ts';
 import type { Logger } from '../log.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
-import { openOutput, type Compressor } from '../sinks/output.ts';
+import { openOutput, outputError, type Compressor } from '../sinks/output.ts';
 import { readDockerArchive } from '../sources/docker-archive.ts';
 import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';
@@ -37,6 +37,10 @@ export async function streamImage(options: StreamOptions): Promise<void> {
     await output.finish();
   } catch (error) {
     await output.abort();
+    // The archive writer only knows "the archive"; name the file the user asked for.
+    if (options.output !== undefined && error instanceof UserError && error.code === 'disk-full') {
+      throw outputError(error.cause, options.output);
+    }
     throw error;
   }
 }

@@ -1,0 +1,98 @@
+// Faults around a running `nix-strata stream`: the reader goes away (`| head -c 1`, a killed
+// `docker load`), the disk fills up (a 2 MiB tmpfs), SIGINT/SIGTERM arrive mid-write. Each
+// ends with a short message and no stack trace, and no partial file is left. Needs
+// `npm run build`, root (mount) and dockerd.
+import assert from 'node:assert/strict';
+import { access, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { assertCleanFailure, assertNothingLeft, cli, makeFixture, writeConf, type Fixture } from './fixture.ts';
+
+let small: Fixture; // 64 KiB of data
+let large: Fixture; // 4 MiB of incompressible data: more than the tmpfs holds, compressed or not
+let huge: Fixture; // 256 MiB sparse file, conf without digests: the stream hashes for a while first
+before(async () => {
+  [small, large, huge] = await Promise.all([
+    makeFixture(),
+    makeFixture({ dataSize: 4 << 20 }),
+    makeFixture({ dataSize: 256 << 20, sparse: true }),
+  ]);
+  await Promise.all([writeConf(small), writeConf(large), writeConf(huge, ['--no-digests'])]);
+});
+after(async () => {
+  for (const f of [small, large, huge]) if (f) await rm(f.work, { recursive: true, force: true });
+});
+
+/** Runs a bash script; gives its stdout and the stream's exit code and stderr (written to files). */
+async function shell(f: Fixture, script: string): Promise<{ exitCode: number; stderr: string; stdout: string }> {
+  const { stdout } = await execa('bash', ['-c', script], {
+    env: { CLI: cli, CONF: f.confPath, ERR: join(f.work, 'err'), RC: join(f.work, 'rc'), NIX_STRATA_CACHE: '' },
+    timeout: 60_000,
+  });
+  return {
+    stdout,
+    exitCode: Number((await readFile(join(f.work, 'rc'), 'utf8')).trim()),
+    stderr: await readFile(join(f.work, 'err'), 'utf8'),
+  };
+}
+
+test('`stream | head -c 1`: exit 1, one line saying the reader went away, no EPIPE spew', async () => {
+  for (const compressor of ['none', 'gz']) {
+    const result = await shell(large, `node "$CLI" stream -q --compressor ${compressor} --conf "$CONF" 2>"$ERR" | head -c 1 | wc -c; echo "\${PIPESTATUS[0]}" >"$RC"`);
+    assert.equal(result.stdout.trim(), '1');
+    assertCleanFailure(result, /the reader of the image stream went away/);
+  }
+});
+
+test('a killed `docker load`: the stream exits 1 with one short line', async () => {
+  // docker load runs in the background of the right-hand side so its pid can be killed.
+  const script = `
+    PIDF="$(dirname "$ERR")/docker-pid"
+    rm -f "$PIDF"
+    { node "$CLI" stream --conf "$CONF" 2>"$ERR"; echo $? >"$RC"; } | { docker load >/dev/null 2>&1 & echo $! >"$PIDF"; wait; } &
+    pipeline=$!
+    for i in $(seq 1 200); do grep -q 'Creating layer' "$ERR" 2>/dev/null && [ -s "$PIDF" ] && break; sleep 0.05; done
+    kill -9 "$(cat "$PIDF")"
+    wait $pipeline
+  `;
+  const result = await shell(huge, script);
+  assertCleanFailure(result, /the reader of the image stream went away/);
+});
+
+test('disk full (2 MiB tmpfs): "no space left", exit 1, the partial file removed (none, gz)', async () => {
+  const mountPoint = join(large.work, 'small-disk');
+  await mkdir(mountPoint);
+  const mounted = await execa('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountPoint], { reject: false });
+  assert.equal(mounted.exitCode, 0, `cannot mount a tmpfs here (needs root): ${mounted.stderr}`);
+  try {
+    for (const compressor of ['none', 'gz', 'zstd']) {
+      const result = await execa('node', [cli, 'stream', '-q', '--conf', large.confPath, '--output', join(mountPoint, 'image.tar'), '--compressor', compressor], { reject: false, timeout: 60_000 });
+      assertCleanFailure(result, /no space left on the device while writing .*image\.tar/);
+      await assertNothingLeft(mountPoint, 'image.tar');
+      assert.deepEqual(await readdir(mountPoint), []);
+    }
+  } finally {
+    await execa('umount', [mountPoint]);
+  }
+});
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const compressor of ['none', 'gz']) {
+    test(`${signal} during stream --output (${compressor}): exit ${code}, temporary file removed`, async () => {
+      const outDir = join(huge.work, `out-${signal}-${compressor}`);
+      await mkdir(outDir);
+      const child = execa('node', [cli, 'stream', '-q', '--conf', huge.confPath, '--output', join(outDir, 'image.tar'), '--compressor', compressor], { reject: false, timeout: 60_000 });
+      // Wait until the temporary file exists: the stream is then hashing the 256 MiB layer.
+      for (let i = 0; i < 200 && (await readdir(outDir)).length === 0; i++) await sleep(10);
+      assert.equal((await readdir(outDir)).length, 1, 'the temporary file appeared');
+      child.kill(signal);
+      const result = await child;
+      assert.equal(result.exitCode, code, `exit code; stderr: ${result.stderr}`);
+      assert.match(String(result.stderr), new RegExp(`^nix-strata: interrupted by ${signal}; partial output removed\\n?$`));
+      await assertNothingLeft(outDir, 'image.tar');
+      await assert.rejects(access(join(outDir, 'image.tar')));
+    });
+  }
+}
