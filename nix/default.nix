@@ -49,9 +49,6 @@ let
     in
     result // { inherit override; };
 
-  # The name used in derivation names: text after the last `/` (api.md §1).
-  baseNameOfImage = name: baseNameOf name;
-
   # Docker repositories are lower-case; only ASCII letters change (api.md §1 `imageName`).
   lowerAscii = s:
     let
@@ -112,7 +109,8 @@ let
     }:
     let
       imageName = lowerAscii name;
-      baseName = baseNameOfImage (check.name name imageName);
+      # Derivation names use the text after the last `/` (api.md §1, §4.4).
+      baseName = baseNameOf (check.name name imageName);
       contentsList = map toString (if isList contents then contents else [ contents ]);
 
       baseJson = writeText {
@@ -157,7 +155,7 @@ let
       # The hash part of the conf's output path: known at evaluation time, and the value
       # `nix-strata conf` derives from its own output path, so it is the tag in the image.
       imageTag =
-        if tag != null then tag
+        if tag != null then check.tag name tag
         else substring (stringLength storeDir + 1) 32 (builtins.unsafeDiscardStringContext conf.outPath);
 
       # The stream program without the conf argument (api.md §4.1 `streamScript`).
@@ -213,7 +211,7 @@ let
       stream = streamLayeredImage (removeAttrs args [ "compressor" "meta" ]);
       extension = { gz = ".tar.gz"; zstd = ".tar.zst"; none = ".tar"; }.${check.compressor name compressor};
       archive = derivation {
-        name = "${baseNameOfImage name}${extension}";
+        name = "${baseNameOf name}${extension}";
         inherit system;
         builder = "${nix-strata}/bin/nix-strata";
         args = [ "stream" "--conf" "${stream.conf}" "--compressor" compressor "--output" (builtins.placeholder "out") ];
