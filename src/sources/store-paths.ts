@@ -1,10 +1,20 @@
 // A store layer as a Layer value: the tar of some store paths (format.md §4), produced on demand.
 import { createHash } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { digestOf, type Digest } from '../digest/digest.ts';
+import { Readable } from 'node:stream';
+import type { Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import type { Layer } from '../image/types.ts';
-import { storeLayerStream, type StoreLayerOptions } from '../tar/store-layer.ts';
+import { GeneratorReadable } from '../tar/generator-readable.ts';
+import { storeLayerChunks, storeLayerDigest, type StoreLayerOptions } from '../tar/store-layer.ts';
+
+/** Digest and size of a store layer. */
+export interface StoreLayerIdentity {
+  readonly digest: Digest;
+  readonly size: number;
+}
+
+/** Computes a store layer's identity, e.g. on a worker thread (src/build/hash-pool.ts). */
+export type StoreLayerHasher = (paths: readonly string[], options: StoreLayerOptions) => Promise<StoreLayerIdentity>;
 
 /** Options of a store-paths layer: the tar options, plus a digest known from an earlier run. */
 export interface StorePathsLayerOptions extends StoreLayerOptions {
@@ -12,18 +22,23 @@ export interface StorePathsLayerOptions extends StoreLayerOptions {
    * Digest and size remembered from a previous build (a digest cache). They are trusted for
    * headers and manifests and verified while `open()` streams, so a stale entry fails loudly.
    */
-  readonly known?: { readonly digest: Digest; readonly size: number };
+  readonly known?: StoreLayerIdentity;
+  /** How the hashing pass runs when no digest is known; default: on this thread. */
+  readonly hasher?: StoreLayerHasher;
 }
 
 /** The uncompressed store layer of `paths`, in list order; its identity costs one hashing pass, at most once. */
 export function storePathsLayer(paths: readonly string[], options: StorePathsLayerOptions): Layer {
-  const { known, ...tarOptions } = options;
+  const { known, hasher, ...tarOptions } = options;
   const list = [...paths];
-  let identity: Promise<{ digest: Digest; size: number }> | undefined = known
-    ? Promise.resolve({ digest: known.digest, size: known.size })
-    : undefined;
-  const measure = (): Promise<{ digest: Digest; size: number }> => {
-    identity ??= digestOf(storeLayerStream(list, tarOptions));
+  // The identity once it is settled, so open() can verify synchronously as it streams.
+  let settled: StoreLayerIdentity | undefined = known;
+  let identity: Promise<StoreLayerIdentity> | undefined = known ? Promise.resolve(known) : undefined;
+  const measure = (): Promise<StoreLayerIdentity> => {
+    identity ??= (hasher ? hasher(list, tarOptions) : Promise.resolve().then(() => storeLayerDigest(list, tarOptions))).then((value) => {
+      settled = value;
+      return value;
+    });
     return identity;
   };
   return {
@@ -35,43 +50,42 @@ export function storePathsLayer(paths: readonly string[], options: StorePathsLay
     size: async () => (await measure()).size,
     // Whatever a sink already announced (a known digest, or the one measured by the hashing pass)
     // is checked against the bytes it streams: format.md §4.4 requires both passes to agree.
-    open: () => (identity ? verified(storeLayerStream(list, tarOptions), identity, list, known !== undefined) : storeLayerStream(list, tarOptions)),
+    open: (): Readable => {
+      if (identity === undefined) return new GeneratorReadable(storeLayerChunks(list, tarOptions));
+      if (settled !== undefined) return new GeneratorReadable(verifiedChunks(storeLayerChunks(list, tarOptions), settled, list, known !== undefined));
+      // Opened while the hashing pass still runs (sinks normally ask for the size first): wait for it.
+      const pending = identity;
+      return Readable.from((async function* () {
+        yield* verifiedChunks(storeLayerChunks(list, tarOptions), await pending, list, false);
+      })());
+    },
   };
 }
 
-/** Passes the bytes through and fails at the end, naming the layer, when they are not what `expectation` says. */
-function verified(
-  source: Readable,
-  expectation: Promise<{ digest: Digest; size: number }>,
+/**
+ * Passes the chunks through, hashing them, and fails at the end, naming the layer, when they
+ * are not what `expectation` says. The hash runs inside the generator: no extra stream stage.
+ */
+function* verifiedChunks(
+  chunks: Generator<Buffer>,
+  expected: StoreLayerIdentity,
   paths: readonly string[],
   fromCache: boolean,
-): Readable {
+): Generator<Buffer> {
   const hash = createHash('sha256');
   let size = 0;
-  const check = new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-    flush(callback: TransformCallback) {
-      const actual = `sha256:${hash.digest('hex')}`;
-      expectation.then((expected) => {
-        if (actual === expected.digest && size === expected.size) {
-          callback();
-          return;
-        }
-        const fix = fromCache
-          ? 'the digest cache is stale or the store changed: clear the cache and rebuild'
-          : 'the store paths changed between hashing and streaming: make sure nothing modifies them and rebuild';
-        callback(new UserError(
-          'layer-digest-mismatch',
-          `store layer of ${paths.join(', ')} hashes to ${actual} (${size} bytes) but ${expected.digest} (${expected.size} bytes) was expected; ${fix}`,
-        ));
-      }, (error: unknown) => callback(error as Error));
-    },
-  });
-  source.on('error', (error) => check.destroy(error));
-  check.on('close', () => source.destroy());
-  return source.pipe(check);
+  for (const chunk of chunks) {
+    hash.update(chunk);
+    size += chunk.length;
+    yield chunk;
+  }
+  const actual = `sha256:${hash.digest('hex')}`;
+  if (actual === expected.digest && size === expected.size) return;
+  const fix = fromCache
+    ? 'the digest cache is stale or the store changed: clear the cache and rebuild'
+    : 'the store paths changed between hashing and streaming: make sure nothing modifies them and rebuild';
+  throw new UserError(
+    'layer-digest-mismatch',
+    `store layer of ${paths.join(', ')} hashes to ${actual} (${size} bytes) but ${expected.digest} (${expected.size} bytes) was expected; ${fix}`,
+  );
 }

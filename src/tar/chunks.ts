@@ -19,15 +19,40 @@ export interface ContentSource {
 
 /**
  * Collects tar bytes into fixed-size chunks. Every method is a generator that yields each chunk
- * as it fills up (a fresh buffer each time, so consumers may keep them).
+ * as it fills up: a fresh buffer each time, so consumers may keep them, unless `reuse` is set,
+ * in which case one buffer is refilled and each chunk is valid only until the next is pulled
+ * (for consumers that hash synchronously: the bytes stay in the CPU cache and nothing is
+ * allocated, so the garbage collector has nothing to do).
  */
 export class ChunkBuffer {
   private chunk: Buffer;
   private position = 0;
   private written = 0;
 
-  constructor(private readonly chunkSize: number = CHUNK_SIZE) {
-    this.chunk = Buffer.alloc(chunkSize);
+  constructor(private readonly chunkSize: number = CHUNK_SIZE, private readonly reuse = false) {
+    // Not zero-filled: every byte is written (content, headers, or explicit zeros) before it is emitted.
+    this.chunk = Buffer.allocUnsafeSlow(chunkSize);
+  }
+
+  /**
+   * Room for `length` bytes at the current position, for writing a header in place: the buffer
+   * and offset to write at, or undefined when the chunk has less room left (then use `put`).
+   * The caller must write all `length` bytes and then call `advance(length)`.
+   */
+  room(length: number): Buffer | undefined {
+    return this.chunkSize - this.position >= length ? this.chunk : undefined;
+  }
+
+  /** Where `room`'s bytes go in its buffer. */
+  get at(): number {
+    return this.position;
+  }
+
+  /** Accepts `length` bytes written in place after `room(length)`; yields the chunk if that filled it. */
+  advance(length: number): Buffer | undefined {
+    this.position += length;
+    this.written += length;
+    return this.position === this.chunkSize ? this.rotate() : undefined;
   }
 
   /** Bytes handed to the buffer so far (the archive offset). */
@@ -48,11 +73,12 @@ export class ChunkBuffer {
     }
   }
 
-  /** Appends `count` zero bytes (chunks are zero-filled, so this only advances). */
+  /** Appends `count` zero bytes. */
   *zeros(count: number): Generator<Buffer> {
     let left = count;
     while (left > 0) {
       const step = Math.min(left, this.chunkSize - this.position);
+      this.chunk.fill(0, this.position, this.position + step);
       this.position += step;
       this.written += step;
       left -= step;
@@ -109,7 +135,7 @@ export class ChunkBuffer {
 
   private rotate(): Buffer {
     const full = this.chunk;
-    this.chunk = Buffer.alloc(this.chunkSize);
+    if (!this.reuse) this.chunk = Buffer.allocUnsafeSlow(this.chunkSize);
     this.position = 0;
     return full;
   }

@@ -2,7 +2,18 @@
 // nixpkgs' Python sees an undecodable byte as a lone surrogate (U+DC80–U+DCFF, PEP 383).
 // For valid UTF-8 this is plain byte order, so only names with invalid bytes take the slow path.
 
+import { isUtf8 as isValidUtf8 } from 'node:buffer';
+
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Sorts a directory's names in place in layer order. When every name is valid UTF-8 (nearly
+ * always) that is plain byte order, so each name is checked once instead of in every comparison.
+ */
+export function sortNames(names: Buffer[]): void {
+  if (names.every((name) => isValidUtf8(name))) names.sort(Buffer.compare);
+  else names.sort(compareNames);
+}
 
 /** Compares two raw file names by the code points Python's surrogateescape decoding gives them. */
 export function compareNames(a: Buffer, b: Buffer): number {

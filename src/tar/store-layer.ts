@@ -1,12 +1,15 @@
 // The exact bytes of a store layer (format.md §3, §4): `/nix/`, `/nix/store/`, then each store
 // path with its whole tree, in the dialect nixpkgs' stream_layered_image produces.
+import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import type { Readable } from 'node:stream';
+import type { Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
-import { ChunkBuffer, CHUNK_SIZE, describeFsError, openForContent } from './chunks.ts';
+import { ChunkBuffer, CHUNK_SIZE, describeFsError, openForContent, type ContentSource } from './chunks.ts';
+import { FAST_DIRECTORY, FAST_FILE, FAST_SYMLINK, FastHeader } from './fast-header.ts';
 import { GeneratorReadable } from './generator-readable.ts';
-import { encodeHeader, type TarHeader } from './header.ts';
-import { compareNames } from './name-order.ts';
+import { BLOCK_SIZE, encodeHeader, type TarHeader } from './header.ts';
+import { sortNames } from './name-order.ts';
 
 /** Owner and time written into every entry of a store layer. */
 export interface StoreLayerOwnership {
@@ -26,85 +29,176 @@ export interface StoreLayerOptions extends StoreLayerOwnership {
   readonly chunkSize?: number;
 }
 
-const SLASH = Buffer.from('/');
-
 /** A fresh stream of the store layer tar for `paths` (in list order); fails with a UserError on unsupported files. */
 export function storeLayerStream(paths: readonly string[], options: StoreLayerOptions): Readable {
   return new GeneratorReadable(storeLayerChunks(paths, options));
 }
 
-/** The store layer as a sequence of large chunks; reads the disk lazily as chunks are pulled. */
-export function* storeLayerChunks(paths: readonly string[], options: StoreLayerOptions): Generator<Buffer> {
-  const out = new ChunkBuffer(options.chunkSize ?? CHUNK_SIZE);
+/** Digest and size of the store layer of `paths`, computed in one synchronous pass over the store. */
+export function storeLayerDigest(paths: readonly string[], options: StoreLayerOptions): { digest: Digest; size: number } {
+  const hash = createHash('sha256');
+  let size = 0;
+  // One reused chunk: each is hashed before the next read overwrites it.
+  for (const chunk of storeLayerChunks(paths, { ...options, chunkSize: options.chunkSize ?? HASH_CHUNK_SIZE }, true)) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { digest: `sha256:${hash.digest('hex')}` as Digest, size };
+}
+
+// Small enough that a chunk is still in the CPU cache when it is hashed.
+const HASH_CHUNK_SIZE = 256 * 1024;
+
+/**
+ * The store layer as a sequence of large chunks; reads the disk lazily as chunks are pulled.
+ * With `reuse`, every chunk is the same buffer, valid only until the next one is pulled.
+ */
+export function* storeLayerChunks(paths: readonly string[], options: StoreLayerOptions, reuse = false): Generator<Buffer> {
+  const out = new ChunkBuffer(options.chunkSize ?? CHUNK_SIZE, reuse);
   const owner = { uid: options.uid, gid: options.gid, uname: options.uname, gname: options.gname, mtime: options.mtime };
+  const writer = new LayerWriter(out, owner, rootPrefix(options.root ?? '/'));
   // nixpkgs writes these two with fixed names and mode 0755 even for another store dir (format.md §4.1).
   yield* out.put(encodeHeader({ ...owner, name: '/nix/', type: 'directory', mode: 0o755, size: 0 }));
   yield* out.put(encodeHeader({ ...owner, name: '/nix/store/', type: 'directory', mode: 0o755, size: 0 }));
-  const root = rootPrefix(options.root ?? '/');
   for (const path of paths) {
     if (!path.startsWith('/')) {
       throw new UserError('relative-store-path', `store path ${JSON.stringify(path)} is not absolute; pass full paths such as /nix/store/<hash>-<name>`);
     }
-    const name = Buffer.from(path.replace(/\/+$/, ''), 'utf8');
-    const disk = root.length === 0 ? name : Buffer.concat([root, name]);
-    const stats = statEntry(disk, name, true);
-    yield* writeEntry(out, owner, name, disk, stats);
+    const end = writer.path.setStorePath(Buffer.from(path.replace(/\/+$/, ''), 'utf8'));
+    yield* writer.entry(end, writer.stat(end, true));
   }
   yield* out.end();
 }
 
 type Owner = Pick<TarHeader, 'uid' | 'gid' | 'uname' | 'gname' | 'mtime'>;
 
-function* writeEntry(out: ChunkBuffer, owner: Owner, name: Buffer, disk: Buffer, stats: Stats): Generator<Buffer> {
-  const mode = stats.mode & 0o7777;
-  if (stats.isSymbolicLink()) {
-    yield* out.put(encodeHeader({ ...owner, name, type: 'symlink', mode, size: 0, linkname: readLink(disk, name) }));
-  } else if (stats.isDirectory()) {
-    yield* out.put(encodeHeader({ ...owner, name, type: 'directory', mode, size: 0 }));
-    yield* writeChildren(out, owner, name, disk);
-  } else if (stats.isFile()) {
-    // Every name of a hard-linked file is written as a regular file with full content (format.md §4.2).
-    const label = name.toString('utf8');
-    const size = stats.size;
-    const fd = openForContent({ diskPath: disk, label });
+const SLASH = 0x2f;
+
+// `<root><name>` for the entry being written, in one buffer that grows as the walk descends:
+// a child's path is its parent's plus `/<child>`, written in place instead of concatenated.
+class PathBuffer {
+  bytes = Buffer.allocUnsafe(4096);
+
+  constructor(private readonly root: Buffer) {
+    root.copy(this.bytes);
+  }
+
+  /** Starts a store path; returns the end of its disk path. */
+  setStorePath(name: Buffer): number {
+    this.ensure(this.root.length + name.length);
+    name.copy(this.bytes, this.root.length);
+    return this.root.length + name.length;
+  }
+
+  /** Appends `/<child>` to the path ending at `end`; returns the child's end. */
+  child(end: number, child: Buffer): number {
+    this.ensure(end + 1 + child.length);
+    this.bytes[end] = SLASH;
+    child.copy(this.bytes, end + 1);
+    return end + 1 + child.length;
+  }
+
+  /** The path on disk (a view: valid until the path buffer is written again past `end`). */
+  disk(end: number): Buffer {
+    return this.bytes.subarray(0, end);
+  }
+
+  /** The name in the archive (a view, like `disk`). */
+  name(end: number): Buffer {
+    return this.bytes.subarray(this.root.length, end);
+  }
+
+  private ensure(length: number): void {
+    if (length <= this.bytes.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(length, this.bytes.length * 2));
+    this.bytes.copy(bigger);
+    this.bytes = bigger;
+  }
+}
+
+// Walks the trees and writes their entries. Plain headers are written straight into the chunk.
+class LayerWriter {
+  readonly path: PathBuffer;
+  private readonly fast: FastHeader;
+
+  constructor(private readonly out: ChunkBuffer, private readonly owner: Owner, root: Buffer) {
+    this.path = new PathBuffer(root);
+    this.fast = new FastHeader(owner);
+  }
+
+  stat(end: number, isStorePath: boolean): Stats {
     try {
-      yield* out.put(encodeHeader({ ...owner, name, type: 'file', mode, size }));
-      yield* out.fileContent(fd, size, { diskPath: disk, label });
-    } finally {
-      closeSync(fd);
+      return lstatSync(this.path.disk(end));
+    } catch (error) {
+      const what = isStorePath ? 'store path' : 'file';
+      throw new UserError('missing-store-path', `cannot stat ${what} ${this.path.name(end).toString('utf8')}: ${describeFsError(error)}`, { cause: error });
     }
-  } else {
-    throw new UserError(
-      'unsupported-file-type',
-      `${name.toString('utf8')} is a ${kindOf(stats)}; store paths may only contain files, directories and symlinks`,
-    );
+  }
+
+  *entry(end: number, stats: Stats): Generator<Buffer> {
+    const mode = stats.mode & 0o7777;
+    if (stats.isFile()) {
+      // Every name of a hard-linked file is written as a regular file with full content (format.md §4.2).
+      const size = stats.size;
+      const source = contentSource(this.path, end);
+      const fd = openForContent(source);
+      try {
+        yield* this.header(end, 'file', FAST_FILE, mode, size);
+        yield* this.out.fileContent(fd, size, source);
+      } finally {
+        closeSync(fd);
+      }
+    } else if (stats.isDirectory()) {
+      yield* this.header(end, 'directory', FAST_DIRECTORY, mode, 0);
+      yield* this.children(end);
+    } else if (stats.isSymbolicLink()) {
+      yield* this.header(end, 'symlink', FAST_SYMLINK, mode, 0, readLink(this.path.disk(end), this.path.name(end)));
+    } else {
+      throw new UserError(
+        'unsupported-file-type',
+        `${this.path.name(end).toString('utf8')} is a ${kindOf(stats)}; store paths may only contain files, directories and symlinks`,
+      );
+    }
+  }
+
+  private *header(end: number, type: TarHeader['type'], flag: typeof FAST_FILE | typeof FAST_DIRECTORY | typeof FAST_SYMLINK, mode: number, size: number, linkname?: Buffer): Generator<Buffer> {
+    const name = this.path.name(end);
+    const into = this.out.room(BLOCK_SIZE);
+    if (into !== undefined && this.fast.write(into, this.out.at, name, flag, mode, size, linkname)) {
+      const full = this.out.advance(BLOCK_SIZE);
+      if (full !== undefined) yield full;
+      return;
+    }
+    yield* this.out.put(encodeHeader({ ...this.owner, name, type, mode, size, ...(linkname === undefined ? {} : { linkname }) }));
+  }
+
+  // Depth-first with children sorted by code point: this is the component-wise order of format.md
+  // §4.1 (a directory's subtree comes before a sibling that merely extends its name).
+  private *children(end: number): Generator<Buffer> {
+    let children: Buffer[];
+    try {
+      children = readdirSync(this.path.disk(end), { encoding: 'buffer' });
+    } catch (error) {
+      throw new UserError('unreadable-directory', `cannot list ${this.path.name(end).toString('utf8')}: ${describeFsError(error)}`, { cause: error });
+    }
+    sortNames(children);
+    for (const child of children) {
+      const childEnd = this.path.child(end, child);
+      yield* this.entry(childEnd, this.stat(childEnd, false));
+    }
   }
 }
 
-// Depth-first with children sorted by code point: this is the component-wise order of format.md
-// §4.1 (a directory's subtree comes before a sibling that merely extends its name).
-function* writeChildren(out: ChunkBuffer, owner: Owner, name: Buffer, disk: Buffer): Generator<Buffer> {
-  let children: Buffer[];
-  try {
-    children = readdirSync(disk, { encoding: 'buffer' });
-  } catch (error) {
-    throw new UserError('unreadable-directory', `cannot list ${name.toString('utf8')}: ${describeFsError(error)}`, { cause: error });
-  }
-  children.sort(compareNames);
-  for (const child of children) {
-    const childName = Buffer.concat([name, SLASH, child]);
-    const childDisk = Buffer.concat([disk, SLASH, child]);
-    yield* writeEntry(out, owner, childName, childDisk, statEntry(childDisk, childName, false));
-  }
-}
-
-function statEntry(disk: Buffer, name: Buffer, isStorePath: boolean): Stats {
-  try {
-    return lstatSync(disk);
-  } catch (error) {
-    const what = isStorePath ? 'store path' : 'file';
-    throw new UserError('missing-store-path', `cannot stat ${what} ${name.toString('utf8')}: ${describeFsError(error)}`, { cause: error });
-  }
+// What fileContent needs to read a file and name it in errors; the label is built only on error.
+function contentSource(path: PathBuffer, end: number): ContentSource {
+  const diskPath = path.disk(end);
+  const name = path.name(end);
+  return {
+    diskPath,
+    get label() {
+      return name.toString('utf8');
+    },
+  };
 }
 
 function readLink(disk: Buffer, name: Buffer): Buffer {
