@@ -233,4 +233,10 @@ in
 
   # /etc/passwd and /etc/group with root and nobody, for images that need user names.
   fakeNss = import ./fake-nss.nix { inherit pkgs system; };
+
+  # nixpkgs' buildImage, exportImage, pullImage and shadowSetup, without a VM (nix/build-image.nix …).
+  buildImage = import ./build-image.nix { inherit pkgs nix-strata system goArch lowerAscii makeOverridable; };
+  exportImage = import ./export-image.nix { inherit pkgs nix-strata system; };
+  pullImage = import ./pull-image.nix { inherit pkgs nix-strata system goArch; };
+  shadowSetup = import ./shadow-setup.nix { inherit pkgs; };
 }
