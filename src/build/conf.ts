@@ -119,13 +119,13 @@ async function readAttrs(path: string): Promise<Record<string, unknown>> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UserError('attrs-unreadable', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    throw new UserError('attrs-unreadable', `cannot read ${path}: ${oneLine(error)}`, { cause: error });
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UserError('attrs-malformed', `${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new UserError('attrs-malformed', `${path} is not valid JSON: ${oneLine(error)}`, { cause: error });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UserError('attrs-malformed', `${path}: expected a JSON object of derivation attributes`);
@@ -145,7 +145,7 @@ async function readBaseJson(path: string): Promise<{ architecture: string; confi
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UserError('base-json-unreadable', `cannot read the image's base config ${path}: ${(error as Error).message}`, { cause: error });
+    throw new UserError('base-json-unreadable', `cannot read the image's base config ${path}: ${oneLine(error)}`, { cause: error });
   }
   const value = parseLossless(text, path);
   if (!isJsonObject(value) || typeof value.architecture !== 'string' || !('config' in value)) {
@@ -160,12 +160,12 @@ async function readPipeline(pipeline: BuildSpec['layeringPipeline']): Promise<un
   try {
     text = await readFile(pipeline, 'utf8');
   } catch (error) {
-    throw new UserError('pipeline-unreadable', `layeringPipeline: cannot read ${pipeline}: ${(error as Error).message}`, { cause: error });
+    throw new UserError('pipeline-unreadable', `layeringPipeline: cannot read ${pipeline}: ${oneLine(error)}`, { cause: error });
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UserError('pipeline-malformed', `layeringPipeline: ${pipeline} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new UserError('pipeline-malformed', `layeringPipeline: ${pipeline} is not valid JSON: ${oneLine(error)}`, { cause: error });
   }
 }
 
@@ -173,4 +173,9 @@ function narHashOf(graph: ClosureGraph, path: string): string {
   const node = graph.nodes[graph.index.get(path) ?? -1];
   // Without a narHash (legacy graphs) the path itself must do; store paths are immutable.
   return node?.narHash ?? path;
+}
+
+/** An error's message on one line (V8's JSON errors quote the input, newlines included). */
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ');
 }

@@ -10,7 +10,7 @@ export interface ParseClosureOptions {
 }
 
 function fail(source: string, what: string): never {
-  throw new UserError('closure-graph', `${source}: ${what}`);
+  throw new UserError('closure-graph', printable(`${source}: ${what}`));
 }
 
 /** Parses a closure graph given as JSON (an array of path infos) or in the legacy text format. */
@@ -29,7 +29,9 @@ function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    return fail(source, `malformed JSON (${error instanceof Error ? error.message : String(error)}); expected what Nix writes for exportReferencesGraph`);
+    // V8 quotes the text around the error, newlines included; the message must stay one line.
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ');
+    return fail(source, `malformed JSON (${reason}); expected what Nix writes for exportReferencesGraph`);
   }
 }
 
@@ -110,4 +112,9 @@ function kindOf(value: unknown): string {
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
   if (typeof value === 'number') return `the number ${value}`;
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** Control characters (a newline in a store path, say) written as JSON escapes: messages stay one line. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }

@@ -49,6 +49,15 @@ test('conf: .attrs.json that is not JSON', async () => {
   await confFails(f, /attrs\.json is not valid JSON/);
 });
 
+test('conf and stream: malformed multi-line JSON still gives exactly one line', async () => {
+  const f = await fixture();
+  const broken = '{\n  "version": 1,\n  "spec": {\n    "imageName": "x",,\n    "tag": null\n  }\n}\n';
+  await writeFile(f.attrsPath, broken);
+  await confFails(f, /attrs\.json is not valid JSON/);
+  await writeFile(f.confPath, broken);
+  await streamFails(f, /conf\.json is not valid JSON/);
+});
+
 test('conf: a closure graph that is not a list of path infos', async () => {
   const f = await fixture({ closure: () => ({ not: 'a list' }) });
   await confFails(f, /closure: expected a JSON array of path infos/);
