@@ -8,6 +8,7 @@ import { exportCommand } from './commands/export.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { confCommand } from './commands/conf.ts';
 import { streamCommand } from './commands/stream.ts';
+import { buildImageCommand } from './commands/build-image.ts';
 
 export function createProgram(): Command {
   const program = new Command('nix-strata')
@@ -22,5 +23,6 @@ export function createProgram(): Command {
   program.addCommand(pullCommand());
   program.addCommand(exportCommand());
   program.addCommand(inspectCommand());
+  program.addCommand(buildImageCommand());
   return program;
 }

@@ -1,0 +1,213 @@
+// The archive step of buildImage (api.md §6.3): the base image's layers, then ONE new layer
+// (the layer derivation's `layer.tar` followed by the store paths it references that the base
+// does not already carry), a config whose Env is the base's followed by the child's
+// (duplicates kept), base diff_ids recomputed from the layer bytes, one `created`-only history
+// entry per layer, and the tag taken from this derivation's own output path when not given.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { digestFromHex, type Digest } from '../digest/digest.ts';
+import { UserError } from '../errors.ts';
+import { parseToUnixSeconds, currentInstant, formatUtcSeconds } from '../image/date.ts';
+import { decompressed } from '../image/decompress.ts';
+import type { Image, Layer } from '../image/types.ts';
+import { isJsonObject, parseLossless, type JsonObject, type JsonValue } from '../json/lossless.ts';
+import { pythonJsonDumps } from '../json/python-compat.ts';
+import type { Logger } from '../log.ts';
+import { openOutput, parseCompressor, type Compressor } from '../sinks/output.ts';
+import { writeDockerArchive } from '../sinks/docker-archive.ts';
+import { readDockerArchive } from '../sources/docker-archive.ts';
+import { endOfArchive } from '../tar/header.ts';
+import { storeLayerChunks } from '../tar/store-layer.ts';
+import { tarEntryBytes } from './tar-entries.ts';
+
+/** nixpkgs' SOURCE_DATE_EPOCH: mtime of the archive members and of the appended store entries. */
+const SOURCE_DATE_EPOCH = 315532800;
+
+/** What the Nix side hands over (`spec` of the archive derivation's .attrs.json). */
+export interface BuildImageSpec {
+  readonly imageName: string;
+  readonly tag: string | null;
+  readonly architecture: string;
+  /** As the user wrote it (written verbatim), or "now". */
+  readonly created: string;
+  /** The user's `config` (null allowed), numbers kept as lexemes. */
+  readonly config: JsonValue;
+  readonly fromImage: string | null;
+  /** The layer derivation's output: `layer.tar` and `checksum`. */
+  readonly layer: string;
+  readonly compressor: Compressor;
+  readonly storeDir: string;
+}
+
+/** Inputs of `buildImageArchive`. */
+export interface BuildImageArchiveOptions {
+  readonly spec: BuildImageSpec;
+  /** Runtime closure of the layer derivation (store paths), e.g. from exportReferencesGraph. */
+  readonly closure: readonly string[];
+  /** The archive file to write; its basename's hash part is the default tag. */
+  readonly output: string;
+  readonly log: Logger;
+}
+
+/** Reads `spec`, the `closure` graph and `outputs.out` from a structured-attrs file. */
+export async function readBuildImageAttrs(path: string): Promise<{ spec: BuildImageSpec; closure: string[]; out: string }> {
+  const text = await readFile(path, 'utf8').catch((error: unknown) => {
+    throw new UserError('attrs-unreadable', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  });
+  const attrs = parseLossless(text, path);
+  if (!isJsonObject(attrs) || !isJsonObject(attrs['spec'])) throw new UserError('attrs-malformed', `${path}: no spec object; run inside the buildImage archive derivation`);
+  const spec = parseSpec(attrs['spec'], `${path}: spec`);
+  const graph = attrs['closure'];
+  const closure = Array.isArray(graph) ? graph.map((node) => (isJsonObject(node) && typeof node['path'] === 'string' ? node['path'] : '')).filter((p) => p !== '') : [];
+  const outputs = attrs['outputs'];
+  const out = isJsonObject(outputs) && typeof outputs['out'] === 'string' ? outputs['out'] : undefined;
+  if (!out) throw new UserError('attrs-malformed', `${path}: no outputs.out`);
+  return { spec, closure, out };
+}
+
+function parseSpec(value: JsonObject, where: string): BuildImageSpec {
+  const str = (key: string): string => {
+    const v = value[key];
+    if (typeof v !== 'string') throw new UserError('bad-spec', `${where}.${key}: expected a string`);
+    return v;
+  };
+  const orNull = (key: string): string | null => (value[key] === null || value[key] === undefined ? null : str(key));
+  return {
+    imageName: str('imageName'),
+    tag: orNull('tag'),
+    architecture: str('architecture'),
+    created: str('created'),
+    config: value['config'] ?? null,
+    fromImage: orNull('fromImage'),
+    layer: str('layer'),
+    compressor: parseCompressor(str('compressor')),
+    storeDir: str('storeDir'),
+  };
+}
+
+/** The default tag: the 32-character hash part of the output path's basename. */
+export function tagOfOutput(output: string): string {
+  return basename(output).slice(0, 32);
+}
+
+/** Writes the buildImage archive to `options.output`. */
+export async function buildImageArchive(options: BuildImageArchiveOptions): Promise<void> {
+  const { spec, log } = options;
+  const tag = spec.tag ?? tagOfOutput(options.output);
+  const created = spec.created === 'now' ? formatUtcSeconds(currentInstant().seconds) : checkedCreated(spec.created);
+  const work = await mkdtemp(join(tmpdir(), 'nix-strata-build-image-'));
+  try {
+    const base = spec.fromImage === null ? undefined : await readDockerArchive(spec.fromImage);
+    const baseLayers: Layer[] = [];
+    const inBase = new Set<string>();
+    const storeRelative = spec.storeDir.replace(/^\/+|\/+$/g, '');
+    for (const [index, layer] of (base?.layers ?? []).entries()) {
+      log.info(`Reading base layer ${index + 1} of ${base!.layers.length}...`);
+      const diffId = await scanBaseLayer(layer, `${spec.fromImage}: layer ${index + 1}`, (name) => {
+        const match = /^(?:\.?\/)*(.*?)\/*$/.exec(name)![1]!;
+        if (match.startsWith(`${storeRelative}/`) && !match.slice(storeRelative.length + 1).includes('/')) inBase.add(`/${match}`);
+      });
+      baseLayers.push({ ...layer, diffId: async () => diffId });
+    }
+    const storePaths = [...new Set(options.closure)]
+      .filter((path) => path !== spec.layer && !inBase.has(path))
+      .sort();
+    const layerFile = join(work, 'layer.tar');
+    const { digest, size } = await writeJoinedLayer(join(spec.layer, 'layer.tar'), storePaths, layerFile);
+    const newLayer: Layer = {
+      compression: 'none',
+      kind: 'customisation',
+      origin: [spec.layer],
+      diffId: async () => digest,
+      digest: async () => digest,
+      size: async () => size,
+      open: () => createReadStream(layerFile),
+    };
+    const layers = [...baseLayers, newLayer];
+    const diffIds: Digest[] = [];
+    for (const layer of layers) diffIds.push(await layer.diffId());
+    const configBytes = Buffer.from(pythonJsonDumps({
+      architecture: spec.architecture,
+      config: concatenatedEnv(base?.env ?? [], spec.config),
+      created,
+      os: 'linux',
+      rootfs: { diff_ids: diffIds, type: 'layers' },
+      history: layers.map(() => ({ created })),
+    }), 'utf8');
+    const image: Image = { layers, repoTags: [`${spec.imageName}:${tag}`], rawConfig: async () => configBytes };
+    const output = openOutput({ path: options.output, compressor: spec.compressor });
+    try {
+      await writeDockerArchive(image, output.stream, { mtime: SOURCE_DATE_EPOCH, log });
+      await output.finish();
+    } catch (error) {
+      await output.abort();
+      throw error;
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** buildImage's Env rule (api.md §6.3): base Env ++ child Env, duplicates kept; the key is always set. */
+export function concatenatedEnv(baseEnv: readonly string[], config: JsonValue): JsonObject {
+  if (config !== null && !isJsonObject(config)) throw new UserError('bad-config', 'config: expected an attribute set or null');
+  const child = config ?? {};
+  const childEnv = child['Env'];
+  if (childEnv !== undefined && childEnv !== null && !(Array.isArray(childEnv) && childEnv.every((e) => typeof e === 'string'))) {
+    throw new UserError('bad-env', 'config.Env: expected a list of "KEY=value" strings');
+  }
+  return { ...child, Env: [...baseEnv, ...((childEnv as string[] | null | undefined) ?? [])] };
+}
+
+function checkedCreated(value: string): string {
+  parseToUnixSeconds(value, 'created');
+  return value;
+}
+
+/** Reads one base layer through: its recomputed diff_id, and every entry name to `onName`. */
+async function scanBaseLayer(layer: Layer, what: string, onName: (name: string) => void): Promise<Digest> {
+  const plain = await decompressed(layer.open(), what);
+  const hash = createHash('sha256');
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  const extract = tar.extract();
+  const reading = (async () => {
+    for await (const entry of extract) {
+      onName(entry.header.name);
+      entry.resume();
+    }
+  })();
+  await Promise.all([pipeline(plain, hashing, extract), reading]);
+  return digestFromHex(hash.digest('hex'));
+}
+
+/** Writes the layer derivation's entries followed by the store paths' (when any) as one tar. */
+async function writeJoinedLayer(layerTar: string, storePaths: readonly string[], file: string): Promise<{ digest: Digest; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  async function* joined(): AsyncGenerator<Buffer> {
+    const emit = (bytes: Buffer) => {
+      hash.update(bytes);
+      size += bytes.length;
+      return bytes;
+    };
+    for await (const bytes of tarEntryBytes(createReadStream(layerTar), layerTar)) yield emit(bytes);
+    if (storePaths.length > 0) {
+      const owner = { uid: 0, gid: 0, uname: 'root', gname: 'root', mtime: SOURCE_DATE_EPOCH };
+      for await (const bytes of tarEntryBytes(Readable.from(storeLayerChunks(storePaths, owner)), 'store paths')) yield emit(bytes);
+    }
+    yield emit(endOfArchive(size));
+  }
+  await pipeline(Readable.from(joined()), createWriteStream(file));
+  return { digest: digestFromHex(hash.digest('hex')), size };
+}

@@ -1,0 +1,74 @@
+// buildImage's `copyToRoot`: each element's tree is COPIED into the layer root (not linked as
+// the layered builders' contents are), the way nixpkgs runs `rsync -a --chown=0:0 ITEM/ ROOT/`
+// with `-k` (a symlink to a directory in ITEM is copied as that directory) or, with
+// keepContentsDirlinks, `-K` (a symlink to a directory already in ROOT is followed and filled).
+// Modes are kept; owners are whoever runs this (root under fakeroot); hard links are not kept.
+import { copyFile, chmod, lstat, mkdir, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+
+/** What to copy where. */
+export interface CopyToRootOptions {
+  /** The layer root (created if missing). */
+  readonly into: string;
+  /** Directories (usually store paths) whose contents are copied, in order; later ones win. */
+  readonly items: readonly string[];
+  /** nixpkgs' keepContentsDirlinks: follow existing symlinks to directories in `into`. */
+  readonly keepDirlinks: boolean;
+}
+
+/** Copies every item's contents into `into`; directory modes are applied at the end so read-only ones can be filled. */
+export async function copyToRoot(options: CopyToRootOptions): Promise<void> {
+  await mkdir(options.into, { recursive: true });
+  const dirModes = new Map<string, number>();
+  for (const item of options.items) {
+    const info = await stat(item).catch((error: unknown) => {
+      throw new UserError('missing-contents', `copyToRoot element ${item} cannot be read (${(error as Error).message}); it must be a directory`, { cause: error });
+    });
+    if (!info.isDirectory()) throw new UserError('contents-not-directory', `copyToRoot element ${item} is not a directory; wrap files in a directory (e.g. with buildEnv or runCommand)`);
+    // rsync `ITEM/ ROOT/` gives ROOT the item's mode; nixpkgs then adds ug+w.
+    dirModes.set(options.into, (info.mode & 0o7777) | 0o220);
+    await copyDir(item, options.into, options.keepDirlinks, dirModes);
+  }
+  // Deepest first, so no directory loses its write bit before its children are set.
+  for (const [dir, mode] of [...dirModes].sort((a, b) => b[0].length - a[0].length)) await chmod(dir, mode);
+}
+
+async function copyDir(source: string, target: string, keepDirlinks: boolean, dirModes: Map<string, number>): Promise<void> {
+  const names = (await readdir(source)).sort();
+  for (const name of names) {
+    const from = join(source, name);
+    const to = join(target, name);
+    const info = await lstat(from);
+    // -k: a symlink to a directory is copied as the directory it points to.
+    const followed = info.isSymbolicLink() && !keepDirlinks ? await stat(from).catch(() => undefined) : undefined;
+    if (info.isDirectory() || followed?.isDirectory()) {
+      const mode = ((followed ?? info).mode & 0o7777);
+      const existing = await lstat(to).catch(() => undefined);
+      let into = to;
+      if (existing?.isDirectory()) {
+        // merge
+      } else if (existing?.isSymbolicLink() && keepDirlinks && (await stat(to).catch(() => undefined))?.isDirectory()) {
+        // -K: fill the directory the existing symlink points to; its mode is left alone.
+        into = to;
+        await copyDir(from, into, keepDirlinks, dirModes);
+        continue;
+      } else {
+        if (existing) await rm(to, { recursive: true, force: true });
+        await mkdir(to, { mode: 0o700 });
+      }
+      await chmod(into, 0o700 | mode);
+      dirModes.set(into, mode);
+      await copyDir(from, into, keepDirlinks, dirModes);
+    } else if (info.isSymbolicLink()) {
+      await rm(to, { recursive: true, force: true });
+      await symlink(await readlink(from), to);
+    } else if (info.isFile()) {
+      await rm(to, { recursive: true, force: true });
+      await copyFile(from, to);
+      await chmod(to, info.mode & 0o7777);
+    } else {
+      throw new UserError('unsupported-file-type', `${from}: copyToRoot can copy only files, directories and symlinks`);
+    }
+  }
+}

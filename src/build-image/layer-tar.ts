@@ -1,0 +1,160 @@
+// The single layer buildImage adds, written as `<outDir>/layer.tar` + `checksum` in the GNU
+// dialect of the customisation layer (format.md §5.2: name-sorted, numeric owners, mtime
+// 315532800, hard links dereferenced): either a whole tree (no runAsRoot) or only what
+// changed in it since a snapshot, with whiteouts for deletions (runAsRoot).
+import { createHash } from 'node:crypto';
+import { closeSync, createWriteStream, readlinkSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { execa } from 'execa';
+import { CUSTOMISATION_MTIME } from '../customisation/tar-tree.ts';
+import { digestFromHex, type Digest } from '../digest/digest.ts';
+import { UserError } from '../errors.ts';
+import { ChunkBuffer, describeFsError, openForContent } from '../tar/chunks.ts';
+import { GeneratorReadable } from '../tar/generator-readable.ts';
+import { encodeGnuHeader } from '../tar/gnu-header.ts';
+import { diffTrees, opaquePath } from './diff.ts';
+import { snapshotTree, type Snapshot, type SnapshotEntry } from './snapshot.ts';
+
+/** How to write the layer. */
+export interface LayerTarOptions {
+  /** The tree (its root is the entry `./`). */
+  readonly root: string;
+  readonly outDir: string;
+  /** Only carry what changed since this snapshot of `root` (deletions become whiteouts). */
+  readonly before?: Snapshot;
+  /** Relative paths left out with their subtrees (bind-mount points of the fake chroot). */
+  readonly exclude?: readonly string[];
+  /** Owner forced on every entry (buildImage's uid/gid without runAsRoot); default: as listed. */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+}
+
+// An entry to write: from the tree, or a whiteout/opaque marker that exists only in the tar.
+type Planned = { readonly path: string; readonly entry: SnapshotEntry | undefined; readonly marker?: { uid: number; gid: number; mode: number } };
+
+/** Writes `<outDir>/layer.tar` and `<outDir>/checksum`; returns the tar's digest and size. */
+export async function writeLayerTar(options: LayerTarOptions): Promise<{ digest: Digest; size: number; entries: number }> {
+  const after = await snapshotTree(options.root, options.exclude ?? []);
+  const root = after.get('');
+  if (!root || root.kind !== 'd') throw new UserError('not-a-directory', `${options.root} is not a directory`);
+  const planned: Planned[] = [];
+  if (options.before) {
+    const diff = diffTrees(options.before, after);
+    for (const path of diff.include) planned.push({ path, entry: after.get(path) });
+    // Docker writes whiteouts as empty 0600 root files; the opaque marker takes its directory's mode and owner.
+    for (const path of diff.whiteouts) planned.push({ path, entry: undefined, marker: { uid: 0, gid: 0, mode: 0o600 } });
+    for (const dir of diff.opaque) {
+      const owner = after.get(dir)!;
+      planned.push({ path: opaquePath(dir), entry: undefined, marker: { uid: owner.uid, gid: owner.gid, mode: owner.mode } });
+    }
+  } else {
+    for (const [path, entry] of after) planned.push({ path, entry });
+  }
+  const devices = await deviceNumbers(options.root, planned);
+  await mkdir(options.outDir, { recursive: true });
+  const hash = createHash('sha256');
+  let size = 0;
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const chunks = layerChunks(options.root.replace(/\/+$/, ''), treeOrder(planned), devices, options.owner);
+  await pipeline(new GeneratorReadable(chunks), hashing, createWriteStream(join(options.outDir, 'layer.tar')));
+  const hex = hash.digest('hex');
+  await writeFile(join(options.outDir, 'checksum'), `${hex}\n`);
+  return { digest: digestFromHex(hex), size, entries: planned.length };
+}
+
+/** Depth-first order with siblings sorted bytewise, as `tar --sort=name` walks a tree. */
+export function treeOrder<T extends { readonly path: string }>(entries: readonly T[]): T[] {
+  const key = (path: string) => (path === '' ? [] : path.split('/'));
+  return [...entries].sort((a, b) => {
+    const x = key(a.path);
+    const y = key(b.path);
+    for (let i = 0; i < Math.min(x.length, y.length); i++) {
+      if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+    }
+    return x.length - y.length;
+  });
+}
+
+function* layerChunks(
+  rootDisk: string,
+  planned: readonly Planned[],
+  devices: ReadonlyMap<string, { major: number; minor: number }>,
+  owner: { readonly uid: number; readonly gid: number } | undefined,
+): Generator<Buffer> {
+  const out = new ChunkBuffer();
+  for (const { path, entry, marker } of planned) {
+    const raw = Buffer.from(path, 'latin1');
+    if (marker) {
+      yield* out.put(encodeGnuHeader({ name: Buffer.concat([Buffer.from('./'), raw]), type: 'file', size: 0, mtime: CUSTOMISATION_MTIME, ...marker }));
+      continue;
+    }
+    if (!entry) continue;
+    const disk = Buffer.concat([Buffer.from(`${rootDisk}/`, 'utf8'), raw]);
+    const label = `${rootDisk}/${raw.toString('utf8')}`;
+    const name = Buffer.from(entry.kind === 'd' ? (path === '' ? './' : `./${path}/`) : `./${path}`, 'latin1');
+    const common = { name, mode: entry.mode, uid: owner?.uid ?? entry.uid, gid: owner?.gid ?? entry.gid, mtime: CUSTOMISATION_MTIME };
+    switch (entry.kind) {
+      case 'd':
+        yield* out.put(encodeGnuHeader({ ...common, type: 'directory', size: 0 }));
+        break;
+      case 'l':
+        yield* out.put(encodeGnuHeader({ ...common, type: 'symlink', size: 0, linkname: readLink(disk, label) }));
+        break;
+      case 'f': {
+        const fd = openForContent({ diskPath: disk, label });
+        try {
+          yield* out.put(encodeGnuHeader({ ...common, type: 'file', size: entry.size }));
+          yield* out.fileContent(fd, entry.size, { diskPath: disk, label });
+        } finally {
+          closeSync(fd);
+        }
+        break;
+      }
+      case 'p':
+        yield* out.put(encodeGnuHeader({ ...common, type: 'fifo', size: 0 }));
+        break;
+      case 'c':
+      case 'b': {
+        const numbers = devices.get(path) ?? { major: 0, minor: 0 };
+        yield* out.put(encodeGnuHeader({ ...common, type: entry.kind === 'c' ? 'char-device' : 'block-device', size: 0, devmajor: numbers.major, devminor: numbers.minor }));
+        break;
+      }
+      case 's':
+        // GNU tar skips sockets; so do we.
+        break;
+      default:
+        throw new UserError('unsupported-file-type', `${label} has a file type tar cannot store (find type ${entry.kind}); remove it from the tree`);
+    }
+  }
+  yield* out.end();
+}
+
+// find cannot print device numbers; `stat` (a child process, so fakeroot's view) can.
+async function deviceNumbers(root: string, planned: readonly Planned[]): Promise<Map<string, { major: number; minor: number }>> {
+  const result = new Map<string, { major: number; minor: number }>();
+  const rootDisk = root.replace(/\/+$/, '');
+  for (const { path, entry } of planned) {
+    if (!entry || (entry.kind !== 'c' && entry.kind !== 'b')) continue;
+    const disk = Buffer.concat([Buffer.from(`${rootDisk}/`, 'utf8'), Buffer.from(path, 'latin1')]).toString('utf8');
+    const { stdout } = await execa('stat', ['-c', '%t %T', disk]);
+    const [major, minor] = stdout.trim().split(' ').map((hex) => parseInt(hex, 16));
+    result.set(path, { major: major ?? 0, minor: minor ?? 0 });
+  }
+  return result;
+}
+
+function readLink(disk: Buffer, label: string): Buffer {
+  try {
+    return readlinkSync(disk, { encoding: 'buffer' });
+  } catch (error) {
+    throw new UserError('unreadable-file', `cannot read symlink ${label}: ${describeFsError(error)}`, { cause: error });
+  }
+}

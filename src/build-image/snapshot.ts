@@ -1,0 +1,93 @@
+// A snapshot of a directory tree as `find` sees it (so fakeroot's faked owners and modes are
+// what is recorded, see customisation/tree-listing.ts), with the inode number and change time
+// that tell whether an entry was touched between two snapshots without reading file contents:
+// any write, chmod, rename or re-creation moves the ctime or changes the inode, and a chown
+// under fakeroot (which leaves the real ctime alone) changes the faked uid/gid we compare.
+import { readFile, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { UserError } from '../errors.ts';
+import type { TreeListingEntry } from '../customisation/tree-listing.ts';
+
+/** One entry of a snapshot: a tree-listing entry plus what detects changes. */
+export interface SnapshotEntry extends TreeListingEntry {
+  /** Inode number, as a decimal string (it may exceed 2^53). */
+  readonly inode: string;
+  /** Status change time, `find`'s %C@ text (seconds with a fraction). */
+  readonly ctime: string;
+  /** Symlink target (raw bytes as latin1), '' for other kinds. */
+  readonly target: string;
+}
+
+/** A snapshot: relative path ('' is the root, latin1 bytes) → entry. */
+export type Snapshot = Map<string, SnapshotEntry>;
+
+// One record: fields separated by spaces, then the path and the link target, each NUL-ended.
+const FORMAT = '%y %m %U %G %s %i %C@\\0%P\\0%l\\0';
+
+/** Lists `root` with `find`, leaving out `exclude` (relative paths) with their subtrees. */
+export async function snapshotTree(root: string, exclude: readonly string[] = []): Promise<Snapshot> {
+  return parseSnapshot(await snapshotRecords(root, exclude));
+}
+
+/** Writes the raw snapshot records of `root` to `file`, for a later `readSnapshotFile`. */
+export async function writeSnapshotFile(root: string, file: string, exclude: readonly string[] = []): Promise<void> {
+  await writeFile(file, await snapshotRecords(root, exclude));
+}
+
+/** Reads a snapshot written by `writeSnapshotFile`. */
+export async function readSnapshotFile(file: string): Promise<Snapshot> {
+  const bytes = await readFile(file).catch((error: unknown) => {
+    throw new UserError('missing-snapshot', `${file}: cannot read the snapshot (${(error as Error).message}); write it first with \`build-image snapshot\``, { cause: error });
+  });
+  return parseSnapshot(bytes);
+}
+
+/** find's raw NUL-separated records for `root`. */
+async function snapshotRecords(root: string, exclude: readonly string[]): Promise<Buffer> {
+  const base = root.replace(/\/+$/, '');
+  const prune = exclude
+    .map((relative) => relative.replace(/^(\.\/)+/, '').replace(/^\/+|\/+$/g, ''))
+    .filter((relative) => relative !== '')
+    .flatMap((relative, index) => [...(index === 0 ? [] : ['-o']), '-path', `${base}/${relative}`.replace(/[\\*?[\]]/g, (c) => `\\${c}`)]);
+  const expression = prune.length === 0 ? [] : ['(', ...prune, ')', '-prune', '-o'];
+  let stdout: Uint8Array;
+  try {
+    ({ stdout } = await execa('find', [base, ...expression, '-printf', FORMAT], { encoding: 'buffer', maxBuffer: 1024 ** 3 }));
+  } catch (error) {
+    const detail = error instanceof Error ? (error as Error & { shortMessage?: string }).shortMessage ?? error.message : String(error);
+    throw new UserError('tree-unreadable', `cannot list ${root} with find: ${detail.split('\n')[0]}; check that the directory exists and is readable`, { cause: error });
+  }
+  return Buffer.from(stdout.buffer, stdout.byteOffset, stdout.byteLength);
+}
+
+/** Parses the NUL-separated records `snapshotTree` asks find for. */
+export function parseSnapshot(output: Buffer): Snapshot {
+  const snapshot: Snapshot = new Map();
+  let start = 0;
+  const next = (): string => {
+    const end = output.indexOf(0, start);
+    if (end < 0) throw new Error('find output ends without a NUL terminator');
+    const text = output.toString('latin1', start, end);
+    start = end + 1;
+    return text;
+  };
+  while (start < output.length) {
+    const fields = next();
+    const path = next();
+    const target = next();
+    const match = /^(\S) ([0-7]+) (\d+) (\d+) (\d+) (\d+) (\S+)$/.exec(fields);
+    if (!match) throw new Error(`unexpected find record ${JSON.stringify(fields)}`);
+    snapshot.set(path, {
+      kind: match[1]!,
+      mode: parseInt(match[2]!, 8),
+      uid: Number(match[3]),
+      gid: Number(match[4]),
+      size: Number(match[5]),
+      inode: match[6]!,
+      ctime: match[7]!,
+      path,
+      target: match[1] === 'l' ? target : '',
+    });
+  }
+  return snapshot;
+}

@@ -1,0 +1,59 @@
+// `nix-strata build-image …`: the steps of buildImage (nix/build-image.nix), one library call each.
+import { Command } from 'commander';
+import { buildImageArchive, readBuildImageAttrs } from '../../build-image/archive.ts';
+import { copyToRoot } from '../../build-image/copy-to-root.ts';
+import { writeLayerTar } from '../../build-image/layer-tar.ts';
+import { readSnapshotFile, writeSnapshotFile } from '../../build-image/snapshot.ts';
+import { UserError } from '../../errors.ts';
+import { stderrLogger } from '../../log.ts';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function id(value: string, what: string): number {
+  if (!/^\d+$/.test(value)) throw new UserError('bad-id', `${what} ${JSON.stringify(value)} is not a non-negative integer`);
+  return Number(value);
+}
+
+/** Factory for the `build-image` subcommand group. */
+export function buildImageCommand(): Command {
+  const command = new Command('build-image').description('steps of buildImage: copy contents, snapshot a tree, write the layer, write the archive');
+  command.addCommand(new Command('copy-to-root')
+    .description('copy each ITEM\'s contents into DIR as `rsync -a --chown=0:0 ITEM/ DIR/` does (-k, or -K with --keep-dirlinks)')
+    .requiredOption('--into <dir>', 'the layer root')
+    .option('--keep-dirlinks', 'follow symlinks to directories already in DIR (keepContentsDirlinks)')
+    .argument('[items...]', 'directories to copy, in order')
+    .action(async (items: string[], opts: { into: string; keepDirlinks?: boolean }) => {
+      await copyToRoot({ into: opts.into, items, keepDirlinks: opts.keepDirlinks === true });
+    }));
+  command.addCommand(new Command('snapshot')
+    .description('record a tree (owners and modes through find, so fakeroot\'s view) to compare against later')
+    .requiredOption('--root <dir>', 'the tree')
+    .requiredOption('--out <file>', 'where the snapshot is written')
+    .option('--exclude <rel>', 'relative path left out with its subtree (repeatable)', collect, [] as string[])
+    .action(async (opts: { root: string; out: string; exclude: string[] }) => {
+      await writeSnapshotFile(opts.root, opts.out, opts.exclude);
+    }));
+  command.addCommand(new Command('layer')
+    .description('write OUT/layer.tar and OUT/checksum: the whole tree, or with --before only what changed (deletions as .wh. whiteouts)')
+    .requiredOption('--root <dir>', 'the tree')
+    .requiredOption('--out <dir>', 'where layer.tar and checksum are written')
+    .option('--before <file>', 'a snapshot of the tree taken earlier (build-image snapshot)')
+    .option('--exclude <rel>', 'relative path left out with its subtree (repeatable)', collect, [] as string[])
+    .option('--uid <n>', 'owner forced on every entry')
+    .option('--gid <n>', 'group forced on every entry')
+    .action(async (opts: { root: string; out: string; before?: string; exclude: string[]; uid?: string; gid?: string }) => {
+      const before = opts.before === undefined ? undefined : await readSnapshotFile(opts.before);
+      const owner = opts.uid === undefined && opts.gid === undefined ? undefined : { uid: id(opts.uid ?? '0', '--uid'), gid: id(opts.gid ?? '0', '--gid') };
+      await writeLayerTar({ root: opts.root, outDir: opts.out, exclude: opts.exclude, ...(before ? { before } : {}), ...(owner ? { owner } : {}) });
+    }));
+  command.addCommand(new Command('archive')
+    .description('write the image archive from a structured-attrs file (spec, closure, outputs.out)')
+    .option('--attrs <file>', 'the .attrs.json (default: $NIX_ATTRS_JSON_FILE)')
+    .action(async (opts: { attrs?: string }) => {
+      const path = opts.attrs ?? process.env.NIX_ATTRS_JSON_FILE ?? (process.env.NIX_BUILD_TOP ? `${process.env.NIX_BUILD_TOP}/.attrs.json` : undefined);
+      if (!path) throw new UserError('no-attrs', 'no .attrs.json: run inside the buildImage archive derivation, or pass --attrs FILE');
+      const { spec, closure, out } = await readBuildImageAttrs(path);
+      await buildImageArchive({ spec, closure, output: out, log: stderrLogger() });
+    }));
+  return command;
+}

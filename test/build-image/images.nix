@@ -1,0 +1,80 @@
+# Fixtures of the buildImage / exportImage end-to-end tests, through test/nix/host.nix (the
+# real nix/default.nix wired to this machine's tools and stand-in packages).
+# `nix-build test/build-image/images.nix -A on-layered` builds one.
+{ nixStrata ? import ../nix/host.nix { } }:
+let
+  inherit (nixStrata) buildImage buildLayeredImage exportImage shadowSetup;
+  s = nixStrata.standIns;
+  prefix = "nix-strata-e2e";
+in
+rec {
+  # A layered base: hello and busybox, Env with a PATH.
+  layered-base = buildLayeredImage {
+    name = "${prefix}/bi-layered-base";
+    tag = "latest";
+    contents = [ s.hello s.busybox ];
+    config.Env = [ "PATH=/bin" "FROM_BASE=yes" ];
+    config.Cmd = [ "hello" ];
+    extraCommands = "mkdir -p tmp etc; echo base > etc/motd; echo doomed > etc/doomed; mkdir -p var/lib/gone; echo x > var/lib/gone/file";
+  };
+
+  # A11: buildImage on top of the gzip'd layered image, with extraCommands, Env and WorkingDir.
+  on-layered = buildImage {
+    name = "${prefix}/bi-on-layered";
+    fromImage = layered-base;
+    copyToRoot = [ s.app-a ];
+    extraCommands = "mkdir -p work; echo 'built on top' > work/note";
+    config = {
+      Env = [ "PATH=/bin:/usr/bin" "FROM_BASE=child" ];
+      WorkingDir = "/work";
+      Cmd = [ "/bin/hello" ];
+    };
+  };
+
+  # The same on the uncompressed layered archive, tag null (derived from the output path).
+  on-layered-plain = buildImage {
+    name = "${prefix}/bi-on-layered-plain";
+    fromImage = layered-base.override { compressor = "none"; };
+    copyToRoot = s.app-b;
+    config.Cmd = [ "/bin/app-b" ];
+  };
+
+  # No base: copyToRoot copied, owned by uid/gid, compressor none.
+  standalone = buildImage {
+    name = "${prefix}/bi-standalone";
+    tag = "v1";
+    copyToRoot = [ s.busybox s.hello ];
+    uid = 1234;
+    gid = 5678;
+    compressor = "none";
+    config.Cmd = [ "/bin/hello" ];
+  };
+
+  # runAsRoot over the layered base: a user added after shadowSetup, a
+  # chown'd directory, a deleted file and directory (whiteouts), a changed file.
+  run-as-root = buildImage {
+    name = "${prefix}/bi-run-as-root";
+    tag = "latest";
+    fromImage = layered-base;
+    copyToRoot = [ s.app-a ];
+    runAsRoot = ''
+      ${shadowSetup}
+      # Debian's static busybox has no adduser applet: add the user the way it would.
+      echo "alice:x:1000:1000::/home/alice:/bin/sh" >> /etc/passwd
+      echo "alice:!:19000:0:99999:7:::" >> /etc/shadow
+      echo "alice:x:1000:" >> /etc/group
+      mkdir -p /home/alice
+      chown 1000:1000 /home/alice
+      chmod 0700 /home/alice
+      rm /etc/doomed
+      rm -r /var/lib/gone
+      echo changed > /etc/motd
+    '';
+    extraCommands = "echo extra > extra-file";
+    config.Cmd = [ "/bin/hello" ];
+  };
+
+  # exportImage of the layered base (the base's name by default) and of the runAsRoot image.
+  exported-layered = exportImage { fromImage = layered-base; name = "bi-exported-layered.tar"; };
+  exported-run-as-root = exportImage { fromImage = run-as-root; };
+}
