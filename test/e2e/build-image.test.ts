@@ -1,0 +1,102 @@
+// End to end: buildImage without a VM (issue 6), built by real Nix through test/nix/host.nix
+// (fixtures in test/build-image/images.nix) and run by the real Docker daemon: on top of a
+// layered image (acceptance A11) with Env concatenated, the tag derived from the archive's own
+// output path, copyToRoot owned by uid/gid, and runAsRoot making a user, a chown'd directory
+// and deletions that show as absent.
+import assert from 'node:assert/strict';
+import { basename, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildExpression, Docker, evalJson, repoRoot } from './harness.ts';
+
+const fixtures = join(repoRoot, 'test/build-image/images.nix');
+const names = ['layered-base', 'on-layered', 'on-layered-plain', 'standalone', 'run-as-root'] as const;
+const docker = new Docker();
+let out: Record<(typeof names)[number], string>;
+
+before(async () => {
+  const paths = (await buildExpression(`with import ${fixtures} { }; [ ${names.join(' ')} ]`)).split('\n');
+  assert.equal(paths.length, names.length, paths.join('\n'));
+  out = Object.fromEntries(names.map((name, i) => [name, paths[i]!])) as typeof out;
+});
+after(() => docker.cleanup());
+
+describe('buildImage on top of a gzip\'d layered image (A11)', () => {
+  let image: string;
+  let base: string;
+  before(async () => {
+    base = await docker.load(out['layered-base']);
+    image = await docker.load(out['on-layered']);
+  });
+
+  it('is named docker-image-<baseName>.tar.gz and runs', async () => {
+    assert.match(basename(out['on-layered']), /^[0-9a-z]{32}-docker-image-bi-on-layered\.tar\.gz$/);
+    assert.equal((await docker.run(image)).trim(), 'Hello, world!');
+  });
+
+  it('adds exactly one layer on top of the base layers, which keep their diff_ids', async () => {
+    const baseLayers = await docker.layers(base);
+    const layers = await docker.layers(image);
+    assert.equal(layers.length, baseLayers.length + 1);
+    assert.deepEqual(layers.slice(0, baseLayers.length), baseLayers);
+  });
+
+  it('concatenates Env: base ++ child, duplicates kept; WorkingDir applies', async () => {
+    const config = await docker.config(image);
+    assert.deepEqual(config.Env, ['PATH=/bin', 'FROM_BASE=yes', 'PATH=/bin:/usr/bin', 'FROM_BASE=child']);
+    const output = await docker.run(image, ['sh', '-c', 'pwd; cat note; echo "$FROM_BASE"; app-a; cat /etc/motd']);
+    assert.deepEqual(output.trim().split('\n'), ['/work', 'built on top', 'child', 'greetings from app-a', 'base']);
+  });
+});
+
+describe('buildImage tag and uncompressed base', () => {
+  it('derives the tag from the archive\'s output path, and it is the tag inside the image', async () => {
+    const imageTag = await evalJson(`(import ${fixtures} { }).on-layered-plain.imageTag`);
+    assert.equal(imageTag, basename(out['on-layered-plain']).slice(0, 32));
+    const image = await docker.load(out['on-layered-plain']);
+    assert.equal(image, `nix-strata-e2e/bi-on-layered-plain:${imageTag}`);
+    assert.equal((await docker.run(image)).trim(), 'greetings from app-b');
+  });
+});
+
+describe('buildImage without a base', () => {
+  it('copies copyToRoot owned by uid:gid and writes the archive uncompressed with compressor none', async () => {
+    assert.match(basename(out.standalone), /-docker-image-bi-standalone\.tar$/);
+    const image = await docker.load(out.standalone);
+    assert.equal(image, 'nix-strata-e2e/bi-standalone:v1');
+    assert.equal((await docker.run(image)).trim(), 'Hello, world!');
+    const owners = await docker.run(image, ['stat', '-c', '%u:%g %F', '/bin', '/bin/busybox']);
+    assert.deepEqual(owners.trim().split('\n'), ['1234:5678 directory', '1234:5678 regular file']);
+  });
+});
+
+describe('buildImage with runAsRoot (no VM)', () => {
+  let image: string;
+  before(async () => {
+    image = await docker.load(out['run-as-root']);
+  });
+
+  it('keeps the user it added and the directory it chown\'d', async () => {
+    const output = await docker.run(image, ['stat', '-c', '%u %g %a %U', '/home/alice']);
+    assert.equal(output.trim(), '1000 1000 700 alice');
+    const passwd = await docker.run(image, ['cat', '/etc/passwd']);
+    assert.match(passwd, /^root:x:0:0:/m);
+    assert.match(passwd, /^alice:x:1000:1000:/m);
+    assert.equal((await docker.run(image, ['stat', '-c', '%a', '/etc/shadow'])).trim(), '640');
+  });
+
+  it('shows what it deleted from the base as absent (whiteouts), and what it changed', async () => {
+    const check = 'for p in /etc/doomed /var/lib/gone /var/lib/gone/file; do [ -e "$p" ] && echo "present $p"; done; cat /etc/motd; ls /var/lib | wc -l';
+    assert.deepEqual((await docker.run(image, ['sh', '-c', check])).trim().split('\n'), ['changed', '0']);
+  });
+
+  it('still has the base, the new contents, and the file extraCommands wrote', async () => {
+    const output = await docker.run(image, ['sh', '-c', 'hello; app-a; cat /extra-file']);
+    assert.deepEqual(output.trim().split('\n'), ['Hello, world!', 'greetings from app-a', 'extra']);
+  });
+
+  it('adds one layer holding only the changes', async () => {
+    const files = await docker.files(image);
+    assert.ok(files.includes('home/alice/'), files.join('\n'));
+    assert.ok(!files.some((f) => f.includes('.wh.')), 'whiteouts are applied, not visible');
+  });
+});
