@@ -18,6 +18,20 @@ rec {
     extraCommands = "mkdir -p tmp etc; echo base > etc/motd; echo doomed > etc/doomed; mkdir -p var/lib/gone; echo x > var/lib/gone/file";
   };
 
+  # The image the pullImage test pushes into a local registry: busybox copied in, so the
+  # archive names no store path (a fixed-output derivation's output must not reference any,
+  # and busybox is in the stand-in nix-strata's closure).
+  pull-source = buildImage {
+    name = "${prefix}/bi-pull-source";
+    tag = "latest";
+    copyToRoot = [ s.busybox ];
+    compressor = "none";
+    config.Cmd = [ "/bin/echo" "pulled" ];
+  };
+
+  # The same base, uncompressed.
+  layered-base-plain = layered-base.override { compressor = "none"; };
+
   # A11: buildImage on top of the gzip'd layered image, with extraCommands, Env and WorkingDir.
   on-layered = buildImage {
     name = "${prefix}/bi-on-layered";
@@ -34,7 +48,7 @@ rec {
   # The same on the uncompressed layered archive, tag null (derived from the output path).
   on-layered-plain = buildImage {
     name = "${prefix}/bi-on-layered-plain";
-    fromImage = layered-base.override { compressor = "none"; };
+    fromImage = layered-base-plain;
     copyToRoot = s.app-b;
     config.Cmd = [ "/bin/app-b" ];
   };
