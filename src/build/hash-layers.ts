@@ -1,30 +1,40 @@
 // Digests of store layers for the conf: looked up in the digest cache, hashed when missing.
+// Misses are hashed concurrently on worker threads (NIX_BUILD_CORES of them); results keep
+// the order of the keys whatever order the hashing finishes in.
 import type { DigestCache, LayerDigest, LayerKey } from '../cache/digest-cache.ts';
 import type { Logger } from '../log.ts';
-import { storePathsLayer } from '../sources/store-paths.ts';
+import { buildCores, HashPool } from './hash-pool.ts';
 
 export interface HashLayersOptions {
   cache: DigestCache;
   log: Logger;
+  /** Hashing threads; default NIX_BUILD_CORES (0 or unset: all available cores). */
+  threads?: number;
 }
 
 /** One digest per key, in order; cache misses are hashed and remembered. */
 export async function hashStoreLayers(keys: readonly LayerKey[], options: HashLayersOptions): Promise<LayerDigest[]> {
-  const results: LayerDigest[] = [];
-  let hashed = 0;
-  for (const [index, key] of keys.entries()) {
-    const cached = await options.cache.get(key);
-    if (cached) {
-      results.push(cached);
-      continue;
-    }
-    options.log.progress(`hashing layer ${index + 1} of ${keys.length}`);
-    const layer = storePathsLayer(key.paths.map((p) => p.path), { ...key.owner, mtime: key.mtime });
-    const digest = { digest: await layer.diffId(), size: await layer.size() };
-    await options.cache.put(key, digest);
-    results.push(digest);
-    hashed += 1;
+  const cached = await Promise.all(keys.map((key) => options.cache.get(key)));
+  const misses = cached.flatMap((entry, index) => (entry === undefined ? [index] : []));
+  if (misses.length === 0) {
+    options.log.info(`store layers: ${keys.length}, hashed 0, from cache ${keys.length}`);
+    return cached as LayerDigest[];
   }
-  options.log.info(`store layers: ${keys.length}, hashed ${hashed}, from cache ${keys.length - hashed}`);
-  return results;
+  const pool = new HashPool(Math.min(options.threads ?? buildCores(), misses.length));
+  let done = 0;
+  try {
+    const hashed = await Promise.all(misses.map(async (index) => {
+      const key = keys[index]!;
+      const digest = await pool.hash(key.paths.map((p) => p.path), { ...key.owner, mtime: key.mtime });
+      done += 1;
+      options.log.progress(`hashed layer ${index + 1} of ${keys.length} (${done} of ${misses.length} to hash)`);
+      await options.cache.put(key, digest);
+      return [index, digest] as const;
+    }));
+    for (const [index, digest] of hashed) cached[index] = digest;
+  } finally {
+    await pool.close();
+  }
+  options.log.info(`store layers: ${keys.length}, hashed ${misses.length} on ${pool.size} threads, from cache ${keys.length - misses.length}`);
+  return cached as LayerDigest[];
 }

@@ -13,6 +13,7 @@ import { openOutput, outputError, type Compressor } from '../sinks/output.ts';
 import { readDockerArchive } from '../sources/docker-archive.ts';
 import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';
+import { buildCores, HashPool } from './hash-pool.ts';
 
 export interface StreamOptions {
   confPath: string;
@@ -27,38 +28,49 @@ export interface StreamOptions {
 /** Writes the image a conf describes. A file output appears only when complete. */
 export async function streamImage(options: StreamOptions): Promise<void> {
   const conf = await readConf(options.confPath);
-  const { image, mtime } = await imageFromConf(conf, options.repoTag);
   if (options.output === undefined && options.compressor === 'none' && process.stdout.isTTY) {
     throw new UserError('stdout-is-terminal', 'refusing to write an image archive to a terminal; pipe it (| docker load) or pass --output FILE');
   }
-  const output = openOutput({ compressor: options.compressor, ...(options.output === undefined ? {} : { path: options.output }) });
+  const { image, mtime, close } = await imageFromConf(conf, options.repoTag);
   try {
-    await writeDockerArchive(image, output.stream, { mtime, log: options.log });
-    await output.finish();
-  } catch (error) {
-    await output.abort();
-    // The archive writer only knows "the archive"; name the file the user asked for.
-    if (options.output !== undefined && error instanceof UserError && error.code === 'disk-full') {
-      throw outputError(error.cause, options.output);
+    const output = openOutput({ compressor: options.compressor, ...(options.output === undefined ? {} : { path: options.output }) });
+    try {
+      await writeDockerArchive(image, output.stream, { mtime, log: options.log });
+      await output.finish();
+    } catch (error) {
+      await output.abort();
+      // The archive writer only knows "the archive"; name the file the user asked for.
+      if (options.output !== undefined && error instanceof UserError && error.code === 'disk-full') {
+        throw outputError(error.cause, options.output);
+      }
+      throw error;
     }
-    throw error;
+  } finally {
+    // Stops the hashing threads (still busy only when the stream failed early).
+    await close();
   }
 }
 
 /** The Image a conf describes; "now" in `created`/`mtime` resolves to one instant here. */
-export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ image: Image; mtime: number }> {
+export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ image: Image; mtime: number; close: () => Promise<void> }> {
   const now = currentInstant();
   const mtime = resolveMtime(conf.mtime, now);
   const baseImage = conf.fromImage === null ? undefined : await readDockerArchive(conf.fromImage);
+  // Layers without digests in the conf are hashed on worker threads, all started now, so
+  // layer i+1 is being hashed while layer i streams (the sink needs each size up front).
+  // One thread fewer than the cores: this one streams and verifies.
+  const pool = new HashPool(Math.max(1, buildCores() - 1));
   const storeLayers = conf.storeLayers.map((layer) =>
     storePathsLayer(layer.paths, {
       ...conf.owner,
       mtime,
+      hasher: pool.hasher,
       ...(layer.digest !== undefined && layer.size !== undefined && conf.mtime !== 'now'
         ? { known: { digest: layer.digest, size: layer.size } }
         : {}),
     }),
   );
+
   const image = assembleImage({
     baseImage,
     storeLayers,
@@ -68,5 +80,7 @@ export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ ima
     created: resolveCreated(conf.created, now),
     repoTag: repoTag ?? conf.repoTag,
   });
-  return { image, mtime };
+  // A failure is reported when the sink asks for that layer's digest; this is only a head start.
+  for (const layer of storeLayers) layer.diffId().catch(() => undefined);
+  return { image, mtime, close: () => pool.close() };
 }
