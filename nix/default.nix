@@ -111,7 +111,8 @@ let
       imageName = lowerAscii name;
       # Derivation names use the text after the last `/` (api.md §1, §4.4).
       baseName = baseNameOf (check.name name imageName);
-      contentsList = map toString (if isList contents then contents else [ contents ]);
+      # Interpolation (not toString) copies a path literal such as ./dir into the store.
+      contentsList = map (element: "${element}") (if isList contents then contents else [ contents ]);
 
       baseJson = writeText {
         name = "${baseName}-base.json";

@@ -34,14 +34,29 @@ async function nix(command: string, args: readonly string[]): Promise<{ stdout: 
   }
 }
 
-/** Builds attributes of test/e2e/images.nix in one nix-build; returns attribute → store path. */
-export async function buildImages(attributes: readonly string[]): Promise<Record<string, string>> {
-  const args = [imagesFile, '--no-out-link', ...attributes.flatMap((a) => ['-A', a])];
-  const { stdout, stderr, exitCode } = await nix('nix-build', args);
-  if (exitCode !== 0) throw new Error(`nix-build ${attributes.join(' ')} failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
+/** A built fixture: its store path and, from the same evaluation, the reference it loads as. */
+export interface BuiltImage {
+  readonly path: string;
+  readonly imageName: string;
+  readonly imageTag: string;
+}
+
+/**
+ * Builds attributes of test/e2e/images.nix. One evaluation gives each fixture's derivation,
+ * imageName and imageTag, then one `nix-store --realise` builds them all, so the tags always
+ * belong to the images built (test/nix/host.nix reads dist/, which may be rebuilt meanwhile).
+ */
+export async function buildImages(attributes: readonly string[]): Promise<Record<string, BuiltImage>> {
+  const selected = attributes.map((a) => `${JSON.stringify(a)} = images.${JSON.stringify(a)};`).join(' ');
+  // --read-write-mode: evaluating drvPath then writes the .drv files nix-store builds.
+  const evaluated = await evalJson(`let images = import ${imagesFile} { }; in
+    builtins.mapAttrs (_: i: { inherit (i) drvPath imageName imageTag; }) { ${selected} }`, ['--read-write-mode']) as Record<string, { drvPath: string; imageName: string; imageTag: string }>;
+  const drvs = attributes.map((a) => evaluated[a]!.drvPath);
+  const { stdout, stderr, exitCode } = await nix('nix-store', ['--realise', ...drvs]);
+  if (exitCode !== 0) throw new Error(`building ${attributes.join(' ')} failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
   const paths = stdout.trim().split('\n');
-  if (paths.length !== attributes.length) throw new Error(`nix-build printed ${paths.length} paths for ${attributes.length} attributes:\n${stdout}`);
-  return Object.fromEntries(attributes.map((a, i) => [a, paths[i]!]));
+  if (paths.length !== attributes.length) throw new Error(`nix-store --realise printed ${paths.length} paths for ${attributes.length} derivations:\n${stdout}`);
+  return Object.fromEntries(attributes.map((a, i) => [a, { path: paths[i]!, imageName: evaluated[a]!.imageName, imageTag: evaluated[a]!.imageTag }]));
 }
 
 /** Builds a Nix expression (evaluated in the repository root); returns its store path. */
@@ -59,8 +74,8 @@ export async function buildFailure(expression: string): Promise<Failure> {
 }
 
 /** Evaluates an expression strictly to JSON. */
-export async function evalJson(expression: string): Promise<unknown> {
-  const { stdout, stderr, exitCode } = await nix('nix-instantiate', ['--eval', '--strict', '--json', '-E', expression]);
+export async function evalJson(expression: string, options: readonly string[] = []): Promise<unknown> {
+  const { stdout, stderr, exitCode } = await nix('nix-instantiate', ['--eval', '--strict', '--json', ...options, '-E', expression]);
   if (exitCode !== 0) throw new Error(`nix-instantiate --eval failed (exit ${exitCode}):\n${stderr.slice(-4000)}`);
   return JSON.parse(stdout);
 }

@@ -38,6 +38,24 @@ rec {
     config.Cmd = [ "app-a" ];
   };
 
+  # A27: a local directory (a path literal) works as a contents element.
+  layered-image-with-path = buildLayeredImage {
+    name = "${prefix}/layered-image-with-path";
+    tag = "latest";
+    contents = [ s.busybox ./test-dummy ];
+  };
+
+  # A19: tools run at build time stay out; only what the layer mentions is stored. The copied
+  # busybox does not mention its store path, so here no store path is left at all.
+  only-minimal-paths = buildLayeredImage {
+    name = "${prefix}/only-minimal-paths";
+    tag = "latest";
+    extraCommands = ''
+      cp -r ${s.busybox}/bin .
+      ${s.hello}/bin/hello > /dev/null
+    '';
+  };
+
   # A16 / A17: two layers are enough, and the single bulk layer keeps every store path.
   bulk-layer = buildLayeredImage {
     name = "${prefix}/bulk-layer";

@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildExpression, buildFailure, buildImages, Docker, repoRoot } from './harness.ts';
+import type { BuiltImage } from './harness.ts';
 
 const docker = new Docker();
-let out: Record<string, string>;
+let out: Record<string, BuiltImage>;
 
 before(async () => {
   out = await buildImages(['layered-on-top-layered', 'bulk-layer', 'layered-bulk-layer', 'environmentVariablesLayered']);
@@ -14,7 +15,7 @@ after(() => docker.cleanup());
 
 describe('a layered image on top of a layered image (A12)', () => {
   it('runs its own program and keeps the base layers below its own', async () => {
-    const image = await docker.load(out['layered-on-top-layered']!);
+    const image = await docker.load(out['layered-on-top-layered']!.path);
     assert.equal((await docker.run(image)).trim(), 'greetings from app-a');
     assert.equal((await docker.run(image, ['hello'])).trim(), 'Hello, world!');
     assert.equal((await docker.run(image, ['cat', '/extraCommands'])).trim(), 'extraCommands was here');
@@ -24,7 +25,7 @@ describe('a layered image on top of a layered image (A12)', () => {
 describe('maxLayers', () => {
   let bulk: string;
   before(async () => {
-    bulk = await docker.load(out['bulk-layer']!);
+    bulk = await docker.load(out['bulk-layer']!.path);
   });
 
   it('= 2 gives one bulk store layer plus the customisation layer (A16)', async () => {
@@ -39,7 +40,7 @@ describe('maxLayers', () => {
   });
 
   it('counts the base layers: exactly 4 distinct layers on a 2-layer base with maxLayers = 4 (A18)', async () => {
-    const image = await docker.load(out['layered-bulk-layer']!);
+    const image = await docker.load(out['layered-bulk-layer']!.path);
     assert.equal((await docker.run(image)).trim(), 'greetings from app-b');
     assert.equal(new Set(await docker.layers(image)).size, 4);
   });
@@ -54,7 +55,7 @@ describe('maxLayers', () => {
 
 describe('a base image written by docker save', () => {
   it('is accepted as fromImage and its layers come first', async () => {
-    const base = await docker.load(out['bulk-layer']!);
+    const base = await docker.load(out['bulk-layer']!.path);
     const saved = await docker.save(base);
     try {
       const archive = await buildExpression(`
@@ -79,7 +80,7 @@ describe('a base image written by docker save', () => {
 
 describe('Env inheritance (A14, A15)', () => {
   it('merges the base Env: every variable once, the last value wins', async () => {
-    const image = await docker.load(out['environmentVariablesLayered']!);
+    const image = await docker.load(out['environmentVariablesLayered']!.path);
     const env = (await docker.run(image)).split('\n');
     assert.ok(env.includes('FROM_PARENT=true'), env.join('\n'));
     assert.ok(env.includes('FROM_CHILD=true'), env.join('\n'));

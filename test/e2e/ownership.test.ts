@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { buildImages, Docker, evalJson, fixture, unpackStream } from './harness.ts';
+import type { BuiltImage } from './harness.ts';
 
 const docker = new Docker();
-let out: Record<string, string>;
+let out: Record<string, BuiltImage>;
 
 before(async () => {
   out = await buildImages([
@@ -25,7 +26,7 @@ for (const attr of ['no-store-paths', 'no-store-paths-fakechroot']) {
   describe(`includeStorePaths = false (${attr})`, () => {
     let image: string;
     before(async () => {
-      image = await docker.load(out[attr]!, 'stream');
+      image = await docker.load(out[attr]!.path, 'stream');
     });
 
     it('has only the customisation layer', async () => {
@@ -52,7 +53,7 @@ for (const attr of ['no-store-paths', 'no-store-paths-fakechroot']) {
 describe('fakeRootCommands (A23, A24)', () => {
   let image: string;
   before(async () => {
-    image = await docker.load(out['layeredImageWithFakeRootCommands']!);
+    image = await docker.load(out['layeredImageWithFakeRootCommands']!.path);
   });
 
   it('records a chown made under fakeroot', async () => {
@@ -66,21 +67,21 @@ describe('fakeRootCommands (A23, A24)', () => {
 
 describe('enableFakechroot', () => {
   it('makes `/` the layer for fakeRootCommands (A26)', async () => {
-    const image = await docker.load(out['imageViaFakeChroot']!, 'stream');
+    const image = await docker.load(out['imageViaFakeChroot']!.path, 'stream');
     assert.equal((await docker.run(image)).trim(), 'Hello, world!');
   });
 
   it('lets chrooted commands populate /etc and keeps their chown (A29, A30)', async () => {
-    const image = await docker.load(out['chownTestImage']!, 'stream');
+    const image = await docker.load(out['chownTestImage']!.path, 'stream');
     assert.equal((await docker.run(image)).trim(), '12345:12345');
     assert.equal((await docker.run(image, ['cat', '/etc/some-config-file'])).trim(), 'localhost');
   });
 
   it('keeps the bound /dev, /proc, /sys and store out of the layer', async () => {
-    const image = await docker.load(out['chownTestImage']!, 'stream');
+    const image = await docker.load(out['chownTestImage']!.path, 'stream');
     const files = await docker.files(image);
     assert.deepEqual(files.filter((f) => /^(proc|sys)\/./.test(f)), []);
-    const archive = await unpackStream(out['chownTestImage']!);
+    const archive = await unpackStream(out['chownTestImage']!.path);
     try {
       const { stdout } = await execa('tar', ['-tf', archive.layers.at(-1)!]);
       const entries = String(stdout).split('\n');
@@ -94,14 +95,14 @@ describe('enableFakechroot', () => {
 
 describe('uid/gid/uname/gname (A31)', () => {
   it('own every store path, /nix and /nix/store included', async () => {
-    const image = await docker.load(out['nonRootTestImage']!, 'stream');
+    const image = await docker.load(out['nonRootTestImage']!.path, 'stream');
     assert.equal((await docker.run(image)).trim(), '1000:1000');
     assert.equal((await docker.run(image, ['stat', '-c', '%u:%g %U:%G', '/nix', '/nix/store'])).trim(), '1000:1000 user:user\n1000:1000 user:user');
     assert.equal((await docker.run(image, ['id', '-u'])).trim(), '1000');
   });
 
   it('are written as names in every store-layer tar header', async () => {
-    const archive = await unpackStream(out['nonRootTestImage']!);
+    const archive = await unpackStream(out['nonRootTestImage']!.path);
     try {
       const storeLayers = archive.layers.slice(0, -1);
       assert.ok(storeLayers.length >= 1);
@@ -121,7 +122,7 @@ describe('uid/gid/uname/gname (A31)', () => {
 
 describe('a store path that is a symlink (A21)', () => {
   it('stays a symlink in the image', async () => {
-    const image = await docker.load(out['layeredStoreSymlink']!);
+    const image = await docker.load(out['layeredStoreSymlink']!.path);
     const symlink = await evalJson(`${fixture('layeredStoreSymlink')}.stream.storeSymlink.outPath`);
     await docker.run(image, ['test', '-L', String(symlink)]);
     assert.equal((await docker.run(image, ['cat', '/dir/target'])).trim(), 'Content does not matter.');
