@@ -46,6 +46,8 @@ export function diffTrees(before: Snapshot, after: Snapshot): TreeDiff {
     // A directory that is a new inode where a directory was: it was deleted and made again.
     if (path !== '' && old && old.kind === 'd' && entry.kind === 'd' && old.inode !== entry.inode) opaque.add(path);
   }
+  // Below an opaque directory no lower entry shows through, so a nested marker says nothing.
+  for (const dir of [...opaque]) if (isBelowOpaque(dir, opaque)) opaque.delete(dir);
   // Everything below an opaque directory must be carried, changed or not.
   if (opaque.size > 0) {
     for (const path of after.keys()) {

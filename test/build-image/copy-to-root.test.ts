@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { copyToRoot } from '../../src/build-image/copy-to-root.ts';
+import { UserError } from '../../src/errors.ts';
+
+let dir: string;
+let first: string;
+let second: string;
+let shared: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'nix-strata-copy-to-root-'));
+  // A store-like item: read-only directories, an executable, a relative and an absolute symlink,
+  // and a symlink to a directory elsewhere (copied as that directory unless keepDirlinks).
+  shared = join(dir, 'shared');
+  await mkdir(join(shared, 'doc'), { recursive: true });
+  await writeFile(join(shared, 'doc', 'README'), 'shared doc\n');
+  first = join(dir, 'first');
+  await mkdir(join(first, 'bin'), { recursive: true });
+  await writeFile(join(first, 'bin', 'tool'), '#!/bin/sh\n');
+  await chmod(join(first, 'bin', 'tool'), 0o555);
+  await symlink('tool', join(first, 'bin', 'alias'));
+  await symlink('/nix/store/x-elsewhere/bin/other', join(first, 'bin', 'other'));
+  await symlink(join(shared, 'doc'), join(first, 'doc'));
+  await chmod(join(first, 'bin'), 0o555);
+  await chmod(first, 0o555);
+  second = join(dir, 'second');
+  await mkdir(join(second, 'bin'), { recursive: true });
+  await writeFile(join(second, 'bin', 'tool'), 'second wins\n');
+  await chmod(join(second, 'bin', 'tool'), 0o444);
+  await writeFile(join(second, 'bin', 'extra'), 'extra\n');
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+describe('copyToRoot (rsync -a semantics)', () => {
+  it('copies files and symlinks, keeps modes, merges directories, later items win', async () => {
+    const into = join(dir, 'root-a');
+    await copyToRoot({ into, items: [first, second], keepDirlinks: false });
+    assert.equal(await readFile(join(into, 'bin', 'tool'), 'utf8'), 'second wins\n');
+    assert.equal((await lstat(join(into, 'bin', 'tool'))).mode & 0o7777, 0o444);
+    assert.equal(await readlink(join(into, 'bin', 'alias')), 'tool');
+    assert.equal(await readlink(join(into, 'bin', 'other')), '/nix/store/x-elsewhere/bin/other');
+    assert.equal(await readFile(join(into, 'bin', 'extra'), 'utf8'), 'extra\n');
+    // A directory in several items takes the last one's mode, as with successive rsync runs.
+    assert.equal((await lstat(join(into, 'bin'))).mode & 0o7777, 0o755);
+    // The root gets the item's mode plus ug+w, as nixpkgs' `chmod ug+w layer`.
+    assert.equal((await lstat(into)).mode & 0o7777, 0o775);
+  });
+
+  it('copies a symlink to a directory as the directory (-k) by default', async () => {
+    const into = join(dir, 'root-b');
+    await copyToRoot({ into, items: [first], keepDirlinks: false });
+    // The read-only directory keeps its mode, applied after it was filled.
+    assert.equal((await lstat(join(into, 'bin'))).mode & 0o7777, 0o555);
+    const info = await lstat(join(into, 'doc'));
+    assert.ok(info.isDirectory());
+    assert.equal(await readFile(join(into, 'doc', 'README'), 'utf8'), 'shared doc\n');
+  });
+
+  it('with keepDirlinks keeps source symlinks and fills a directory symlink already in the root (-K)', async () => {
+    const into = join(dir, 'root-c');
+    const real = join(dir, 'root-c-real-bin');
+    await mkdir(into, { recursive: true });
+    await mkdir(real);
+    await symlink(real, join(into, 'bin'));
+    await copyToRoot({ into, items: [first, second], keepDirlinks: true });
+    assert.ok((await lstat(join(into, 'bin'))).isSymbolicLink(), 'the existing dirlink stays');
+    assert.equal(await readFile(join(real, 'extra'), 'utf8'), 'extra\n');
+    assert.ok((await lstat(join(into, 'doc'))).isSymbolicLink(), 'a source symlink to a directory stays a symlink');
+  });
+
+  it('replaces an existing symlink by a directory without keepDirlinks', async () => {
+    const into = join(dir, 'root-d');
+    await mkdir(into, { recursive: true });
+    await symlink('/nonexistent', join(into, 'bin'));
+    await copyToRoot({ into, items: [second], keepDirlinks: false });
+    assert.ok((await lstat(join(into, 'bin'))).isDirectory());
+  });
+
+  it('rejects an element that is not a directory', async () => {
+    await assert.rejects(copyToRoot({ into: join(dir, 'root-e'), items: [join(second, 'bin', 'extra')], keepDirlinks: false }),
+      (error: unknown) => error instanceof UserError && /is not a directory/.test(error.message));
+  });
+});
