@@ -14,6 +14,8 @@ import { planLayers } from '../layering/plan.ts';
 import type { Logger } from '../log.ts';
 import { readDockerArchive } from '../sources/docker-archive.ts';
 import { defaultCacheDirectory, openDigestCache, type LayerKey } from '../cache/digest-cache.ts';
+import { removeOnInterrupt } from '../cleanup.ts';
+import { outputError } from '../sinks/output.ts';
 import { hashStoreLayers } from './hash-layers.ts';
 
 /** Where `nix-strata conf` finds its input: $NIX_ATTRS_JSON_FILE, else the build dir's .attrs.json. */
@@ -44,12 +46,18 @@ export async function buildConf(options: BuildConfOptions): Promise<Conf> {
   const outPath = options.outPath ?? derivationOut ?? outputOf(attrs, options.attrsPath);
   // The default tag is the hash of the derivation's own output, even when writing elsewhere.
   const conf = await confFor(spec, attrs, { ...options, outPath, tagSource: derivationOut ?? outPath });
+  // Written aside and renamed, so a full disk or an interrupt never leaves a truncated conf.
   const temporary = `${outPath}.partial`;
-  await writeFile(temporary, serializeConf(conf));
-  await rename(temporary, outPath).catch(async (error: unknown) => {
+  const guard = removeOnInterrupt(temporary);
+  try {
+    await writeFile(temporary, serializeConf(conf));
+    await rename(temporary, outPath);
+  } catch (error) {
     await rm(temporary, { force: true });
-    throw error;
-  });
+    throw outputError(error, outPath);
+  } finally {
+    guard.release();
+  }
   return conf;
 }
 

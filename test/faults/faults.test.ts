@@ -78,6 +78,24 @@ test('disk full (2 MiB tmpfs): "no space left", exit 1, the partial file removed
   }
 });
 
+test('conf --out on a full disk or into a missing directory: one line, no conf and no .partial left', async () => {
+  const mountPoint = join(small.work, 'full-disk');
+  await mkdir(mountPoint);
+  await execa('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint]);
+  try {
+    await execa('bash', ['-c', `head -c 1048576 /dev/zero > "${mountPoint}/fill" 2>/dev/null || true`]);
+    const result = await execa('node', [cli, 'conf', '--attrs', small.attrsPath, '--out', join(mountPoint, 'conf.json')], { reject: false, env: { NIX_STRATA_CACHE: '' } });
+    assertCleanFailure(result, /no space left on the device while writing .*full-disk\/conf\.json/);
+    assert.deepEqual(await readdir(mountPoint), ['fill']);
+  } finally {
+    await execa('umount', [mountPoint]);
+  }
+  const missing = await execa('node', [cli, 'conf', '--attrs', small.attrsPath, '--out', join(small.work, 'no-such-dir', 'conf.json')], { reject: false, env: { NIX_STRATA_CACHE: '' } });
+  assertCleanFailure(missing, /cannot write .*no-such-dir\/conf\.json: ENOENT/);
+  const stream = await execa('node', [cli, 'stream', '-q', '--conf', small.confPath, '--output', join(small.work, 'no-such-dir', 'image.tar')], { reject: false });
+  assertCleanFailure(stream, /cannot write .*ENOENT/);
+});
+
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   for (const compressor of ['none', 'gz']) {
     test(`${signal} during stream --output (${compressor}): exit ${code}, temporary file removed`, async () => {
