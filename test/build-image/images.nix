@@ -88,6 +88,36 @@ rec {
     config.Cmd = [ "/bin/hello" ];
   };
 
+  # A14: a buildImage parent and a buildLayeredImage child on top: Env merged by the child.
+  environment-parent = buildImage {
+    name = "${prefix}/bi-environment-parent";
+    tag = "latest";
+    copyToRoot = [ s.busybox ];
+    config.Env = [ "FROM_PARENT=true" "LAST_LAYER=parent" ];
+  };
+  environment-child = buildLayeredImage {
+    name = "${prefix}/bi-environment-child";
+    tag = "latest";
+    fromImage = environment-parent;
+    config.Env = [ "FROM_CHILD=true" "LAST_LAYER=child" ];
+    config.Cmd = [ "/bin/env" ];
+  };
+
+  # runAsRoot without a base, a Nix database, and "now" as the creation date.
+  root-no-base = buildImage {
+    name = "${prefix}/bi-root-no-base";
+    tag = "latest";
+    copyToRoot = [ s.busybox s.hello ];
+    includeNixDB = true;
+    created = "now";
+    runAsRoot = ''
+      mkdir -p /data
+      chown 4242:4343 /data
+      ln -s /bin/hello /usr-hello
+    '';
+    config.Cmd = [ "/bin/hello" ];
+  };
+
   # exportImage of the layered base (the base's name by default) and of the runAsRoot image.
   exported-layered = exportImage { fromImage = layered-base; name = "bi-exported-layered.tar"; };
   exported-run-as-root = exportImage { fromImage = run-as-root; };

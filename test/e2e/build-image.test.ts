@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildExpression, Docker, evalJson, repoRoot } from './harness.ts';
 
 const fixtures = join(repoRoot, 'test/build-image/images.nix');
-const names = ['layered-base', 'on-layered', 'on-layered-plain', 'standalone', 'run-as-root'] as const;
+const names = ['layered-base', 'on-layered', 'on-layered-plain', 'standalone', 'run-as-root', 'environment-child', 'root-no-base'] as const;
 const docker = new Docker();
 let out: Record<(typeof names)[number], string>;
 
@@ -98,5 +98,34 @@ describe('buildImage with runAsRoot (no VM)', () => {
     const files = await docker.files(image);
     assert.ok(files.includes('home/alice/'), files.join('\n'));
     assert.ok(!files.some((f) => f.includes('.wh.')), 'whiteouts are applied, not visible');
+  });
+});
+
+describe('a buildLayeredImage child on a buildImage parent (A14)', () => {
+  it('inherits and merges Env: one entry per variable, the child\'s value last', async () => {
+    const image = await docker.load(out['environment-child']);
+    const env = (await docker.run(image)).trim().split('\n');
+    for (const entry of ['FROM_PARENT=true', 'FROM_CHILD=true', 'LAST_LAYER=child']) assert.ok(env.includes(entry), env.join('\n'));
+    assert.deepEqual((await docker.config(image)).Env, ['FROM_PARENT=true', 'LAST_LAYER=child', 'FROM_CHILD=true']);
+  });
+});
+
+describe('buildImage with runAsRoot and no base', () => {
+  let image: string;
+  before(async () => {
+    image = await docker.load(out['root-no-base']);
+  });
+
+  it('records runAsRoot\'s chown and symlink over the copied contents', async () => {
+    const output = await docker.run(image, ['sh', '-c', 'hello; stat -c %u:%g /data; /usr-hello']);
+    assert.deepEqual(output.trim().split('\n'), ['Hello, world!', '4242:4343', 'Hello, world!']);
+  });
+
+  it('includes the Nix database of copyToRoot (includeNixDB) and a current creation date (created = "now")', async () => {
+    const roots = await docker.run(image, ['ls', '/nix/var/nix/gcroots/docker']);
+    assert.deepEqual(roots.trim().split('\n').map((name) => name.slice(33)).sort(), ['busybox', 'hello']);
+    const created = Date.parse(await docker.inspect(image, '{{.Created}}'));
+    // The build time (the store path may be reused later, so only "not the 1970 default").
+    assert.ok(created > Date.parse('2020-01-01T00:00:00Z') && created <= Date.now(), `created ${created} is the build time`);
   });
 });
