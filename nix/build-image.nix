@@ -25,8 +25,8 @@ let
 
   # Paths that are never part of the layer: the fake chroot's bind mounts.
   excludes = concatStringsSep " " (map (p: "--exclude ${p}") [ "dev" "proc" "sys" (substring 1 (-1) storeDir) ]);
-in
-makeOverridable (
+
+  buildImage = makeOverridable (
   { # Repository of the image reference (lower-cased); text after the last `/` names the outputs.
     name
     # Tag; null means the hash part of the archive's own output path.
@@ -200,4 +200,10 @@ makeOverridable (
     inherit imageName imageTag meta layer;
     buildArgs = args;
   }
-)
+);
+in
+{
+  inherit buildImage;
+  # buildImage with a Nix database of the closure of copyToRoot in the image.
+  buildImageWithNixDb = args: buildImage (args // { includeNixDB = true; });
+}

@@ -235,8 +235,8 @@ in
   # /etc/passwd and /etc/group with root and nobody, for images that need user names.
   fakeNss = import ./fake-nss.nix { inherit pkgs system; };
 
-  # nixpkgs' buildImage, exportImage, pullImage and shadowSetup, without a VM (nix/build-image.nix …).
-  buildImage = import ./build-image.nix { inherit pkgs nix-strata system goArch lowerAscii makeOverridable; };
+  # nixpkgs' buildImage(WithNixDb), exportImage, pullImage and shadowSetup, without a VM (nix/build-image.nix …).
+  inherit (import ./build-image.nix { inherit pkgs nix-strata system goArch lowerAscii makeOverridable; }) buildImage buildImageWithNixDb;
   exportImage = import ./export-image.nix { inherit pkgs nix-strata system; };
   pullImage = import ./pull-image.nix { inherit pkgs nix-strata system goArch; };
   shadowSetup = import ./shadow-setup.nix { inherit pkgs; };
