@@ -1,4 +1,4 @@
-// Bounded-time fuzzing of the input parsers: each target runs a few seconds of mutated inputs
+// Bounded-time fuzzing of the input parsers (fromImage, closure graph, pipeline, spec, conf): each target runs a few seconds of mutated inputs
 // in a worker; every case must end in a result or a one-line UserError — never another
 // exception, a crash or a hang. FUZZ_SEED replays a run; FUZZ_MILLIS changes its length.
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import { fuzz, fuzzSeed } from './harness.ts';
 
 const millis = Number(process.env.FUZZ_MILLIS ?? 3000);
 
-for (const target of ['docker-archive', 'closure-graph', 'pipeline']) {
+for (const target of ['docker-archive', 'closure-graph', 'pipeline', 'spec-and-conf']) {
   test(`fuzz ${target}: every mutated input ends in a result or a UserError`, async (t) => {
     const seed = fuzzSeed();
     t.diagnostic(`seed ${seed} (replay with FUZZ_SEED=${seed})`);

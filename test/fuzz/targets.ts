@@ -8,6 +8,9 @@ import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { parseClosureGraph } from '../../src/closure/parse.ts';
+import { readConf } from '../../src/conf/conf.ts';
+import { parseSpec } from '../../src/conf/spec.ts';
+import { normaliseDate, normaliseMtime } from '../../src/image/date.ts';
 import type { ClosureGraph } from '../../src/closure/graph.ts';
 import { assembleImage } from '../../src/image/assemble.ts';
 import { planLayers } from '../../src/layering/plan.ts';
@@ -314,5 +317,61 @@ const pipeline: FuzzTarget = {
   },
 };
 
+// ---- spec and conf -------------------------------------------------------------------------------
+
+const SAMPLE_SPEC = {
+  version: 1, imageName: 'app', tag: null, architecture: 'amd64',
+  created: '1970-01-01T00:00:01Z', mtime: '2024-02-29T23:59:60+01:00', uid: 0, gid: 0, uname: 'root', gname: 'root',
+  maxLayers: 100, layeringStrategy: 'popularity', layeringPipeline: null, fromImage: null,
+  baseJson: P('base'), customisationLayer: P('customisation'), includeStorePaths: true, storeDir: STORE,
+};
+const SAMPLE_CONF = {
+  version: 1, repoTag: 'app:1', architecture: 'amd64', config: { Cmd: ['/bin/app'], Env: ['A=1'] },
+  created: '1970-01-01T00:00:01+00:00', mtime: 1, owner: { uid: 0, gid: 0, uname: 'root', gname: 'root' },
+  storeDir: STORE, fromImage: null,
+  storeLayers: [{ paths: [P('glibc')], digest: `sha256:${'a'.repeat(64)}`, size: 10240 }, { paths: [P('app'), P('bash')] }],
+  customisationLayer: P('customisation'),
+};
+const DATES = ['now', '1970-01-01T00:00:01Z', '2024-13-01T00:00:00Z', '2024-02-30', '1969-12-31T23:59:59Z', '+275760-09-13T00:00:00Z', '', 'T', '2024-01-01T00:00:00.123456789Z', '9999-12-31T23:59:60-23:59'];
+
+const specAndConf: FuzzTarget = {
+  async setup() {
+    return mkdtemp(join(tmpdir(), 'strata-fuzz-conf-'));
+  },
+  makeCase(random, contextValue, index): FuzzCase {
+    if (random.chance(0.5)) {
+      const [mutated, what] = mutateJson(SAMPLE_SPEC, random);
+      const spec = mutated as Record<string, unknown>;
+      if (random.chance(0.3) && typeof spec === 'object' && spec !== null) spec[random.pick(['created', 'mtime'])] = random.pick(DATES);
+      return {
+        description: `spec: ${what}`,
+        run() {
+          const parsed = parseSpec(spec);
+          normaliseDate(parsed.created, 'created');
+          normaliseMtime(parsed.mtime, 'mtime');
+        },
+      };
+    }
+    const [text, what] = random.chance(0.5)
+      ? mutateText(JSON.stringify(SAMPLE_CONF, null, 2), random)
+      : [JSON.stringify(mutateJson(SAMPLE_CONF, random)[0]) ?? '', 'conf tree'];
+    const path = join(contextValue as string, `conf-${index}.json`);
+    return {
+      description: `conf: ${what}`,
+      async run() {
+        await writeFile(path, text);
+        try {
+          await readConf(path);
+        } finally {
+          await rm(path, { force: true });
+        }
+      },
+    };
+  },
+  async teardown(contextValue) {
+    await rm(contextValue as string, { recursive: true, force: true });
+  },
+};
+
 /** Targets by name, for the worker. */
-export const targets: Record<string, FuzzTarget> = { 'docker-archive': dockerArchive, 'closure-graph': closureGraph, pipeline };
+export const targets: Record<string, FuzzTarget> = { 'docker-archive': dockerArchive, 'closure-graph': closureGraph, pipeline, 'spec-and-conf': specAndConf };
