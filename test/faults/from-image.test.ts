@@ -16,7 +16,7 @@ import { bytesLayer } from '../../src/sources/bytes-layer.ts';
 import { readDockerArchive } from '../../src/sources/docker-archive.ts';
 import type { TarHeader } from '../../src/tar/header.ts';
 import { collect, recordingLogger, tarOf, vectorC, vectorE } from '../sinks/vectors.ts';
-import { assertCleanFailure, assertNothingLeft, makeFixture, runCli, writeConf } from './fixture.ts';
+import { assertCleanFailure, assertNothingLeft, cli, makeFixture, noise, runCli, writeConf } from './fixture.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'strata-from-image-'));
 after(() => rm(dir, { recursive: true, force: true }));
@@ -142,5 +142,26 @@ test('CLI: a missing fromImage fails conf; a base layer not matching its diff_id
   } finally {
     await rm(f.work, { recursive: true, force: true });
     await rm(missing.work, { recursive: true, force: true });
+  }
+});
+
+test('CLI: the reader going away mid-way through a zstd base layer (being verified) ends promptly and cleanly', async () => {
+  // 4 MiB of noise as the layer's "tar": far more than a pipe holds, so the copy is cut short.
+  const content = noise(4 << 20, 7);
+  const basePath = join(dir, 'zstd-big-base.tar');
+  await writeFile(basePath, oneLayerArchive(await zstd(content), sha(content), 'big/layer.tar.zst'));
+  const f = await makeFixture({ spec: { fromImage: basePath } });
+  try {
+    await writeConf(f);
+    const started = Date.now();
+    const { stdout } = await execa('bash', ['-c', 'node "$CLI" stream -q --conf "$CONF" 2>"$ERR" | head -c 1 | wc -c; echo "${PIPESTATUS[0]}" >"$RC"'], {
+      env: { CLI: cli, CONF: f.confPath, ERR: join(f.work, 'err'), RC: join(f.work, 'rc') },
+      timeout: 30_000,
+    });
+    assert.equal(stdout.trim(), '1');
+    assert.ok(Date.now() - started < 20_000, 'no hang waiting for the decompressor');
+    assertCleanFailure({ exitCode: Number((await readFile(join(f.work, 'rc'), 'utf8')).trim()), stderr: await readFile(join(f.work, 'err'), 'utf8') }, /the reader of the image stream went away/);
+  } finally {
+    await rm(f.work, { recursive: true, force: true });
   }
 });
