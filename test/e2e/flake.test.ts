@@ -29,9 +29,12 @@ describe('flake.nix with nixpkgs overridden by the host stand-in', () => {
     await flakeCheck();
   });
 
-  it('exposes lib.<system> with the four functions', async () => {
+  it('exposes lib.<system> with the layered functions and fakeNss', async () => {
     const system = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux`;
     const { stdout } = await execa('nix', ['eval', '--json', ...flakeOverride, '--apply', 'builtins.attrNames', `.#lib.${system}`], { cwd: repoRoot });
-    assert.deepEqual(JSON.parse(String(stdout)), ['buildLayeredImage', 'buildLayeredImageWithNixDb', 'fakeNss', 'streamLayeredImage']);
+    const names = JSON.parse(String(stdout)) as string[];
+    for (const name of ['buildLayeredImage', 'buildLayeredImageWithNixDb', 'fakeNss', 'streamLayeredImage']) {
+      assert.ok(names.includes(name), `lib lacks ${name}: ${names.join(', ')}`);
+    }
   });
 });
