@@ -86,7 +86,7 @@ class PathBuffer {
   /** Starts a store path; returns the end of its disk path. */
   setStorePath(name: Buffer): number {
     this.ensure(this.root.length + name.length);
-    name.copy(this.bytes, this.root.length);
+    this.bytes.set(name, this.root.length);
     return this.root.length + name.length;
   }
 
@@ -94,7 +94,7 @@ class PathBuffer {
   child(end: number, child: Buffer): number {
     this.ensure(end + 1 + child.length);
     this.bytes[end] = SLASH;
-    child.copy(this.bytes, end + 1);
+    this.bytes.set(child, end + 1);
     return end + 1 + child.length;
   }
 
@@ -163,13 +163,22 @@ class LayerWriter {
 
   private *header(end: number, type: TarHeader['type'], flag: typeof FAST_FILE | typeof FAST_DIRECTORY | typeof FAST_SYMLINK, mode: number, size: number, linkname?: Buffer): Generator<Buffer> {
     const name = this.path.name(end);
-    const into = this.out.room(BLOCK_SIZE);
-    if (into !== undefined && this.fast.write(into, this.out.at, name, flag, mode, size, linkname)) {
-      const full = this.out.advance(BLOCK_SIZE);
-      if (full !== undefined) yield full;
+    const length = this.fast.length(name, flag, size, linkname);
+    if (length === 0) {
+      yield* this.out.put(encodeHeader({ ...this.owner, name, type, mode, size, ...(linkname === undefined ? {} : { linkname }) }));
       return;
     }
-    yield* this.out.put(encodeHeader({ ...this.owner, name, type, mode, size, ...(linkname === undefined ? {} : { linkname }) }));
+    const into = this.out.room(length);
+    if (into === undefined) {
+      // Too little room left in this chunk: write it aside and let put() split it.
+      const aside = Buffer.allocUnsafe(length);
+      this.fast.write(aside, 0, length, name, flag, mode, size, linkname);
+      yield* this.out.put(aside);
+      return;
+    }
+    this.fast.write(into, this.out.at, length, name, flag, mode, size, linkname);
+    const full = this.out.advance(length);
+    if (full !== undefined) yield full;
   }
 
   // Depth-first with children sorted by code point: this is the component-wise order of format.md
