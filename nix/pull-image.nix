@@ -56,6 +56,8 @@ derivation ({
     "http_proxy" "https_proxy" "ftp_proxy" "all_proxy" "no_proxy"
     "HTTP_PROXY" "HTTPS_PROXY" "FTP_PROXY" "ALL_PROXY" "NO_PROXY"
     "NIX_STRATA_REGISTRY_USERNAME" "NIX_STRATA_REGISTRY_PASSWORD"
+    # Extra CA certificates for a private registry (Node's own bundle is used otherwise).
+    "NODE_EXTRA_CA_CERTS"
   ];
   outputHashMode = "flat";
   inherit outputHash;
