@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildExpression, Docker, evalJson, repoRoot } from './harness.ts';
+import { buildExpression, Docker, evalFailure, evalJson, repoRoot } from './harness.ts';
 
 const fixtures = join(repoRoot, 'test/build-image/images.nix');
 const names = ['layered-base', 'on-layered', 'on-layered-plain', 'standalone', 'run-as-root', 'environment-child', 'root-no-base'] as const;
@@ -127,5 +127,21 @@ describe('buildImage with runAsRoot and no base', () => {
     const created = Date.parse(await docker.inspect(image, '{{.Created}}'));
     // The build time (the store path may be reused later, so only "not the 1970 default").
     assert.ok(created > Date.parse('2020-01-01T00:00:00Z') && created <= Date.now(), `created ${created} is the build time`);
+  });
+});
+
+describe('buildImage argument checks at evaluation', () => {
+  const host = join(repoRoot, 'test/nix/host.nix');
+  it('rejects contents together with copyToRoot, and an unknown compressor, with nixpkgs\' wording', async () => {
+    const both = await evalFailure(`(import ${host} { }).buildImage { name = "x"; contents = [ ]; copyToRoot = [ ]; }`);
+    assert.match(both.stderr, /in docker image x: You can not specify both contents and copyToRoot\./);
+    const compressor = await evalFailure(`(import ${host} { }).buildImage { name = "x"; compressor = "bz2"; }`);
+    assert.match(compressor.stderr, /in docker image x: compressor must be one of: \[gz none zstd\]/);
+  });
+
+  it('accepts and ignores the VM sizes, and names the archive after the compressor', async () => {
+    const names = await evalJson(`let h = import ${host} { }; in map (c: (h.buildImage { name = "reg.example/team/App"; compressor = c; diskSize = 4096; buildVMMemorySize = 2048; }).name) [ "gz" "zstd" "none" ]`);
+    assert.deepEqual(names, ['docker-image-App.tar.gz', 'docker-image-App.tar.zst', 'docker-image-App.tar']);
+    assert.equal(await evalJson(`((import ${host} { }).buildImage { name = "reg.example/team/App"; }).imageName`), 'reg.example/team/app');
   });
 });
