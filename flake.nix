@@ -24,9 +24,11 @@
       streamApp = stream: { type = "app"; program = "${stream}"; };
     in
     {
-      # The overlay: replaces dockerTools' layered builders (an existing flake switches by
-      # adding this one overlay, no call-site changes) and adds `pkgs.nix-strata`, the builder
-      # package carrying the functions for side-by-side use (pkgs.nix-strata.buildLayeredImage).
+      # The overlay: replaces dockerTools' builders (an existing flake switches by adding this
+      # one overlay, no call-site changes) and adds `pkgs.nix-strata`, the builder package
+      # carrying every function for side-by-side use (pkgs.nix-strata.buildLayeredImage).
+      # pullImage is deliberately NOT replaced: its archives differ from skopeo's, so every
+      # pinned sha256 would break; pkgs.nix-strata.pullImage is there to opt in (and re-pin).
       overlays.default = final: prev:
         let
           builder = final.callPackage ./nix/package.nix { };
@@ -35,13 +37,16 @@
         {
           nix-strata = builder // functions;
           dockerTools = (prev.dockerTools or { }) // {
-            inherit (functions) streamLayeredImage buildLayeredImage buildLayeredImageWithNixDb;
+            inherit (functions)
+              streamLayeredImage buildLayeredImage buildLayeredImageWithNixDb
+              buildImage buildImageWithNixDb exportImage shadowSetup;
             fakeNss = prev.dockerTools.fakeNss or functions.fakeNss;
           };
         };
 
       # The functions for each system: streamLayeredImage, buildLayeredImage,
-      # buildLayeredImageWithNixDb, fakeNss.
+      # buildLayeredImageWithNixDb, buildImage, buildImageWithNixDb, exportImage, pullImage,
+      # shadowSetup, fakeNss.
       lib = forEachSystem (system: import ./nix { pkgs = nixpkgs.legacyPackages.${system}; });
 
       packages = forEachSystem (system:
@@ -63,6 +68,12 @@
         examplesFor system // {
           nix-strata = pkgs.nix-strata;
           overlay = assert viaOverlay.conf.spec.version == 1; viaOverlay;
+          # buildImage comes through the overlay too (the offline stand-in has no dockerTools).
+          overlay-build-image = pkgs.dockerTools.buildImage {
+            name = "overlay-build-image-check";
+            copyToRoot = [ pkgs.hello ];
+            config.Cmd = [ "/bin/hello" ];
+          };
         });
     };
 }

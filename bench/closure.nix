@@ -1,0 +1,24 @@
+# The benchmark image: a streamLayeredImage of a synthetic closure made of this machine's own
+# directories (already added to the store by bench/run.ts, passed here as store paths), plus
+# one small path holding `nonce`, so a new nonce is "one small store path changed".
+# `mtime` is part of every layer's digest-cache key: a fresh mtime means no cached digests.
+{ copies, nonce, mtime, root ? ../. }:
+let
+  strata = import (root + "/test/nix/host.nix") { };
+  inherit (strata) pkgs;
+  paths = map builtins.storePath copies;
+  small = pkgs.hostBuild "bench-small" ''
+    mkdir -p "$out"
+    echo ${nonce} > "$out/nonce"
+  '';
+  top = pkgs.hostBuild "bench-root" ''
+    mkdir -p "$out"
+    echo ${toString (paths ++ [ small ])} > "$out/references"
+  '';
+in
+strata.streamLayeredImage {
+  name = "nix-strata-bench";
+  tag = "bench";
+  contents = [ top ];
+  inherit mtime;
+}
