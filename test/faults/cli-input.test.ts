@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { assertCleanFailure, assertNothingLeft, cli, makeFixture, runCli, writeConf, type Fixture } from './fixture.ts';
 
@@ -34,141 +34,144 @@ async function streamFails(f: Fixture, pattern: RegExp, extra: readonly string[]
   return line;
 }
 
-test('the fixture itself streams: conf then stream --output succeed', async () => {
-  const f = await fixture();
-  await writeConf(f);
-  const result = await runCli(['stream', '-q', '--conf', f.confPath, '--output', join(f.work, 'image.tar')]);
-  assert.equal(result.exitCode, 0, String(result.stderr));
-  const { stdout } = await execa('tar', ['-tf', join(f.work, 'image.tar')]);
-  assert.ok(stdout.split('\n').includes('manifest.json'));
-});
-
-test('conf: .attrs.json that is not JSON', async () => {
-  const f = await fixture();
-  await writeFile(f.attrsPath, '{"spec": {');
-  await confFails(f, /attrs\.json is not valid JSON/);
-});
-
-test('conf and stream: malformed multi-line JSON still gives exactly one line', async () => {
-  const f = await fixture();
-  const broken = '{\n  "version": 1,\n  "spec": {\n    "imageName": "x",,\n    "tag": null\n  }\n}\n';
-  await writeFile(f.attrsPath, broken);
-  await confFails(f, /attrs\.json is not valid JSON/);
-  await writeFile(f.confPath, broken);
-  await streamFails(f, /conf\.json is not valid JSON/);
-});
-
-test('conf: a closure graph that is not a list of path infos', async () => {
-  const f = await fixture({ closure: () => ({ not: 'a list' }) });
-  await confFails(f, /closure: expected a JSON array of path infos/);
-});
-
-test('conf: a graph entry with a bad field names the entry', async () => {
-  const f = await fixture({ closure: (lib) => [{ path: lib, narSize: 'big', references: [] }] });
-  await confFails(f, /entry 0 .*narSize/);
-});
-
-test('conf: a referenced path missing from the graph', async () => {
-  const f = await fixture({ closure: (lib, app) => [{ path: app, narSize: 1, references: [lib] }] });
-  await confFails(f, /references .*-lib, which is missing from the graph/);
-});
-
-test('conf: a store path missing on disk', async () => {
-  const f = await fixture();
-  await rm(f.lib, { recursive: true });
-  await confFails(f, /cannot stat .*-lib/);
-});
-
-test('conf: a fifo inside a store path', async () => {
-  const f = await fixture();
-  await execa('mkfifo', [join(f.lib, 'share', 'pipe')]);
-  await confFails(f, /share\/pipe is a FIFO/);
-});
-
-test('conf: a socket inside a store path', async () => {
-  const f = await fixture();
-  const server = createServer();
-  const socketPath = join(f.lib, 'share', 'sock');
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  try {
-    await confFails(f, /share\/sock is a socket/);
-  } finally {
-    server.close();
-  }
-});
-
-test('conf: a character device inside a store path', async () => {
-  const f = await fixture();
-  await execa('mknod', [join(f.lib, 'share', 'null'), 'c', '1', '3']);
-  await confFails(f, /share\/null is a character device/);
-});
-
-test('conf (as an unprivileged user): an unreadable file in a store path', async () => {
-  // We run as root, which can read anything; dropping to nobody is the honest way to get EACCES.
-  const f = await fixture();
-  await chmod(f.work, 0o755);
-  await chmod(join(f.lib, 'share', 'data'), 0o000);
-  const out = join(f.work, 'out');
-  await mkdir(out);
-  await execa('chown', ['nobody', out]);
-  const result = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', cli, 'conf', '--attrs', f.attrsPath, '--out', join(out, 'conf.json')], {
-    reject: false, env: { NIX_STRATA_CACHE: '' }, cwd: '/',
+// Cases are independent (a fixture each), so a few run at once.
+describe('hostile input through the CLI', { concurrency: 4 }, () => {
+  test('the fixture itself streams: conf then stream --output succeed', async () => {
+    const f = await fixture();
+    await writeConf(f);
+    const result = await runCli(['stream', '-q', '--conf', f.confPath, '--output', join(f.work, 'image.tar')]);
+    assert.equal(result.exitCode, 0, String(result.stderr));
+    const { stdout } = await execa('tar', ['-tf', join(f.work, 'image.tar')]);
+    assert.ok(stdout.split('\n').includes('manifest.json'));
   });
-  assertCleanFailure(result, /cannot read .*share\/data: .*permission denied/i);
-  await assertNothingLeft(out, 'conf.json');
-});
 
-test('stream: a conf that is not JSON', async () => {
-  const f = await fixture();
-  await writeFile(f.confPath, '{"version": 1,');
-  await streamFails(f, /conf .*conf\.json is not valid JSON/);
-});
+  test('conf: .attrs.json that is not JSON', async () => {
+    const f = await fixture();
+    await writeFile(f.attrsPath, '{"spec": {');
+    await confFails(f, /attrs\.json is not valid JSON/);
+  });
 
-test('stream: a conf that is not there', async () => {
-  const f = await fixture();
-  await streamFails(f, /cannot read conf .*conf\.json/);
-});
+  test('conf and stream: malformed multi-line JSON still gives exactly one line', async () => {
+    const f = await fixture();
+    const broken = '{\n  "version": 1,\n  "spec": {\n    "imageName": "x",,\n    "tag": null\n  }\n}\n';
+    await writeFile(f.attrsPath, broken);
+    await confFails(f, /attrs\.json is not valid JSON/);
+    await writeFile(f.confPath, broken);
+    await streamFails(f, /conf\.json is not valid JSON/);
+  });
 
-test('stream: a store path removed after conf', async () => {
-  const f = await fixture();
-  await writeConf(f);
-  await rm(f.lib, { recursive: true });
-  await streamFails(f, /cannot stat .*-lib/);
-});
+  test('conf: a closure graph that is not a list of path infos', async () => {
+    const f = await fixture({ closure: () => ({ not: 'a list' }) });
+    await confFails(f, /closure: expected a JSON array of path infos/);
+  });
 
-test('stream: a directory where a file was (customisation layer.tar)', async () => {
-  const f = await fixture();
-  await writeConf(f);
-  await rm(join(f.customisation, 'layer.tar'));
-  await mkdir(join(f.customisation, 'layer.tar'));
-  await streamFails(f, /layer\.tar/);
-});
+  test('conf: a graph entry with a bad field names the entry', async () => {
+    const f = await fixture({ closure: (lib) => [{ path: lib, narSize: 'big', references: [] }] });
+    await confFails(f, /entry 0 .*narSize/);
+  });
 
-test('stream: a file changed in place between conf (hashing) and stream, same size', async () => {
-  const f = await fixture();
-  await writeConf(f);
-  const data = join(f.lib, 'share', 'data');
-  const bytes = await readFile(data);
-  bytes.writeUInt8(bytes.readUInt8(100) ^ 0xff, 100);
-  await writeFile(data, bytes);
-  await streamFails(f, /store layer of .*-lib.* hashes to sha256:[0-9a-f]{64} .* but sha256:[0-9a-f]{64} .* was expected/);
-});
+  test('conf: a referenced path missing from the graph', async () => {
+    const f = await fixture({ closure: (lib, app) => [{ path: app, narSize: 1, references: [lib] }] });
+    await confFails(f, /references .*-lib, which is missing from the graph/);
+  });
 
-test('stream: a file that grew between conf and stream', async () => {
-  const f = await fixture();
-  await writeConf(f);
-  await appendFile(join(f.lib, 'share', 'data'), 'more');
-  await streamFails(f, /-lib/);
-});
+  test('conf: a store path missing on disk', async () => {
+    const f = await fixture();
+    await rm(f.lib, { recursive: true });
+    await confFails(f, /cannot stat .*-lib/);
+  });
 
-for (const compressor of ['gz', 'zstd'] as const) {
-  test(`stream --compressor ${compressor}: a changed store path still leaves nothing behind`, async () => {
+  test('conf: a fifo inside a store path', async () => {
+    const f = await fixture();
+    await execa('mkfifo', [join(f.lib, 'share', 'pipe')]);
+    await confFails(f, /share\/pipe is a FIFO/);
+  });
+
+  test('conf: a socket inside a store path', async () => {
+    const f = await fixture();
+    const server = createServer();
+    const socketPath = join(f.lib, 'share', 'sock');
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      await confFails(f, /share\/sock is a socket/);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('conf: a character device inside a store path', async () => {
+    const f = await fixture();
+    await execa('mknod', [join(f.lib, 'share', 'null'), 'c', '1', '3']);
+    await confFails(f, /share\/null is a character device/);
+  });
+
+  test('conf (as an unprivileged user): an unreadable file in a store path', async () => {
+    // We run as root, which can read anything; dropping to nobody is the honest way to get EACCES.
+    const f = await fixture();
+    await chmod(f.work, 0o755);
+    await chmod(join(f.lib, 'share', 'data'), 0o000);
+    const out = join(f.work, 'out');
+    await mkdir(out);
+    await execa('chown', ['nobody', out]);
+    const result = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', cli, 'conf', '--attrs', f.attrsPath, '--out', join(out, 'conf.json')], {
+      reject: false, env: { NIX_STRATA_CACHE: '' }, cwd: '/',
+    });
+    assertCleanFailure(result, /cannot read .*share\/data: .*permission denied/i);
+    await assertNothingLeft(out, 'conf.json');
+  });
+
+  test('stream: a conf that is not JSON', async () => {
+    const f = await fixture();
+    await writeFile(f.confPath, '{"version": 1,');
+    await streamFails(f, /conf .*conf\.json is not valid JSON/);
+  });
+
+  test('stream: a conf that is not there', async () => {
+    const f = await fixture();
+    await streamFails(f, /cannot read conf .*conf\.json/);
+  });
+
+  test('stream: a store path removed after conf', async () => {
+    const f = await fixture();
+    await writeConf(f);
+    await rm(f.lib, { recursive: true });
+    await streamFails(f, /cannot stat .*-lib/);
+  });
+
+  test('stream: a directory where a file was (customisation layer.tar)', async () => {
+    const f = await fixture();
+    await writeConf(f);
+    await rm(join(f.customisation, 'layer.tar'));
+    await mkdir(join(f.customisation, 'layer.tar'));
+    await streamFails(f, /layer\.tar/);
+  });
+
+  test('stream: a file changed in place between conf (hashing) and stream, same size', async () => {
     const f = await fixture();
     await writeConf(f);
     const data = join(f.lib, 'share', 'data');
     const bytes = await readFile(data);
-    bytes.writeUInt8(bytes.readUInt8(0) ^ 0xff, 0);
+    bytes.writeUInt8(bytes.readUInt8(100) ^ 0xff, 100);
     await writeFile(data, bytes);
-    await streamFails(f, /hashes to sha256:/, ['--compressor', compressor]);
+    await streamFails(f, /store layer of .*-lib.* hashes to sha256:[0-9a-f]{64} .* but sha256:[0-9a-f]{64} .* was expected/);
   });
-}
+
+  test('stream: a file that grew between conf and stream', async () => {
+    const f = await fixture();
+    await writeConf(f);
+    await appendFile(join(f.lib, 'share', 'data'), 'more');
+    await streamFails(f, /-lib/);
+  });
+
+  for (const compressor of ['gz', 'zstd'] as const) {
+    test(`stream --compressor ${compressor}: a changed store path still leaves nothing behind`, async () => {
+      const f = await fixture();
+      await writeConf(f);
+      const data = join(f.lib, 'share', 'data');
+      const bytes = await readFile(data);
+      bytes.writeUInt8(bytes.readUInt8(0) ^ 0xff, 0);
+      await writeFile(data, bytes);
+      await streamFails(f, /hashes to sha256:/, ['--compressor', compressor]);
+    });
+  }
+});
