@@ -9,7 +9,7 @@ import { ChunkBuffer, CHUNK_SIZE, describeFsError, openForContent, type ContentS
 import { FAST_DIRECTORY, FAST_FILE, FAST_SYMLINK, FastHeader } from './fast-header.ts';
 import { GeneratorReadable } from './generator-readable.ts';
 import { BLOCK_SIZE, encodeHeader, type TarHeader } from './header.ts';
-import { sortNames } from './name-order.ts';
+import { sortLatin1Names } from './name-order.ts';
 
 /** Owner and time written into every entry of a store layer. */
 export interface StoreLayerOwnership {
@@ -91,10 +91,10 @@ class PathBuffer {
   }
 
   /** Appends `/<child>` to the path ending at `end`; returns the child's end. */
-  child(end: number, child: Buffer): number {
+  child(end: number, child: string): number {
     this.ensure(end + 1 + child.length);
     this.bytes[end] = SLASH;
-    this.bytes.set(child, end + 1);
+    this.bytes.write(child, end + 1, 'latin1');
     return end + 1 + child.length;
   }
 
@@ -184,13 +184,15 @@ class LayerWriter {
   // Depth-first with children sorted by code point: this is the component-wise order of format.md
   // §4.1 (a directory's subtree comes before a sibling that merely extends its name).
   private *children(end: number): Generator<Buffer> {
-    let children: Buffer[];
+    // Names as latin1 strings: one character per byte, so any name survives the round trip, and
+    // a directory of thousands of entries costs thousands of short strings rather than Buffers.
+    let children: string[];
     try {
-      children = readdirSync(this.path.disk(end), { encoding: 'buffer' });
+      children = readdirSync(this.path.disk(end), { encoding: 'latin1' });
     } catch (error) {
       throw new UserError('unreadable-directory', `cannot list ${this.path.name(end).toString('utf8')}: ${describeFsError(error)}`, { cause: error });
     }
-    sortNames(children);
+    sortLatin1Names(children);
     for (const child of children) {
       const childEnd = this.path.child(end, child);
       yield* this.entry(childEnd, this.stat(childEnd, false));
