@@ -18,7 +18,7 @@ import { writeDockerArchive } from '../../src/sinks/docker-archive.ts';
 import { bytesLayer } from '../../src/sources/bytes-layer.ts';
 import { readDockerArchive } from '../../src/sources/docker-archive.ts';
 import type { TarHeader } from '../../src/tar/header.ts';
-import { collect, recordingLogger, sha, tarOf, vectorC, vectorE, vectorImage } from '../sinks/vectors.ts';
+import { collect, recordingLogger, sha, tarOf, vectorC, vectorE } from '../sinks/vectors.ts';
 import type { FuzzCase, FuzzTarget, Random } from './harness.ts';
 
 // ---- byte-level mutations ---------------------------------------------------------------
@@ -165,7 +165,13 @@ async function readAndCopy(path: string): Promise<void> {
 const dockerArchive: FuzzTarget = {
   async setup(): Promise<ArchiveContext> {
     const dir = await mkdtemp(join(tmpdir(), 'strata-fuzz-'));
-    const plain = await collect(async (output) => writeDockerArchive(await vectorImage(), output, { mtime: 1, log: recordingLogger() }));
+    // The §2.4 vector image, built from memory (vectorImage() would leave a directory behind).
+    const image = assembleImage({
+      storeLayers: [bytesLayer(vectorC(), { origin: ['/nix/store/c'], kind: 'store' })],
+      customisationLayer: bytesLayer(vectorE(), { origin: ['/nix/store/e'], kind: 'customisation' }),
+      architecture: 'amd64', config: { Env: ['PATH=/bin'] }, created: '1970-01-01T00:00:01+00:00', repoTag: 'base:1',
+    });
+    const plain = await collect((output) => writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() }));
     const zstd = Buffer.from((await execa('zstd', ['-c', '-q'], { input: plain, encoding: 'buffer' })).stdout);
     const manifest = [{ Config: 'cfg.json', RepoTags: ['base:1'], Layers: ['a/layer.tar', 'b/layer.tar.gz'] }];
     const config = { architecture: 'amd64', os: 'linux', config: { Env: ['A=1'] }, rootfs: { type: 'layers', diff_ids: [`sha256:${sha(vectorC())}`, `sha256:${sha(vectorE())}`] } };
