@@ -6,9 +6,17 @@ export class UserError extends Error {
   override readonly name = 'UserError';
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(printable(message), options);
     this.code = code;
   }
+}
+
+/**
+ * Control characters written as JSON escapes, so a message stays one line whatever it
+ * quotes (V8's JSON errors quote the input with its newlines; store paths may hold any byte).
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 /** Whether an error is a user mistake (printed as one line) rather than a bug. */

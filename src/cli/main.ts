@@ -13,9 +13,8 @@ export async function main(argv: readonly string[]): Promise<void> {
 
 function reportError(error: unknown): number {
   if (isUserError(error)) {
-    // One line whatever the message holds (a quoted input may contain newlines or other
-    // control characters): they are written as JSON escapes.
-    process.stderr.write(`nix-strata: ${error.message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1))}\n`);
+    // UserError keeps its message on one line (see printable in errors.ts).
+    process.stderr.write(`nix-strata: ${error.message}\n`);
     return 1;
   }
   if (isCommanderExit(error)) return error.exitCode;

@@ -34,7 +34,7 @@ export function createClosureGraph(
 ): ClosureGraph {
   const storeDir = options.storeDir ?? '/nix/store';
   const fail = (what: string): never => {
-    throw new UserError('closure-graph', printable(`${options.source}: ${what}`));
+    throw new UserError('closure-graph', `${options.source}: ${what}`);
   };
   const sorted = [...input].sort((a, b) => compareCodePoints(a.path, b.path));
   const index = new Map<string, number>();
@@ -108,7 +108,3 @@ export function rootsOf(graph: ClosureGraph): string[] {
   return graph.nodes.filter((_, i) => graph.users[i]!.length === 0).map((n) => n.path);
 }
 
-/** Control characters (a newline in a store path, say) written as JSON escapes: messages stay one line. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
-}

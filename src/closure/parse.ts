@@ -10,7 +10,7 @@ export interface ParseClosureOptions {
 }
 
 function fail(source: string, what: string): never {
-  throw new UserError('closure-graph', printable(`${source}: ${what}`));
+  throw new UserError('closure-graph', `${source}: ${what}`);
 }
 
 /** Parses a closure graph given as JSON (an array of path infos) or in the legacy text format. */
@@ -114,7 +114,3 @@ function kindOf(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-/** Control characters (a newline in a store path, say) written as JSON escapes: messages stay one line. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
-}

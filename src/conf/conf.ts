@@ -53,7 +53,7 @@ export async function readConf(path: string): Promise<Conf> {
   try {
     value = parse(text);
   } catch (error) {
-    throw new UserError('conf-malformed', `conf ${path} is not valid JSON: ${printable((error as Error).message)}`, { cause: error });
+    throw new UserError('conf-malformed', `conf ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   return checkConf(value, path);
 }
@@ -109,7 +109,3 @@ function toNumber(value: unknown): number | undefined {
   return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
 }
 
-/** Control characters (a newline in a store path, say) written as JSON escapes: messages stay one line. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
-}
