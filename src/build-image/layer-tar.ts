@@ -2,18 +2,10 @@
 // dialect of the customisation layer (format.md §5.2: name-sorted, numeric owners, mtime
 // 315532800, hard links dereferenced): either a whole tree (no runAsRoot) or only what
 // changed in it since a snapshot, with whiteouts for deletions (runAsRoot).
-import { createHash } from 'node:crypto';
-import { closeSync, createWriteStream, readlinkSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { execa } from 'execa';
-import { CUSTOMISATION_MTIME } from '../customisation/tar-tree.ts';
-import { digestFromHex, type Digest } from '../digest/digest.ts';
+import { CUSTOMISATION_MTIME, deviceNumbers, treeEntryChunks, writeLayerFiles } from '../customisation/tar-tree.ts';
+import type { Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
-import { ChunkBuffer, describeFsError, openForContent } from '../tar/chunks.ts';
-import { GeneratorReadable } from '../tar/generator-readable.ts';
+import { ChunkBuffer } from '../tar/chunks.ts';
 import { encodeGnuHeader } from '../tar/gnu-header.ts';
 import { diffTrees, opaquePath } from './diff.ts';
 import { snapshotTree, type Snapshot, type SnapshotEntry } from './snapshot.ts';
@@ -52,22 +44,9 @@ export async function writeLayerTar(options: LayerTarOptions): Promise<{ digest:
   } else {
     for (const [path, entry] of after) planned.push({ path, entry });
   }
-  const devices = await deviceNumbers(options.root, planned);
-  await mkdir(options.outDir, { recursive: true });
-  const hash = createHash('sha256');
-  let size = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
+  const devices = await deviceNumbers(options.root, planned.flatMap(({ entry }) => (entry ? [entry] : [])));
   const chunks = layerChunks(options.root.replace(/\/+$/, ''), treeOrder(planned), devices, options.owner);
-  await pipeline(new GeneratorReadable(chunks), hashing, createWriteStream(join(options.outDir, 'layer.tar')));
-  const hex = hash.digest('hex');
-  await writeFile(join(options.outDir, 'checksum'), `${hex}\n`);
-  return { digest: digestFromHex(hex), size, entries: planned.length };
+  return { ...(await writeLayerFiles(options.outDir, chunks)), entries: planned.length };
 }
 
 /** Depth-first order with siblings sorted bytewise, as `tar --sort=name` walks a tree. */
@@ -96,65 +75,7 @@ function* layerChunks(
       yield* out.put(encodeGnuHeader({ name: Buffer.concat([Buffer.from('./'), raw]), type: 'file', size: 0, mtime: CUSTOMISATION_MTIME, ...marker }));
       continue;
     }
-    if (!entry) continue;
-    const disk = Buffer.concat([Buffer.from(`${rootDisk}/`, 'utf8'), raw]);
-    const label = `${rootDisk}/${raw.toString('utf8')}`;
-    const name = Buffer.from(entry.kind === 'd' ? (path === '' ? './' : `./${path}/`) : `./${path}`, 'latin1');
-    const common = { name, mode: entry.mode, uid: owner?.uid ?? entry.uid, gid: owner?.gid ?? entry.gid, mtime: CUSTOMISATION_MTIME };
-    switch (entry.kind) {
-      case 'd':
-        yield* out.put(encodeGnuHeader({ ...common, type: 'directory', size: 0 }));
-        break;
-      case 'l':
-        yield* out.put(encodeGnuHeader({ ...common, type: 'symlink', size: 0, linkname: readLink(disk, label) }));
-        break;
-      case 'f': {
-        const fd = openForContent({ diskPath: disk, label });
-        try {
-          yield* out.put(encodeGnuHeader({ ...common, type: 'file', size: entry.size }));
-          yield* out.fileContent(fd, entry.size, { diskPath: disk, label });
-        } finally {
-          closeSync(fd);
-        }
-        break;
-      }
-      case 'p':
-        yield* out.put(encodeGnuHeader({ ...common, type: 'fifo', size: 0 }));
-        break;
-      case 'c':
-      case 'b': {
-        const numbers = devices.get(path) ?? { major: 0, minor: 0 };
-        yield* out.put(encodeGnuHeader({ ...common, type: entry.kind === 'c' ? 'char-device' : 'block-device', size: 0, devmajor: numbers.major, devminor: numbers.minor }));
-        break;
-      }
-      case 's':
-        // GNU tar skips sockets; so do we.
-        break;
-      default:
-        throw new UserError('unsupported-file-type', `${label} has a file type tar cannot store (find type ${entry.kind}); remove it from the tree`);
-    }
+    if (entry) yield* treeEntryChunks(out, rootDisk, entry, devices, { owner });
   }
   yield* out.end();
-}
-
-// find cannot print device numbers; `stat` (a child process, so fakeroot's view) can.
-async function deviceNumbers(root: string, planned: readonly Planned[]): Promise<Map<string, { major: number; minor: number }>> {
-  const result = new Map<string, { major: number; minor: number }>();
-  const rootDisk = root.replace(/\/+$/, '');
-  for (const { path, entry } of planned) {
-    if (!entry || (entry.kind !== 'c' && entry.kind !== 'b')) continue;
-    const disk = Buffer.concat([Buffer.from(`${rootDisk}/`, 'utf8'), Buffer.from(path, 'latin1')]).toString('utf8');
-    const { stdout } = await execa('stat', ['-c', '%t %T', disk]);
-    const [major, minor] = stdout.trim().split(' ').map((hex) => parseInt(hex, 16));
-    result.set(path, { major: major ?? 0, minor: minor ?? 0 });
-  }
-  return result;
-}
-
-function readLink(disk: Buffer, label: string): Buffer {
-  try {
-    return readlinkSync(disk, { encoding: 'buffer' });
-  } catch (error) {
-    throw new UserError('unreadable-file', `cannot read symlink ${label}: ${describeFsError(error)}`, { cause: error });
-  }
 }

@@ -39,7 +39,15 @@ export async function writeTreeTar(options: TreeTarOptions): Promise<{ digest: D
   if (outInside !== '' && !outInside.startsWith('..') && !isAbsolute(outInside)) exclude.push(outInside);
   const listing = await listTree(options.root, exclude);
   const devices = await deviceNumbers(options.root, listing);
-  await mkdir(options.outDir, { recursive: true });
+  return writeLayerFiles(options.outDir, treeTarChunks(options.root, listing, devices, options.log));
+}
+
+/**
+ * Streams `chunks` to `<outDir>/layer.tar` (creating `outDir`) and writes its sha256 to
+ * `<outDir>/checksum`; shared with buildImage's layer (build-image/layer-tar.ts).
+ */
+export async function writeLayerFiles(outDir: string, chunks: Generator<Buffer>): Promise<{ digest: Digest; size: number }> {
+  await mkdir(outDir, { recursive: true });
   const hash = createHash('sha256');
   let size = 0;
   const hashing = new Transform({
@@ -49,10 +57,9 @@ export async function writeTreeTar(options: TreeTarOptions): Promise<{ digest: D
       callback(null, chunk);
     },
   });
-  const chunks = treeTarChunks(options.root, listing, devices, options.log);
-  await pipeline(new GeneratorReadable(chunks), hashing, createWriteStream(join(options.outDir, 'layer.tar')));
+  await pipeline(new GeneratorReadable(chunks), hashing, createWriteStream(join(outDir, 'layer.tar')));
   const hex = hash.digest('hex');
-  await writeFile(join(options.outDir, 'checksum'), `${hex}\n`);
+  await writeFile(join(outDir, 'checksum'), `${hex}\n`);
   return { digest: digestFromHex(hex), size };
 }
 
@@ -85,7 +92,7 @@ export function* treeTarChunks(
   const stack: TreeListingEntry[] = [top];
   while (stack.length > 0) {
     const entry = stack.pop()!;
-    yield* writeEntry(out, rootDisk, entry, devices, log);
+    yield* treeEntryChunks(out, rootDisk, entry, devices, { log });
     if (entry.kind === 'd') {
       const below = children.get(entry.path) ?? [];
       for (let i = below.length - 1; i >= 0; i--) stack.push(below[i]!);
@@ -94,18 +101,28 @@ export function* treeTarChunks(
   yield* out.end();
 }
 
-function* writeEntry(
+/** How `treeEntryChunks` writes an entry beyond what the listing says. */
+export interface TreeEntryOptions {
+  /** Owner forced on the entry (buildImage's uid/gid); default: the listed one. */
+  readonly owner?: { readonly uid: number; readonly gid: number } | undefined;
+  /** Told about sockets, which are skipped. */
+  readonly log?: Logger | undefined;
+}
+
+/** The GNU tar header (and content) of one listed entry of the tree at `rootDisk`, through `out`. */
+export function* treeEntryChunks(
   out: ChunkBuffer,
   rootDisk: string,
   entry: TreeListingEntry,
   devices: ReadonlyMap<string, { major: number; minor: number }>,
-  log: Logger | undefined,
+  options: TreeEntryOptions = {},
 ): Generator<Buffer> {
+  const { owner, log } = options;
   const relative = Buffer.from(entry.path, 'latin1');
   const disk = Buffer.concat([Buffer.from(rootDisk, 'utf8'), Buffer.from('/'), relative]);
   const label = `${rootDisk}/${relative.toString('utf8')}`;
   const name = Buffer.from(entry.kind === 'd' ? (entry.path === '' ? './' : `./${entry.path}/`) : `./${entry.path}`, 'latin1');
-  const common = { name, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: CUSTOMISATION_MTIME };
+  const common = { name, mode: entry.mode, uid: owner?.uid ?? entry.uid, gid: owner?.gid ?? entry.gid, mtime: CUSTOMISATION_MTIME };
   switch (entry.kind) {
     case 'd':
       yield* out.put(encodeGnuHeader({ ...common, type: 'directory', size: 0 }));
@@ -143,8 +160,8 @@ function* writeEntry(
   }
 }
 
-// find cannot print device numbers; `stat` (also a child process, so fakeroot's view) can.
-async function deviceNumbers(root: string, listing: readonly TreeListingEntry[]): Promise<Map<string, { major: number; minor: number }>> {
+/** Major/minor numbers of the listed devices, by path: find cannot print them; `stat` (also a child process, so fakeroot's view) can. */
+export async function deviceNumbers(root: string, listing: readonly TreeListingEntry[]): Promise<Map<string, { major: number; minor: number }>> {
   const result = new Map<string, { major: number; minor: number }>();
   const rootDisk = root.replace(/\/+$/, '');
   for (const entry of listing) {
