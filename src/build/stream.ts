@@ -58,8 +58,8 @@ export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ ima
   const baseImage = conf.fromImage === null ? undefined : await readDockerArchive(conf.fromImage);
   // Layers without digests in the conf are hashed on worker threads, all started now, so
   // layer i+1 is being hashed while layer i streams (the sink needs each size up front).
-  // One thread fewer than the cores: this one streams and verifies.
-  const pool = new HashPool(Math.max(1, buildCores() - 1));
+  // Two hashing threads at most: enough to stay ahead of the stream, and each costs memory.
+  const pool = new HashPool(Math.min(2, buildCores()));
   const storeLayers = conf.storeLayers.map((layer) =>
     storePathsLayer(layer.paths, {
       ...conf.owner,

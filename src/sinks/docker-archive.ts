@@ -8,6 +8,7 @@ import type { Image, Layer } from '../image/types.ts';
 import { pythonListRepr } from '../json/python-compat.ts';
 import type { Logger } from '../log.ts';
 import { outputError } from './output.ts';
+import { recycleChunk } from '../tar/generator-readable.ts';
 import { encodeHeader, endOfArchive, paddingFor, type TarHeader } from '../tar/header.ts';
 
 /** Options of writeDockerArchive. */
@@ -91,6 +92,8 @@ class ArchiveWriter {
         streamed += bytes.length;
         if (streamed > size) break;
         await this.write(bytes);
+        // Nothing pending on stdout means the write completed (a file or a pipe): the chunk may be refilled.
+        if (this.output === process.stdout && this.output.writableLength === 0) recycleChunk(source, bytes);
       }
     } catch (error) {
       throw this.failure ?? unreadableLayer(error, name, layer);

@@ -5,7 +5,8 @@ import type { Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import type { Layer } from '../image/types.ts';
 import { GeneratorReadable } from '../tar/generator-readable.ts';
-import { storeLayerChunks, storeLayerDigest, type StoreLayerOptions } from '../tar/store-layer.ts';
+import { ChunkPool } from '../tar/chunks.ts';
+import { storeLayerChunks, storeLayerDigest, storeLayerStream, type StoreLayerOptions } from '../tar/store-layer.ts';
 
 /** Digest and size of a store layer. */
 export interface StoreLayerIdentity {
@@ -51,8 +52,12 @@ export function storePathsLayer(paths: readonly string[], options: StorePathsLay
     // Whatever a sink already announced (a known digest, or the one measured by the hashing pass)
     // is checked against the bytes it streams: format.md §4.4 requires both passes to agree.
     open: (): Readable => {
-      if (identity === undefined) return new GeneratorReadable(storeLayerChunks(list, tarOptions));
-      if (settled !== undefined) return new GeneratorReadable(verifiedChunks(storeLayerChunks(list, tarOptions), settled, list, known !== undefined));
+      if (identity === undefined) return storeLayerStream(list, tarOptions);
+      if (settled !== undefined) {
+        // Chunks the sink hands back (recycleChunk) are refilled instead of allocated anew.
+        const pool = new ChunkPool();
+        return new GeneratorReadable(verifiedChunks(storeLayerChunks(list, tarOptions, false, pool), settled, list, known !== undefined), pool);
+      }
       // Opened while the hashing pass still runs (sinks normally ask for the size first): wait for it.
       const pending = identity;
       return Readable.from((async function* () {

@@ -29,9 +29,9 @@ export class ChunkBuffer {
   private position = 0;
   private written = 0;
 
-  constructor(private readonly chunkSize: number = CHUNK_SIZE, private readonly reuse = false) {
+  constructor(private readonly chunkSize: number = CHUNK_SIZE, private readonly reuse = false, private readonly pool?: ChunkPool) {
     // Not zero-filled: every byte is written (content, headers, or explicit zeros) before it is emitted.
-    this.chunk = Buffer.allocUnsafeSlow(chunkSize);
+    this.chunk = pool?.take(chunkSize) ?? Buffer.allocUnsafeSlow(chunkSize);
   }
 
   /**
@@ -135,9 +135,33 @@ export class ChunkBuffer {
 
   private rotate(): Buffer {
     const full = this.chunk;
-    if (!this.reuse) this.chunk = Buffer.allocUnsafeSlow(this.chunkSize);
+    if (!this.reuse) this.chunk = this.pool?.take(this.chunkSize) ?? Buffer.allocUnsafeSlow(this.chunkSize);
     this.position = 0;
     return full;
+  }
+}
+
+/**
+ * Chunks a consumer has handed back because it is provably done with them (see
+ * GeneratorReadable.recycle): refilling them instead of allocating new ones spares the page
+ * faults of fresh memory and the garbage collections that megabytes of dead chunks trigger.
+ */
+export class ChunkPool {
+  private readonly spare: Buffer[] = [];
+
+  constructor(private readonly limit = 4) {}
+
+  /** A chunk of `size` bytes: a spare one when there is one. */
+  take(size: number): Buffer {
+    const spare = this.spare.pop();
+    return spare !== undefined && spare.length === size ? spare : Buffer.allocUnsafeSlow(size);
+  }
+
+  /** Takes back a whole chunk (never a partial last chunk, never one twice). */
+  give(chunk: Buffer): void {
+    if (chunk.byteOffset !== 0 || chunk.length !== chunk.buffer.byteLength) return;
+    if (this.spare.length >= this.limit || this.spare.includes(chunk)) return;
+    this.spare.push(chunk);
   }
 }
 

@@ -1,5 +1,6 @@
 // Adapts a synchronous generator of byte chunks to a Node Readable.
 import { Readable } from 'node:stream';
+import type { ChunkPool } from './chunks.ts';
 
 /**
  * A byte stream over a synchronous chunk generator. Each `_read` produces one chunk, so the
@@ -7,8 +8,17 @@ import { Readable } from 'node:stream';
  * the generator (and with it any open file).
  */
 export class GeneratorReadable extends Readable {
-  constructor(private readonly chunks: Generator<Buffer>) {
+  constructor(private readonly chunks: Generator<Buffer>, private readonly pool?: ChunkPool) {
     super({ highWaterMark: 1 });
+  }
+
+  /**
+   * Hands a chunk this stream emitted back for reuse. Only for a consumer that no longer holds
+   * it anywhere (e.g. its synchronous write to a file or pipe has completed): the bytes will be
+   * overwritten.
+   */
+  recycle(chunk: Buffer): void {
+    this.pool?.give(chunk);
   }
 
   override _read(): void {
@@ -29,4 +39,9 @@ export class GeneratorReadable extends Readable {
     }
     callback(error);
   }
+}
+
+/** Hands `chunk` back to the stream it came from, when that stream reuses chunks. */
+export function recycleChunk(source: Readable, chunk: Buffer): void {
+  if (source instanceof GeneratorReadable) source.recycle(chunk);
 }

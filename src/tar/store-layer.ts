@@ -5,7 +5,7 @@ import { closeSync, lstatSync, readdirSync, readlinkSync, type Stats } from 'nod
 import type { Readable } from 'node:stream';
 import type { Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
-import { ChunkBuffer, CHUNK_SIZE, describeFsError, openForContent, type ContentSource } from './chunks.ts';
+import { ChunkBuffer, ChunkPool, CHUNK_SIZE, describeFsError, openForContent, type ContentSource } from './chunks.ts';
 import { FAST_DIRECTORY, FAST_FILE, FAST_SYMLINK, FastHeader } from './fast-header.ts';
 import { GeneratorReadable } from './generator-readable.ts';
 import { BLOCK_SIZE, encodeHeader, type TarHeader } from './header.ts';
@@ -31,7 +31,8 @@ export interface StoreLayerOptions extends StoreLayerOwnership {
 
 /** A fresh stream of the store layer tar for `paths` (in list order); fails with a UserError on unsupported files. */
 export function storeLayerStream(paths: readonly string[], options: StoreLayerOptions): Readable {
-  return new GeneratorReadable(storeLayerChunks(paths, options));
+  const pool = new ChunkPool();
+  return new GeneratorReadable(storeLayerChunks(paths, options, false, pool), pool);
 }
 
 /** Digest and size of the store layer of `paths`, computed in one synchronous pass over the store. */
@@ -51,10 +52,11 @@ const HASH_CHUNK_SIZE = 256 * 1024;
 
 /**
  * The store layer as a sequence of large chunks; reads the disk lazily as chunks are pulled.
- * With `reuse`, every chunk is the same buffer, valid only until the next one is pulled.
+ * With `reuse`, every chunk is the same buffer, valid only until the next one is pulled; with
+ * `pool`, chunks handed back to the pool are refilled.
  */
-export function* storeLayerChunks(paths: readonly string[], options: StoreLayerOptions, reuse = false): Generator<Buffer> {
-  const out = new ChunkBuffer(options.chunkSize ?? CHUNK_SIZE, reuse);
+export function* storeLayerChunks(paths: readonly string[], options: StoreLayerOptions, reuse = false, pool?: ChunkPool): Generator<Buffer> {
+  const out = new ChunkBuffer(options.chunkSize ?? CHUNK_SIZE, reuse, pool);
   const owner = { uid: options.uid, gid: options.gid, uname: options.uname, gname: options.gname, mtime: options.mtime };
   const writer = new LayerWriter(out, owner, rootPrefix(options.root ?? '/'));
   // nixpkgs writes these two with fixed names and mode 0755 even for another store dir (format.md §4.1).
