@@ -1,8 +1,12 @@
-// The uncompressed tar of a layer blob, whatever its compression: detected from the leading
-// bytes (format.md §6) rather than trusted from a media type or member name.
-import { spawn } from 'node:child_process';
-import { PassThrough, Readable } from 'node:stream';
+// The uncompressed bytes of a layer blob or image archive, whatever its compression: detected
+// from the leading bytes (format.md §6) rather than trusted from a media type or member name.
+// gzip is decompressed in-process, zstd/bzip2/xz by their programs. The one place that knows
+// the magic numbers and the decompressors (used by the docker-archive reader, the registry
+// source and the rootfs flattener).
+import { createReadStream } from 'node:fs';
+import { PassThrough, pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { execa, type ExecaError } from 'execa';
 import { UserError } from '../errors.ts';
 import type { LayerCompression } from './types.ts';
 
@@ -42,6 +46,18 @@ export async function decompressed(blob: Readable, what: string): Promise<Readab
   }
 }
 
+/** The decompressed bytes of a file whose compression is known: gzip in-process, zstd/bzip2/xz through their programs reading the file. */
+export function decompressedFile(path: string, compression: LayerCompression): Readable {
+  if (compression === 'none') return createReadStream(path);
+  if (compression === 'gzip') {
+    const gunzip = createGunzip();
+    return pipeline(createReadStream(path), gunzip, (error) => {
+      if (error) gunzip.destroy(error);
+    });
+  }
+  return execa(compression, ['-dc', '--', path], { buffer: false, stdin: 'ignore', stderr: 'pipe' }).readable();
+}
+
 // Reads at least `n` bytes (or all, if shorter) and gives back a stream of the whole blob.
 async function peek(source: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
   const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -68,17 +84,7 @@ async function peek(source: Readable, n: number): Promise<{ head: Buffer; stream
 // Pipes a stream through an external decompressor; its failure fails the returned stream.
 function throughProgram(program: string, args: string[], input: Readable, what: string): Readable {
   const output = new PassThrough();
-  const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  child.on('error', (error) => {
-    const missing = (error as { code?: unknown }).code === 'ENOENT';
-    output.destroy(new UserError('decompress', missing
-      ? `${what}: is ${program}-compressed, but the ${program} program is not on PATH; install it`
-      : `${what}: cannot run ${program}: ${error.message}`, { cause: error }));
-  });
+  const child = execa(program, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false } });
   input.on('error', (error) => {
     child.kill();
     output.destroy(error);
@@ -86,9 +92,18 @@ function throughProgram(program: string, args: string[], input: Readable, what: 
   child.stdin.on('error', () => undefined); // EPIPE when the program exits early; its exit status says why
   input.pipe(child.stdin);
   child.stdout.pipe(output, { end: false });
-  child.on('close', (code) => {
-    if (code === 0) output.end();
-    else if (!output.destroyed) output.destroy(new UserError('decompress', `${what}: ${program} failed (exit ${code}): ${stderr.trim() || 'corrupt data'}`));
+  child.then(() => output.end(), (error: unknown) => {
+    if (output.destroyed) return;
+    const failure = error as ExecaError;
+    if (failure.exitCode === undefined && failure.signal === undefined) {
+      // It never ran.
+      output.destroy(new UserError('decompress', failure.code === 'ENOENT'
+        ? `${what}: is ${program}-compressed, but the ${program} program is not on PATH; install it`
+        : `${what}: cannot run ${program}: ${failure.originalMessage}`, { cause: error }));
+    } else {
+      const stderr = typeof failure.stderr === 'string' ? failure.stderr.trim() : '';
+      output.destroy(new UserError('decompress', `${what}: ${program} failed (exit ${failure.exitCode ?? null}): ${stderr || 'corrupt data'}`));
+    }
   });
   return output;
 }

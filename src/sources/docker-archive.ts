@@ -5,14 +5,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { PassThrough, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { execa } from 'execa';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import tar from 'tar-stream';
 import { parseDigest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import type { BaseImage } from '../image/assemble.ts';
-import { decompressed } from '../image/decompress.ts';
+import { decompressed, decompressedFile, sniffCompression } from '../image/decompress.ts';
 import type { ArchiveMember, Layer, LayerCompression } from '../image/types.ts';
 import { isJsonObject, parseLossless, type JsonValue } from '../json/lossless.ts';
 
@@ -42,32 +40,10 @@ export async function detectCompression(path: string): Promise<LayerCompression>
   try {
     const head = Buffer.alloc(6);
     const { bytesRead } = await handle.read(head, 0, 6, 0);
-    return compressionOf(head.subarray(0, bytesRead));
+    return sniffCompression(head.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
-}
-
-/** Compression named by a blob's magic bytes ('none' when unrecognised). */
-export function compressionOf(head: Buffer): LayerCompression {
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.subarray(0, 3).equals(Buffer.from('BZh'))) return 'bzip2';
-  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-  if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
-  return 'none';
-}
-
-/** The decompressed bytes of a file: gzip in-process, zstd/bzip2/xz through their CLIs. */
-export function openDecompressed(path: string, compression: LayerCompression): Readable {
-  if (compression === 'none') return createReadStream(path);
-  if (compression === 'gzip') {
-    const gunzip = createGunzip();
-    return pipeline(createReadStream(path), gunzip, (error) => {
-      if (error) gunzip.destroy(error);
-    });
-  }
-  const tool = { zstd: 'zstd', bzip2: 'bzip2', xz: 'xz' }[compression];
-  return execa(tool, ['-dc', '--', path], { buffer: false, stdin: 'ignore', stderr: 'pipe' }).readable();
 }
 
 /** tar-stream's header, with the pax records it attaches (extract.js sets `header.pax`). */
@@ -143,7 +119,7 @@ export async function readDockerArchive(path: string): Promise<DockerArchiveImag
 
 /** The Layer of one base member: original name and header, bytes re-read from the archive. */
 function baseLayer(path: string, compression: LayerCompression, name: string, info: MemberInfo, diffId: Digest): Layer {
-  const layerCompression = compressionOf(info.head);
+  const layerCompression = sniffCompression(info.head);
   const size = info.header.size ?? 0;
   // An uncompressed archive is read at the member's offset; a compressed one is scanned again.
   const raw = () => compression === 'none' && size > 0
@@ -266,7 +242,7 @@ type EntryHandler = (header: TarStreamHeader, entry: EntryData) => Promise<'cont
 
 /** Streams the (decompressed) archive through tar-stream, calling `handle` per member in order. */
 async function scanArchive(path: string, compression: LayerCompression, handle: EntryHandler): Promise<void> {
-  const source = openDecompressed(path, compression);
+  const source = decompressedFile(path, compression);
   const extract = tar.extract();
   source.on('error', (error) => extract.destroy(error));
   source.pipe(extract);
