@@ -7,7 +7,7 @@ import { UserError } from '../errors.ts';
 import { BLOCK_SIZE, RECORD_SIZE } from './header.ts';
 
 /** Default chunk size: large enough that per-chunk costs vanish, small enough to be constant memory. */
-export const CHUNK_SIZE = 1024 * 1024;
+export const CHUNK_SIZE = 256 * 1024;
 
 /** Where a file read fails and how to describe the file in the error message. */
 export interface ContentSource {
