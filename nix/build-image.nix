@@ -78,15 +78,7 @@ let
 
     nixDb = if withNixDb then pkgs.closureInfo { rootPaths = contentsList; } else null;
     # Run inside the tree being built (cwd), before extraCommands (nixpkgs prepends it to them).
-    nixDbCommands = if !withNixDb then "" else ''
-      echo "Generating the nix database..." >&2
-      export NIX_REMOTE="local?root=$PWD" USER=nobody
-      nix-store --load-db < "$nixDb/registration"
-      # Fixed registration times keep the layer reproducible.
-      sqlite3 nix/var/nix/db/db.sqlite "UPDATE ValidPaths SET registrationTime = $SOURCE_DATE_EPOCH"
-      mkdir -p nix/var/nix/gcroots/docker
-      for path in "''${contents[@]}"; do ln -s "$path" "nix/var/nix/gcroots/docker/''${path##*/}"; done
-    '';
+    nixDbCommands = if !withNixDb then "" else import ./nix-db-commands.nix;
 
     # The runAsRoot script, run by its own interpreter inside the chroot (the store is bound in).
     runAsRootScript = writeText {

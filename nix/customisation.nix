@@ -68,16 +68,7 @@ derivation {
       mkdir "$layerRoot" "$out"
       if ((''${#contents[@]})); then nix-strata merge-contents --into "$layerRoot" "''${contents[@]}"; fi
       ${if includeNixDB then ''
-        (
-          cd "$layerRoot"
-          echo "Generating the nix database..." >&2
-          export NIX_REMOTE="local?root=$PWD" USER=nobody
-          nix-store --load-db < "$nixDb/registration"
-          # Fixed registration times keep the layer reproducible.
-          sqlite3 nix/var/nix/db/db.sqlite "UPDATE ValidPaths SET registrationTime = $SOURCE_DATE_EPOCH"
-          mkdir -p nix/var/nix/gcroots/docker
-          for path in "''${contents[@]}"; do ln -s "$path" "nix/var/nix/gcroots/docker/''${path##*/}"; done
-        )
+        (cd "$layerRoot"; ${import ./nix-db-commands.nix})
       '' else ""}
       (cd "$layerRoot"; eval "$extraCommands")
       fakeroot -- bash -e -o pipefail -c "$fakeRootScript"
