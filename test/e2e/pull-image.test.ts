@@ -5,42 +5,22 @@
 // gives an archive docker loads as the same image (same image ID) that runs. Only
 // 127.0.0.1 is contacted.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { buildExpression, buildFailure, Docker, repoRoot } from './harness.ts';
+import { startLocalRegistry, type LocalRegistry } from './local-registry.ts';
 
 const fixtures = join(repoRoot, 'test/build-image/images.nix');
 const host = join(repoRoot, 'test/nix/host.nix');
 const docker = new Docker();
 let dir: string;
-let registry: ChildProcess | undefined;
-let registryLog = '';
+let registry: LocalRegistry | undefined;
 let address: string;
 let digest: string;
 let source: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function waitForRegistry(child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}): ${registryLog}`);
-    if (await fetch(`http://${address}/v2/`).then((r) => r.ok, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`docker-registry did not start: ${registryLog}`);
-}
 
 /** A pullImage call of the pushed image with the given hash attribute (`sha256 = "…"` or `hash = "…"`). */
 function pullExpression(hashAttribute: string): string {
@@ -56,16 +36,8 @@ function pullExpression(hashAttribute: string): string {
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'nix-strata-e2e-pull-image-'));
-  address = `127.0.0.1:${await freePort()}`;
-  await writeFile(join(dir, 'config.yml'), [
-    'version: 0.1', 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'storage')}`,
-    'http:', `  addr: ${address}`, '',
-  ].join('\n'));
-  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  registry = child;
-  child.stdout?.on('data', (chunk: Buffer) => { registryLog += chunk.toString(); });
-  child.stderr?.on('data', (chunk: Buffer) => { registryLog += chunk.toString(); });
-  await waitForRegistry(child);
+  registry = await startLocalRegistry(dir);
+  address = registry.address;
   source = await buildExpression(`(import ${fixtures} { }).pull-source`);
   const digestFile = join(dir, 'digest');
   await execa('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', '--digestfile', digestFile,
@@ -75,11 +47,7 @@ before(async () => {
 
 after(async () => {
   await docker.cleanup();
-  if (registry && registry.exitCode === null) {
-    const child = registry;
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
-  }
+  await registry?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -3,10 +3,8 @@
 // with our own client, written by `nix-strata pull`, loaded by docker and flattened by
 // `nix-strata export`. Only 127.0.0.1 is contacted.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +16,7 @@ import { decompressed } from '../../src/image/decompress.ts';
 import { MEDIA_TYPES } from '../../src/registry/manifest.ts';
 import { readDockerArchive } from '../../src/sources/docker-archive.ts';
 import { pullImage } from '../../src/sources/registry.ts';
+import { startLocalRegistry, type LocalRegistry } from './local-registry.ts';
 
 type Entry = { name: string; type?: 'file' | 'directory' | 'symlink'; content?: Buffer | string; linkname?: string; mode?: number };
 
@@ -40,25 +39,6 @@ async function tarOf(entries: readonly Entry[]): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function waitForRegistry(base: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}): ${log()}`);
-    const ok = await fetch(`${base}/v2/`).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`docker-registry did not start: ${log()}`);
-}
-
 const cliScript = "import { main } from './src/cli/main.ts'; await main(process.argv);";
 function cli(...args: string[]) {
   return execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', cliScript, 'nix-strata', ...args], { reject: false });
@@ -66,8 +46,7 @@ function cli(...args: string[]) {
 
 describe('pulling from a local docker-registry', { timeout: 180_000 }, () => {
   let dir: string;
-  let registry: ChildProcess;
-  let registryLog = '';
+  let registry: LocalRegistry | undefined;
   let host: string;
   let diffIds: Digest[];
   let armDiffIds: Digest[];
@@ -78,23 +57,8 @@ describe('pulling from a local docker-registry', { timeout: 180_000 }, () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'nix-strata-e2e-registry-'));
-    const port = await freePort();
-    host = `127.0.0.1:${port}`;
-    await writeFile(join(dir, 'config.yml'), [
-      'version: 0.1',
-      'log:',
-      '  level: warn',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${join(dir, 'storage')}`,
-      'http:',
-      `  addr: ${host}`,
-      '',
-    ].join('\n'));
-    registry = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    registry.stdout?.on('data', (chunk: Buffer) => { registryLog += chunk.toString(); });
-    registry.stderr?.on('data', (chunk: Buffer) => { registryLog += chunk.toString(); });
-    await waitForRegistry(`http://${host}`, registry, () => registryLog);
+    registry = await startLocalRegistry(dir);
+    host = registry.address;
 
     // A tiny busybox image, two layers: the second deletes a file with a whiteout. Each
     // variant's layers differ, so skopeo cannot reuse one push's blobs for the other.
@@ -153,10 +117,7 @@ describe('pulling from a local docker-registry', { timeout: 180_000 }, () => {
   });
 
   after(async () => {
-    if (registry && registry.exitCode === null) {
-      registry.kill('SIGTERM');
-      await new Promise((resolve) => registry.once('exit', resolve));
-    }
+    await registry?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
