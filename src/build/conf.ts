@@ -183,7 +183,11 @@ function narHashOf(graph: ClosureGraph, path: string): string {
   return node?.narHash ?? path;
 }
 
-/** An error's message on one line (V8's JSON errors quote the input, newlines included). */
+/**
+ * An error's message with whitespace runs collapsed to one space (V8's JSON errors quote the
+ * input, newlines and indentation included). Not the same as UserError's own escaping, which
+ * would keep the quote as `\n` escapes: these messages read as the input's text on one line.
+ */
 function oneLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ');
 }
