@@ -15,14 +15,22 @@ export function buildCores(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isSafeInteger(fromNix) && fromNix > 0 ? fromNix : availableParallelism();
 }
 
+/** Starts a hash-worker.ts thread. */
 // The worker module next to this one: .js from dist/; .ts when running under tsx (tests), where
 // the worker first loads tsx itself (workers do not inherit the main thread's module hooks).
-function startWorker(options: WorkerOptions): Worker {
+export function startWorker(options: WorkerOptions): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./hash-worker.js', import.meta.url), options);
   const tsx = import.meta.resolve('tsx/esm/api');
   const worker = new URL('./hash-worker.ts', import.meta.url).href;
   return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(worker)}); })`, { ...options, eval: true });
 }
+
+/**
+ * Worker settings: a small young generation, because the tar walk makes only short-lived
+ * garbage (stat results, names) and every megabyte of a worker's heap counts against the
+ * stream's memory budget.
+ */
+export const WORKER_OPTIONS: WorkerOptions = { resourceLimits: { maxYoungGenerationSizeMb: 2 } };
 
 interface Job {
   readonly request: HashRequest;
@@ -77,9 +85,7 @@ export class HashPool {
   }
 
   private spawn(): Worker {
-    // A small young generation: the hashing loop makes only short-lived garbage (stat results),
-    // and every megabyte of a worker's heap counts against the stream's memory budget.
-    const worker = startWorker({ resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+    const worker = startWorker(WORKER_OPTIONS);
     worker.on('message', (response: HashResponse) => {
       const job = this.busy.get(worker);
       this.busy.delete(worker);

@@ -1,14 +1,23 @@
 // Worker thread of the hash pool (hash-pool.ts): hashes one store layer per message.
+import { createHash, type Hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { isUserError } from '../errors.ts';
 import { storeLayerDigest, type StoreLayerOptions } from '../tar/store-layer.ts';
+import { DIGEST_OFFSET, DONE, HASHED, SIZE_OFFSET } from './verify-protocol.ts';
 
 /** A request: hash the store layer of `paths`. */
 export interface HashRequest {
   readonly id: number;
+  readonly kind?: 'hash';
   readonly paths: readonly string[];
   readonly options: StoreLayerOptions;
 }
+
+/** Messages of the verifying protocol (verify-hasher.ts): start a layer, hash a chunk, finish. */
+export type VerifyMessage =
+  | { readonly id: number; readonly kind: 'verify-start'; readonly control: SharedArrayBuffer }
+  | { readonly id: number; readonly kind: 'verify-chunk'; readonly chunk: SharedArrayBuffer; readonly length: number; readonly sequence: number }
+  | { readonly id: number; readonly kind: 'verify-end' };
 
 /** The answer: the identity, or the error (a UserError keeps its code for the main thread). */
 export type HashResponse =
@@ -17,7 +26,35 @@ export type HashResponse =
 
 const port = parentPort;
 if (port === null) throw new Error('hash-worker.ts runs only as a worker thread (see hash-pool.ts)');
-port.on('message', (request: HashRequest) => {
+// Layers being verified, by id: one at a time in practice.
+const verifying = new Map<number, { hash: Hash; size: number; control: SharedArrayBuffer; words: Int32Array }>();
+
+function verify(message: VerifyMessage): void {
+  if (message.kind === 'verify-start') {
+    verifying.set(message.id, { hash: createHash('sha256'), size: 0, control: message.control, words: new Int32Array(message.control, 0, 2) });
+    return;
+  }
+  const state = verifying.get(message.id);
+  if (state === undefined) return;
+  if (message.kind === 'verify-chunk') {
+    state.hash.update(new Uint8Array(message.chunk, 0, message.length));
+    state.size += message.length;
+    Atomics.store(state.words, HASHED, message.sequence);
+    Atomics.notify(state.words, HASHED);
+    return;
+  }
+  verifying.delete(message.id);
+  state.hash.digest().copy(Buffer.from(state.control, DIGEST_OFFSET, 32));
+  new Float64Array(state.control, SIZE_OFFSET, 1)[0] = state.size;
+  Atomics.store(state.words, DONE, 1);
+  Atomics.notify(state.words, DONE);
+}
+
+port.on('message', (request: HashRequest | VerifyMessage) => {
+  if (request.kind !== undefined && request.kind !== 'hash') {
+    verify(request as VerifyMessage);
+    return;
+  }
   let response: HashResponse;
   try {
     const { digest, size } = storeLayerDigest(request.paths, request.options);

@@ -14,6 +14,7 @@ import { readDockerArchive } from '../sources/docker-archive.ts';
 import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';
 import { buildCores, HashPool } from './hash-pool.ts';
+import { VerifyHasher } from './verify-hasher.ts';
 
 export interface StreamOptions {
   confPath: string;
@@ -58,13 +59,17 @@ export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ ima
   const baseImage = conf.fromImage === null ? undefined : await readDockerArchive(conf.fromImage);
   // Layers without digests in the conf are hashed on worker threads, all started now, so
   // layer i+1 is being hashed while layer i streams (the sink needs each size up front).
-  // Two hashing threads at most: enough to stay ahead of the stream, and each costs memory.
-  const pool = new HashPool(Math.min(2, buildCores()));
+  // Hashing threads: one per core beside the streaming one, two at most (enough to stay ahead
+  // of the stream; each costs memory).
+  const pool = new HashPool(Math.max(1, Math.min(2, buildCores() - 1)));
+  // With two cores or more, the digest check of the bytes being streamed runs on its own thread.
+  const verifier = buildCores() > 1 ? new VerifyHasher() : undefined;
   const storeLayers = conf.storeLayers.map((layer) =>
     storePathsLayer(layer.paths, {
       ...conf.owner,
       mtime,
       hasher: pool.hasher,
+      ...(verifier === undefined ? {} : { verifier }),
       ...(layer.digest !== undefined && layer.size !== undefined && conf.mtime !== 'now'
         ? { known: { digest: layer.digest, size: layer.size } }
         : {}),
@@ -82,5 +87,5 @@ export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ ima
   });
   // A failure is reported when the sink asks for that layer's digest; this is only a head start.
   for (const layer of storeLayers) layer.diffId().catch(() => undefined);
-  return { image, mtime, close: () => pool.close() };
+  return { image, mtime, close: async () => { await Promise.all([pool.close(), verifier?.close()]); } };
 }

@@ -17,6 +17,20 @@ export interface StoreLayerIdentity {
 /** Computes a store layer's identity, e.g. on a worker thread (src/build/hash-pool.ts). */
 export type StoreLayerHasher = (paths: readonly string[], options: StoreLayerOptions) => Promise<StoreLayerIdentity>;
 
+/** Hashes one layer's chunks on another thread (src/build/verify-hasher.ts). */
+export interface ChunkHasher {
+  /** Takes a chunk to hash (it must live in a SharedArrayBuffer and start at its offset 0). */
+  update(chunk: Buffer): void;
+  /** Waits for the last chunk and returns the identity of them all. */
+  digest(): StoreLayerIdentity;
+}
+
+/** Starts a ChunkHasher per layer; its pool gives chunks it can read, refilled only once hashed. */
+export interface ChunkVerifier {
+  start(): ChunkHasher;
+  readonly pool: ChunkPool;
+}
+
 /** Options of a store-paths layer: the tar options, plus a digest known from an earlier run. */
 export interface StorePathsLayerOptions extends StoreLayerOptions {
   /**
@@ -26,11 +40,13 @@ export interface StorePathsLayerOptions extends StoreLayerOptions {
   readonly known?: StoreLayerIdentity;
   /** How the hashing pass runs when no digest is known; default: on this thread. */
   readonly hasher?: StoreLayerHasher;
+  /** Where `open()` verifies the bytes against the announced digest; default: on this thread. */
+  readonly verifier?: ChunkVerifier;
 }
 
 /** The uncompressed store layer of `paths`, in list order; its identity costs one hashing pass, at most once. */
 export function storePathsLayer(paths: readonly string[], options: StorePathsLayerOptions): Layer {
-  const { known, hasher, ...tarOptions } = options;
+  const { known, hasher, verifier, ...tarOptions } = options;
   const list = [...paths];
   // The identity once it is settled, so open() can verify synchronously as it streams.
   let settled: StoreLayerIdentity | undefined = known;
@@ -54,6 +70,11 @@ export function storePathsLayer(paths: readonly string[], options: StorePathsLay
     open: (): Readable => {
       if (identity === undefined) return storeLayerStream(list, tarOptions);
       if (settled !== undefined) {
+        if (verifier !== undefined) {
+          // Hashed by another thread as they stream; refilled once both it and the sink are done.
+          const chunks = storeLayerChunks(list, tarOptions, false, verifier.pool);
+          return new GeneratorReadable(offloadedChunks(chunks, verifier.start(), settled, list, known !== undefined), verifier.pool);
+        }
         // Chunks the sink hands back (recycleChunk) are refilled instead of allocated anew.
         const pool = new ChunkPool();
         return new GeneratorReadable(verifiedChunks(storeLayerChunks(list, tarOptions, false, pool), settled, list, known !== undefined), pool);
@@ -84,13 +105,34 @@ function* verifiedChunks(
     size += chunk.length;
     yield chunk;
   }
-  const actual = `sha256:${hash.digest('hex')}`;
-  if (actual === expected.digest && size === expected.size) return;
+  const failure = mismatch({ digest: `sha256:${hash.digest('hex')}` as Digest, size }, expected, paths, fromCache);
+  if (failure !== undefined) throw failure;
+}
+
+// Like verifiedChunks, with the hashing done by `hasher` on another thread.
+function* offloadedChunks(
+  chunks: Generator<Buffer>,
+  hasher: ChunkHasher,
+  expected: StoreLayerIdentity,
+  paths: readonly string[],
+  fromCache: boolean,
+): Generator<Buffer> {
+  for (const chunk of chunks) {
+    hasher.update(chunk);
+    yield chunk;
+  }
+  const failure = mismatch(hasher.digest(), expected, paths, fromCache);
+  if (failure !== undefined) throw failure;
+}
+
+// The error for bytes whose identity is not the announced one, naming the layer; undefined when they agree.
+function mismatch(actual: StoreLayerIdentity, expected: StoreLayerIdentity, paths: readonly string[], fromCache: boolean): UserError | undefined {
+  if (actual.digest === expected.digest && actual.size === expected.size) return undefined;
   const fix = fromCache
     ? 'the digest cache is stale or the store changed: clear the cache and rebuild'
     : 'the store paths changed between hashing and streaming: make sure nothing modifies them and rebuild';
-  throw new UserError(
+  return new UserError(
     'layer-digest-mismatch',
-    `store layer of ${paths.join(', ')} hashes to ${actual} (${size} bytes) but ${expected.digest} (${expected.size} bytes) was expected; ${fix}`,
+    `store layer of ${paths.join(', ')} hashes to ${actual.digest} (${actual.size} bytes) but ${expected.digest} (${expected.size} bytes) was expected; ${fix}`,
   );
 }
