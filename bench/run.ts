@@ -3,11 +3,11 @@
 // in one run: the reference limit (read + sha256 of every closure file in Node), streaming with
 // the conf's cached digests, streaming from scratch (a conf without digests), a full build
 // (no cached digests) against a rebuild after one small store path changed, and peak RSS.
-// Each measurement is repeated (BENCH_REPEAT, default 3) and the median kept. Prints a markdown
+// Each measurement is repeated (BENCH_REPEAT, default 5) and the median kept. Prints a markdown
 // table and writes it, with the machine's description, to bench/results.md.
 //
 // Settings (environment): BENCH_SIZE_MB (default 1200: the closure's approximate size),
-// BENCH_REPEAT (default 3), BENCH_DIRS (colon-separated directories to use instead of the
+// BENCH_REPEAT (default 5), BENCH_DIRS (colon-separated directories to use instead of the
 // built-in candidates). Needs Nix (sandbox off, as for the e2e tests) and a built dist/.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 
 const repo = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const sizeTarget = Number(process.env.BENCH_SIZE_MB ?? 1200) * 1024 * 1024;
-const repeat = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
+const repeat = Math.max(1, Number(process.env.BENCH_REPEAT ?? 5));
 const cacheDir = '/var/cache/nix-strata';
 const work = mkdtempSync(join(tmpdir(), 'nix-strata-bench-'));
 
@@ -103,7 +103,8 @@ function pickDirectories(): string[] {
   const picked: string[] = [];
   let total = 0;
   for (const dir of CANDIDATES) {
-    if (total >= sizeTarget || picked.length >= 24) break;
+    // ~20 store paths: the directories, the small changing path and the path referring to them all.
+    if (total >= sizeTarget || picked.length >= 18) break;
     if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
     const size = directorySize(dir);
     if (total + size > sizeTarget * 1.25) continue;
@@ -130,6 +131,9 @@ function instantiate(copies: string[], nonce: string, mtime: string, attr?: stri
   return nix('nix-instantiate', args).split('\n').pop()!;
 }
 
+/** The conf builder's summary line ("store layers: N, hashed M … from cache K") in a build log. */
+let lastHashedLine = '';
+
 /** Realises `drv`, timing it; with `inputsFirst`, its input derivations are built (untimed) first. */
 function realise(drv: string, inputsFirst = false): number {
   if (inputsFirst) {
@@ -137,8 +141,14 @@ function realise(drv: string, inputsFirst = false): number {
     if (inputs.length > 0) nix('nix-store', ['--realise', ...inputs]);
   }
   const started = performance.now();
-  nix('nix-store', ['--realise', drv]);
-  return (performance.now() - started) / 1000;
+  const result = spawnSync('nix-store', ['--realise', drv], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const seconds = (performance.now() - started) / 1000;
+  if (result.status !== 0) {
+    if (/failed due to signal 9 \(Killed\)/.test(result.stderr)) return realise(drv, inputsFirst);
+    throw new Error(`nix-store --realise ${drv} failed:\n${result.stderr.slice(-4000)}`);
+  }
+  lastHashedLine = result.stderr.match(/store layers: [^\n]*/)?.[0] ?? lastHashedLine;
+  return seconds;
 }
 
 let uniqueCounter = 0;
@@ -219,14 +229,18 @@ async function bench(): Promise<void> {
   const fullConf: number[] = [];
   const rebuildImage: number[] = [];
   const rebuildConf: number[] = [];
+  let fullHashed = '';
+  let rebuildHashed = '';
   for (let i = 1; i <= repeat; i++) {
     const mtime = freshMtime();
     currentNonce = nonce();
     fullImage.push(realise(instantiate(copies, currentNonce, mtime)));
-    log(`full build ${i}/${repeat} (image): ${fullImage.at(-1)!.toFixed(2)} s`);
+    log(`full build ${i}/${repeat} (image): ${fullImage.at(-1)!.toFixed(2)} s; conf: ${lastHashedLine}`);
+    fullHashed = lastHashedLine;
     currentNonce = nonce();
     rebuildImage.push(realise(instantiate(copies, currentNonce, mtime)));
-    log(`rebuild after one small path changed ${i}/${repeat} (image): ${rebuildImage.at(-1)!.toFixed(2)} s`);
+    log(`rebuild after one small path changed ${i}/${repeat} (image): ${rebuildImage.at(-1)!.toFixed(2)} s; conf: ${lastHashedLine}`);
+    rebuildHashed = lastHashedLine;
     // The conf step alone: its inputs (customisation layer, the changed path) built untimed first.
     const confMtime = freshMtime();
     currentNonce = nonce();
@@ -257,6 +271,10 @@ async function bench(): Promise<void> {
     `Closure: ${closure.length} store paths (${dirs.length} copies of this machine's directories and 2 small paths),`,
     `${stats.files} files, ${(stats.bytes / 2 ** 20).toFixed(0)} MiB of file content; ${conf.storeLayers.length} store layers,`,
     `${(layerBytes / 2 ** 20).toFixed(0)} MiB of layer tar. Medians of ${repeat} runs; page cache warm.`,
+    `The conf builder said, in a full build: "${fullHashed}"; in a rebuild: "${rebuildHashed}"`,
+    '(the small path that changed, and the path referring to it, which changes with it).',
+    'A build of the image also builds the changed paths and the customisation layer; "conf only" times the conf',
+    'derivation alone, its inputs built first. Streams include node start-up (~0.1 s) and write to /dev/null.',
   ].join(' ');
   const report = `# nix-strata benchmark\n\n${new Date().toISOString()}\n\n${machine()}\n\n${description}\n\n${table}\n`;
   process.stdout.write(`${table}\n`);
