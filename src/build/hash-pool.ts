@@ -69,7 +69,12 @@ export class HashPool {
     const workers = [...this.idle.splice(0), ...this.busy.keys()];
     for (const [, job] of this.busy) job.reject(new Error('HashPool: closed before the layer was hashed'));
     this.busy.clear();
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    // An idle worker is unref'd; ref it so the process waits for its exit instead of quitting
+    // with this promise unsettled.
+    await Promise.all(workers.map((worker) => {
+      worker.ref();
+      return worker.terminate();
+    }));
   }
 
   private dispatch(): void {

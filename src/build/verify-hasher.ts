@@ -77,6 +77,8 @@ export class VerifyHasher implements ChunkVerifier {
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
+    // Ref'd again, so the process waits for the exit instead of quitting with this promise unsettled.
+    worker?.ref();
     await worker?.terminate();
   }
 }
