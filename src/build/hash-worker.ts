@@ -3,7 +3,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { isUserError } from '../errors.ts';
 import { storeLayerDigest, type StoreLayerOptions } from '../tar/store-layer.ts';
-import { DIGEST_OFFSET, DONE, HASHED, SIZE_OFFSET } from './verify-protocol.ts';
+import { DIGEST_OFFSET, DONE, SIZE_OFFSET } from './verify-protocol.ts';
 
 /** A request: hash the store layer of `paths`. */
 export interface HashRequest {
@@ -16,7 +16,8 @@ export interface HashRequest {
 /** Messages of the verifying protocol (verify-hasher.ts): start a layer, hash a chunk, finish. */
 export type VerifyMessage =
   | { readonly id: number; readonly kind: 'verify-start'; readonly control: SharedArrayBuffer }
-  | { readonly id: number; readonly kind: 'verify-chunk'; readonly chunk: SharedArrayBuffer; readonly length: number; readonly sequence: number }
+  | { readonly id: number; readonly kind: 'verify-ring'; readonly ring: SharedArrayBuffer; readonly words: SharedArrayBuffer; readonly slotBytes: number }
+  | { readonly id: number; readonly kind: 'verify-chunk'; readonly slot: number; readonly length: number; readonly sequence: number }
   | { readonly id: number; readonly kind: 'verify-end' };
 
 /** The answer: the identity, or the error (a UserError keeps its code for the main thread). */
@@ -29,20 +30,29 @@ if (port === null) throw new Error('hash-worker.ts runs only as a worker thread 
 // Layers being verified, by id: one at a time in practice.
 const verifying = new Map<number, { hash: Hash; size: number; control: SharedArrayBuffer; words: Int32Array }>();
 
+// The ring of slots chunks are copied into, and the word where the last hashed sequence goes.
+let ring: { bytes: SharedArrayBuffer; words: Int32Array; slotBytes: number } | undefined;
+
 function verify(message: VerifyMessage): void {
+  if (message.kind === 'verify-ring') {
+    ring = { bytes: message.ring, words: new Int32Array(message.words), slotBytes: message.slotBytes };
+    return;
+  }
   if (message.kind === 'verify-start') {
     verifying.set(message.id, { hash: createHash('sha256'), size: 0, control: message.control, words: new Int32Array(message.control, 0, 2) });
     return;
   }
-  const state = verifying.get(message.id);
-  if (state === undefined) return;
   if (message.kind === 'verify-chunk') {
-    state.hash.update(new Uint8Array(message.chunk, 0, message.length));
-    state.size += message.length;
-    Atomics.store(state.words, HASHED, message.sequence);
-    Atomics.notify(state.words, HASHED);
+    const state = verifying.get(message.id);
+    // Hashed (or, for an abandoned layer, skipped) in order, then the slot is free again.
+    state?.hash.update(new Uint8Array(ring!.bytes, message.slot * ring!.slotBytes, message.length));
+    if (state !== undefined) state.size += message.length;
+    Atomics.store(ring!.words, 0, message.sequence);
+    Atomics.notify(ring!.words, 0);
     return;
   }
+  const state = verifying.get(message.id);
+  if (state === undefined) return;
   verifying.delete(message.id);
   state.hash.digest().copy(Buffer.from(state.control, DIGEST_OFFSET, 32));
   new Float64Array(state.control, SIZE_OFFSET, 1)[0] = state.size;

@@ -9,12 +9,12 @@ import type { Worker } from 'node:worker_threads';
 import { parseDigest } from '../digest/digest.ts';
 import type { StoreLayerIdentity } from '../sources/store-paths.ts';
 import type { ChunkHasher, ChunkVerifier } from '../sources/store-paths.ts';
-import { ChunkPool } from '../tar/chunks.ts';
 import { startWorker, WORKER_OPTIONS } from './hash-pool.ts';
-import { CONTROL_BYTES, DIGEST_OFFSET, DONE, HASHED, SIZE_OFFSET } from './verify-protocol.ts';
+import { CONTROL_BYTES, DIGEST_OFFSET, DONE, SIZE_OFFSET } from './verify-protocol.ts';
 
-// Chunks posted but not yet hashed before the stream thread waits: bounds shared memory.
-const MAX_BEHIND = 32;
+// Slots of the ring (chunks the worker may be behind by) and their size: 8 MiB in all.
+const RING_SLOTS = 32;
+const SLOT_BYTES = 256 * 1024;
 // How long the stream thread waits for the worker before giving up (it never should).
 const STALL_MS = 120_000;
 
@@ -22,55 +22,50 @@ const STALL_MS = 120_000;
 export class VerifyHasher implements ChunkVerifier {
   private worker: Worker | undefined;
   private nextId = 0;
-  // For each chunk handed to the worker: its layer's control words and its sequence number there.
-  private readonly posted = new WeakMap<ArrayBufferLike, { words: Int32Array; sequence: number }>();
-
-  /** Shared-memory chunks for all layers, refilled once the worker has hashed them (and the sink is done). */
-  readonly pool = new ChunkPool(MAX_BEHIND + 8, { shared: true, free: (chunk) => this.hashed(chunk) });
-
-  private hashed(chunk: Buffer): boolean {
-    const entry = this.posted.get(chunk.buffer);
-    return entry === undefined || Atomics.load(entry.words, HASHED) >= entry.sequence;
-  }
+  // Chunks are copied into this ring of shared slots for the worker to hash: the chunks
+  // themselves stay ordinary buffers the sink may keep (a compressor's queue), and the shared
+  // memory is a fixed 8 MiB however many chunks pass.
+  private readonly ring = new SharedArrayBuffer(RING_SLOTS * SLOT_BYTES);
+  private readonly ringWords = new Int32Array(new SharedArrayBuffer(4));
+  private posted = 0;
 
   /** Starts hashing one layer. */
   start(): ChunkHasher {
-    const worker = this.worker ?? startWorker(WORKER_OPTIONS);
-    this.worker = worker;
+    const worker = this.worker ?? this.spawn();
     worker.ref();
     const id = this.nextId++;
-    const registry = this.posted;
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     const words = new Int32Array(control, 0, 2);
-    let posted = 0;
     worker.postMessage({ id, kind: 'verify-start', control });
-    const waitUntil = (done: () => boolean, slot: number): void => {
-      const started = Date.now();
-      while (!done()) {
-        const seen = Atomics.load(words, slot);
-        if (done()) return;
-        if (Atomics.wait(words, slot, seen, 1000) === 'timed-out' && Date.now() - started > STALL_MS) {
-          throw new Error('the hashing thread verifying the stream stopped responding');
-        }
+    const update = (chunk: Buffer): void => {
+      for (let from = 0; from < chunk.length; from += SLOT_BYTES) {
+        const piece = chunk.subarray(from, Math.min(chunk.length, from + SLOT_BYTES));
+        // A slot is free once the worker has hashed what was last put there.
+        waitUntil(this.ringWords, 0, () => this.posted - Atomics.load(this.ringWords, 0) < RING_SLOTS);
+        const slot = this.posted % RING_SLOTS;
+        new Uint8Array(this.ring, slot * SLOT_BYTES, piece.length).set(piece);
+        this.posted += 1;
+        worker.postMessage({ id, kind: 'verify-chunk', slot, length: piece.length, sequence: this.posted });
       }
     };
     return {
-      update(chunk: Buffer) {
-        if (chunk.byteOffset !== 0) throw new Error('VerifyHasher: chunks must start at offset 0 of their buffer');
-        posted += 1;
-        registry.set(chunk.buffer, { words, sequence: posted });
-        worker.postMessage({ id, kind: 'verify-chunk', chunk: chunk.buffer, length: chunk.length, sequence: posted });
-        waitUntil(() => posted - Atomics.load(words, HASHED) <= MAX_BEHIND, HASHED);
-      },
+      update,
       digest(): StoreLayerIdentity {
         worker.postMessage({ id, kind: 'verify-end' });
-        waitUntil(() => Atomics.load(words, DONE) === 1, DONE);
+        waitUntil(words, DONE, () => Atomics.load(words, DONE) === 1);
         worker.unref();
         const digest = Buffer.from(control, DIGEST_OFFSET, 32).toString('hex');
         const size = new Float64Array(control, SIZE_OFFSET, 1)[0]!;
         return { digest: parseDigest(`sha256:${digest}`, 'verifying thread'), size };
       },
     };
+  }
+
+  private spawn(): Worker {
+    const worker = startWorker(WORKER_OPTIONS);
+    worker.postMessage({ id: -1, kind: 'verify-ring', ring: this.ring, words: this.ringWords.buffer, slotBytes: SLOT_BYTES });
+    this.worker = worker;
+    return worker;
   }
 
   /** Stops the worker. */
@@ -80,5 +75,17 @@ export class VerifyHasher implements ChunkVerifier {
     // Ref'd again, so the process waits for the exit instead of quitting with this promise unsettled.
     worker?.ref();
     await worker?.terminate();
+  }
+}
+
+// Blocks this thread until `done()`, waking whenever `words[index]` changes (the worker notifies).
+function waitUntil(words: Int32Array, index: number, done: () => boolean): void {
+  const started = Date.now();
+  while (!done()) {
+    const seen = Atomics.load(words, index);
+    if (done()) return;
+    if (Atomics.wait(words, index, seen, 1000) === 'timed-out' && Date.now() - started > STALL_MS) {
+      throw new Error('the hashing thread verifying the stream stopped responding');
+    }
   }
 }

@@ -1,8 +1,5 @@
-// Layout of the shared control block between the stream thread and the verifying worker
+// Layout of a layer's shared control block between the stream thread and the verifying worker
 // (verify-hasher.ts, hash-worker.ts): two Int32 words, the size, then the digest.
-
-/** Int32 index: the sequence number of the last chunk the worker hashed. */
-export const HASHED = 0;
 /** Int32 index: 1 once the digest and size are written. */
 export const DONE = 1;
 /** Byte offset of the layer size (a Float64: layers may exceed 2^31 bytes). */

@@ -19,16 +19,15 @@ export type StoreLayerHasher = (paths: readonly string[], options: StoreLayerOpt
 
 /** Hashes one layer's chunks on another thread (src/build/verify-hasher.ts). */
 export interface ChunkHasher {
-  /** Takes a chunk to hash (it must live in a SharedArrayBuffer and start at its offset 0). */
+  /** Takes a chunk to hash (copied: the chunk may be reused as soon as this returns). */
   update(chunk: Buffer): void;
   /** Waits for the last chunk and returns the identity of them all. */
   digest(): StoreLayerIdentity;
 }
 
-/** Starts a ChunkHasher per layer; its pool gives chunks it can read, refilled only once hashed. */
+/** Starts a ChunkHasher per layer. */
 export interface ChunkVerifier {
   start(): ChunkHasher;
-  readonly pool: ChunkPool;
 }
 
 /** Options of a store-paths layer: the tar options, plus a digest known from an earlier run. */
@@ -70,13 +69,13 @@ export function storePathsLayer(paths: readonly string[], options: StorePathsLay
     open: (): Readable => {
       if (identity === undefined) return storeLayerStream(list, tarOptions);
       if (settled !== undefined) {
-        if (verifier !== undefined) {
-          // Hashed by another thread as they stream; refilled once both it and the sink are done.
-          const chunks = storeLayerChunks(list, tarOptions, false, verifier.pool);
-          return new GeneratorReadable(offloadedChunks(chunks, verifier.start(), settled, list, known !== undefined), verifier.pool);
-        }
         // Chunks the sink hands back (recycleChunk) are refilled instead of allocated anew.
         const pool = new ChunkPool();
+        if (verifier !== undefined) {
+          // Hashed by another thread as they stream.
+          const chunks = storeLayerChunks(list, tarOptions, false, pool);
+          return new GeneratorReadable(offloadedChunks(chunks, verifier.start(), settled, list, known !== undefined), pool);
+        }
         return new GeneratorReadable(verifiedChunks(storeLayerChunks(list, tarOptions, false, pool), settled, list, known !== undefined), pool);
       }
       // Opened while the hashing pass still runs (sinks normally ask for the size first): wait for it.

@@ -149,21 +149,12 @@ export class ChunkBuffer {
 export class ChunkPool {
   private readonly spare: Buffer[] = [];
 
-  /**
-   * `shared`: chunks live in SharedArrayBuffers, for a worker to read them in place; `free`:
-   * whether a chunk handed back may be overwritten yet (a worker may still be reading it).
-   */
-  constructor(private readonly limit = 4, private readonly options: { shared?: boolean; free?: (chunk: Buffer) => boolean } = {}) {}
+  constructor(private readonly limit = 4) {}
 
   /** A chunk of `size` bytes: a spare one when there is one. */
   take(size: number): Buffer {
-    const free = this.options.free;
-    const at = free === undefined ? this.spare.length - 1 : this.spare.findIndex((chunk) => free(chunk));
-    if (at >= 0) {
-      const [spare] = this.spare.splice(at, 1);
-      if (spare!.length === size) return spare!;
-    }
-    return this.options.shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
+    const spare = this.spare.pop();
+    return spare !== undefined && spare.length === size ? spare : Buffer.allocUnsafeSlow(size);
   }
 
   /** Takes back a whole chunk (never a partial last chunk, never one twice). */
