@@ -92,6 +92,9 @@ export class HashPool {
   private spawn(): Worker {
     const worker = startWorker(WORKER_OPTIONS);
     worker.on('message', (response: HashResponse) => {
+      // After close() a late answer must not unref a worker being terminated: the process
+      // would quit with close() unsettled (exit code 13).
+      if (this.closed) return;
       const job = this.busy.get(worker);
       this.busy.delete(worker);
       worker.unref();
