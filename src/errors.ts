@@ -23,3 +23,21 @@ export function printable(text: string): string {
 export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }
+
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/**
+ * A failure of the destination as the user should read it: disk full, or a file system error
+ * (a missing or read-only directory) with the file named. EPIPE (the reader went away) and
+ * anything that is not a system error are returned unchanged for the caller to describe.
+ */
+export function outputError(error: unknown, where: string): unknown {
+  if (error instanceof UserError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code) || code === 'EPIPE') return error;
+  if (NO_SPACE.has(code)) {
+    return new UserError('disk-full', `no space left on the device while writing ${where} (${code}); free some space and retry`, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new UserError('output-failed', `cannot write ${where}: ${message}`, { cause: error });
+}

@@ -7,15 +7,13 @@ import { closureGraphFromAttrs } from '../closure/parse.ts';
 import type { ClosureGraph } from '../closure/graph.ts';
 import { parseSpec, type BuildSpec } from '../conf/spec.ts';
 import { serializeConf, type Conf, type ConfStoreLayer, type StoreOwner } from '../conf/conf.ts';
-import { UserError } from '../errors.ts';
+import { outputError, UserError } from '../errors.ts';
 import { normaliseDate, normaliseMtime } from '../image/date.ts';
 import { isJsonObject, parseLossless } from '../json/lossless.ts';
 import { planLayers } from '../layering/plan.ts';
 import type { Logger } from '../log.ts';
-import { readDockerArchive } from '../sources/docker-archive.ts';
 import { defaultCacheDirectory, openDigestCache, type LayerKey } from '../cache/digest-cache.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
-import { outputError } from '../sinks/output.ts';
 import { hashStoreLayers } from './hash-layers.ts';
 
 /** Where `nix-strata conf` finds its input: $NIX_ATTRS_JSON_FILE, else the build dir's .attrs.json. */
@@ -73,7 +71,11 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
   // (an improvement over nixpkgs, api.md §10 item 11).
   if (spec.includeStorePaths) {
     graph = closureGraphFromAttrs(attrs, 'closure', { source: options.attrsPath, storeDir: spec.storeDir });
-    const baseLayerCount = spec.fromImage === null ? 0 : (await readDockerArchive(spec.fromImage)).layerCount;
+    // Loaded only when needed: the reader pulls in the decompressors, and conf start-up time
+    // is most of an incremental rebuild.
+    const baseLayerCount = spec.fromImage === null
+      ? 0
+      : (await (await import('../sources/docker-archive.ts')).readDockerArchive(spec.fromImage)).layerCount;
     plan = planLayers(graph, {
       strategy: spec.layeringStrategy,
       maxLayers: spec.maxLayers,

@@ -2,14 +2,14 @@
 // (compressed) file. One code path for streamLayeredImage's executable and for
 // buildLayeredImage's archive derivation.
 import { readConf, type Conf } from '../conf/conf.ts';
-import { UserError } from '../errors.ts';
+import { outputError, UserError } from '../errors.ts';
 import { assembleImage } from '../image/assemble.ts';
 import { currentInstant, resolveCreated, resolveMtime } from '../image/date.ts';
 import type { Image } from '../image/types.ts';
 import type { JsonValue } from '../json/lossless.ts';
 import type { Logger } from '../log.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
-import { openOutput, outputError, type Compressor } from '../sinks/output.ts';
+import { openOutput, type Compressor } from '../sinks/output.ts';
 import { readDockerArchive } from '../sources/docker-archive.ts';
 import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';

@@ -5,7 +5,7 @@ import { createProgram } from './program.ts';
 
 export async function main(argv: readonly string[]): Promise<void> {
   try {
-    await createProgram().parseAsync([...argv]);
+    await (await createProgram(argv)).parseAsync([...argv]);
   } catch (error) {
     process.exitCode = reportError(error);
   }

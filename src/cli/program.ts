@@ -1,28 +1,28 @@
 // The commander program: one factory per subcommand (src/cli/commands/*), no logic here.
+// Subcommands are loaded on demand: `nix-strata conf` runs once per image build, and loading
+// every command's dependencies would be most of an incremental rebuild's time.
 import { Command } from 'commander';
-import { layersCommand } from './commands/layers.ts';
-import { mergeContentsCommand } from './commands/merge-contents.ts';
-import { tarTreeCommand } from './commands/tar-tree.ts';
-import { pullCommand } from './commands/pull.ts';
-import { exportCommand } from './commands/export.ts';
-import { inspectCommand } from './commands/inspect.ts';
-import { confCommand } from './commands/conf.ts';
-import { streamCommand } from './commands/stream.ts';
-import { buildImageCommand } from './commands/build-image.ts';
 
-export function createProgram(): Command {
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  conf: async () => (await import('./commands/conf.ts')).confCommand(),
+  stream: async () => (await import('./commands/stream.ts')).streamCommand(),
+  layers: async () => (await import('./commands/layers.ts')).layersCommand(),
+  'merge-contents': async () => (await import('./commands/merge-contents.ts')).mergeContentsCommand(),
+  'tar-tree': async () => (await import('./commands/tar-tree.ts')).tarTreeCommand(),
+  pull: async () => (await import('./commands/pull.ts')).pullCommand(),
+  export: async () => (await import('./commands/export.ts')).exportCommand(),
+  inspect: async () => (await import('./commands/inspect.ts')).inspectCommand(),
+  'build-image': async () => (await import('./commands/build-image.ts')).buildImageCommand(),
+};
+
+/** The program for `argv` (as process.argv): only the named subcommand, or all of them for help. */
+export async function createProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('nix-strata')
     .description('Build container images from Nix closures (drop-in for dockerTools.buildLayeredImage)')
     .exitOverride()
     .showHelpAfterError();
-  program.addCommand(confCommand());
-  program.addCommand(streamCommand());
-  program.addCommand(layersCommand());
-  program.addCommand(mergeContentsCommand());
-  program.addCommand(tarTreeCommand());
-  program.addCommand(pullCommand());
-  program.addCommand(exportCommand());
-  program.addCommand(inspectCommand());
-  program.addCommand(buildImageCommand());
+  const named = argv[2];
+  const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+  for (const name of wanted) program.addCommand(await COMMANDS[name]!());
   return program;
 }

@@ -7,7 +7,7 @@ import { manifestBytes } from '../image/manifest.ts';
 import type { Image, Layer } from '../image/types.ts';
 import { pythonListRepr } from '../json/python-compat.ts';
 import type { Logger } from '../log.ts';
-import { outputError } from './output.ts';
+import { outputError } from '../errors.ts';
 import { recycleChunk } from '../tar/generator-readable.ts';
 import { encodeHeader, endOfArchive, paddingFor, type TarHeader } from '../tar/header.ts';
 

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { PassThrough, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
-import { UserError } from '../errors.ts';
+import { outputError, UserError } from '../errors.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 
 export type Compressor = 'none' | 'gz' | 'zstd';
@@ -103,22 +103,4 @@ function finished(stream: Writable, where: string): Promise<void> {
     stream.once('close', () => resolve());
     stream.once('error', (error: NodeJS.ErrnoException) => reject(outputError(error, where)));
   });
-}
-
-const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
-
-/**
- * A failure of the destination as the user should read it: disk full, or a file system error
- * (a missing or read-only directory) with the file named. EPIPE (the reader went away) and
- * anything that is not a system error are returned unchanged for the caller to describe.
- */
-export function outputError(error: unknown, where: string): unknown {
-  if (error instanceof UserError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code) || code === 'EPIPE') return error;
-  if (NO_SPACE.has(code)) {
-    return new UserError('disk-full', `no space left on the device while writing ${where} (${code}); free some space and retry`, { cause: error });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new UserError('output-failed', `cannot write ${where}: ${message}`, { cause: error });
 }
