@@ -7,14 +7,20 @@ export interface Logger {
   progress(message: string): void;
 }
 
-export function stderrLogger(options: { quiet?: boolean } = {}): Logger {
-  const interactive = process.stderr.isTTY === true;
+export function stderrLogger(options: { quiet?: boolean; interactive?: boolean } = {}): Logger {
+  const interactive = options.interactive ?? process.stderr.isTTY === true;
+  // A progress line is rewritten in place; the next full line replaces it.
+  let progressShown = false;
   return {
     info(message) {
-      if (!options.quiet) process.stderr.write(`${message}\n`);
+      if (options.quiet) return;
+      process.stderr.write(`${progressShown ? '\r\x1b[K' : ''}${message}\n`);
+      progressShown = false;
     },
     progress(message) {
-      if (!options.quiet && interactive) process.stderr.write(`\r\x1b[K${message}`);
+      if (options.quiet || !interactive) return;
+      process.stderr.write(`\r\x1b[K${message}`);
+      progressShown = true;
     },
   };
 }

@@ -30,7 +30,8 @@ export async function writeDockerArchive(image: Image, output: Writable, options
       const name = await memberName(layer);
       options.log.info(progressLine(layer, index + 1, name));
       layerNames.push(name);
-      await writer.layer(layer, name, options.mtime);
+      await writer.layer(layer, name, options.mtime, (done, total) =>
+        options.log.progress(`layer ${index + 1} of ${image.layers.length}: ${mebibytes(done)} of ${mebibytes(total)}`));
     }
     options.log.info('Adding manifests...');
     const config = await image.rawConfig();
@@ -53,6 +54,12 @@ function progressLine(layer: Layer, number: number, name: string): string {
   if (layer.kind === 'base') return `Adding base layer ${number} from ${name}`;
   if (layer.kind === 'customisation') return `Creating layer ${number} with customisation...`;
   return `Creating layer ${number} from paths: ${pythonListRepr(layer.origin)}`;
+}
+
+const PROGRESS_STEP = 32 * 1024 * 1024;
+
+function mebibytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 /** Default header of a member the builder creates: 0644, 0:0, no owner names (format.md §1.2). */
@@ -80,11 +87,12 @@ class ArchiveWriter {
   }
 
   /** One layer member; its size comes from `layer.size()` and is checked against the bytes streamed. */
-  async layer(layer: Layer, name: string, mtime: number): Promise<void> {
+  async layer(layer: Layer, name: string, mtime: number, progress: (done: number, total: number) => void): Promise<void> {
     const size = await layer.size();
     const header: TarHeader = { ...defaultHeader(name, size, mtime), ...layer.archiveMember?.header, name, size, type: 'file' };
     await this.write(encodeHeader(header));
     let streamed = 0;
+    let reported = 0;
     const source = layer.open();
     try {
       for await (const chunk of source) {
@@ -92,6 +100,10 @@ class ArchiveWriter {
         streamed += bytes.length;
         if (streamed > size) break;
         await this.write(bytes);
+        if (streamed - reported >= PROGRESS_STEP || streamed === size) {
+          reported = streamed;
+          progress(streamed, size);
+        }
         // Nothing pending on stdout means the write completed (a file or a pipe): the chunk may be refilled.
         if (this.output === process.stdout && this.output.writableLength === 0) recycleChunk(source, bytes);
       }
