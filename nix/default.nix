@@ -116,7 +116,7 @@ let
 
       baseJson = writeText {
         name = "${baseName}-base.json";
-        text = builtins.toJSON { inherit architecture config; os = "linux"; };
+        text = builtins.toJSON { inherit architecture; config = check.config name config; os = "linux"; };
       };
 
       customisation = customisationLayer {

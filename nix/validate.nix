@@ -59,7 +59,24 @@ in
     else if !isInt maxLayers then fail name "the maxLayers argument must be an integer, got ${builtins.toJSON maxLayers}"
     else if maxLayers <= 1 then
       fail name "the maxLayers argument of dockerTools.buildLayeredImage function must be greater than 1 (current value: ${toString maxLayers})"
+    # Docker cannot run images deeper than this (format.md §9); nixpkgs does not check.
+    else if maxLayers > 125 then
+      fail name "the maxLayers argument must be at most 125, Docker's layer limit (current value: ${toString maxLayers}); images with more layers fail to run with 'max depth exceeded'"
     else maxLayers;
+
+  # `config`: an attribute set (or null), with Docker's types for the fields Docker parses as
+  # lists of strings; a string `Cmd` would only fail at `docker load` or run time.
+  config = name: config:
+    let
+      isStringList = v: builtins.isList v && builtins.all isString v;
+      listField = field:
+        if !(config ? ${field}) || config.${field} == null || isStringList config.${field} then true
+        else fail name "config.${field} must be a list of strings, got ${builtins.toJSON config.${field}}; write e.g. ${field} = [ \"/bin/app\" \"--flag\" ];";
+    in
+    if config == null then config
+    else if !builtins.isAttrs config then fail name "the config argument must be an attribute set (or null), got a ${builtins.typeOf config}"
+    else if builtins.all listField [ "Cmd" "Entrypoint" "Env" "Shell" ] then config
+    else config;
 
   # `layeringStrategy` (extension): one of the two strategies of layering.md.
   layeringStrategy = name: strategy:

@@ -20,6 +20,23 @@ describe('evaluation errors (api.md §8)', () => {
       /in docker image app: the maxLayers argument of dockerTools\.buildLayeredImage function must be greater than 1 \(current value: 1\)/);
   });
 
+  it('maxLayers must be an integer of at most 125, Docker\'s layer limit', async () => {
+    await expectError(stream('name = "app"; maxLayers = 0;'), /must be greater than 1 \(current value: 0\)/);
+    await expectError(stream('name = "app"; maxLayers = 126;'), /in docker image app: the maxLayers argument must be at most 125, Docker's layer limit \(current value: 126\)/);
+    await expectError(stream('name = "app"; maxLayers = 2.5;'), /in docker image app: the maxLayers argument must be an integer, got 2\.5/);
+    const drv = await evalJson(`${stream('name = "app"; maxLayers = 125;')}.conf.drvPath`);
+    assert.match(String(drv), /-app-conf\.json\.drv$/);
+  });
+
+  it('config must be an attribute set whose Cmd, Entrypoint and Env are lists of strings', async () => {
+    await expectError(stream('name = "app"; config = "Cmd";'), /in docker image app: the config argument must be an attribute set \(or null\), got a string/);
+    await expectError(stream('name = "app"; config.Cmd = "/bin/app";'), /in docker image app: config\.Cmd must be a list of strings, got "\/bin\/app"/);
+    await expectError(stream('name = "app"; config.Entrypoint = [ 1 ];'), /config\.Entrypoint must be a list of strings, got \[1\]/);
+    await expectError(stream('name = "app"; config.Env = { A = "1"; };'), /config\.Env must be a list of strings/);
+    const drv = await evalJson(`${stream('name = "app"; config = { Cmd = [ "/bin/app" ]; Env = [ "A=1" ]; Labels.x = "y"; };')}.conf.drvPath`);
+    assert.match(String(drv), /-app-conf\.json\.drv$/);
+  });
+
   it('maxLayers is not checked when a pipeline decides the layers', async () => {
     const drv = await evalJson(`${stream('name = "app"; maxLayers = 1; layeringPipeline = [ [ "popularity_contest" ] ];')}.conf.drvPath`);
     assert.match(String(drv), /-app-conf\.json\.drv$/);
