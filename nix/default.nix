@@ -149,6 +149,9 @@ let
         builder = "${nix-strata}/bin/nix-strata";
         args = [ "conf" ];
         __structuredAttrs = true;
+        # Local: the digest cache that makes rebuilds incremental is on this machine, and
+        # asking remote builders costs Nix a build-hook process (~20 ms of every rebuild).
+        preferLocalBuild = true;
         exportReferencesGraph.closure =
           if check.bool "includeStorePaths" name includeStorePaths then [ baseJson customisation ] else [ ];
       };

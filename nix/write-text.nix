@@ -9,6 +9,8 @@ derivation {
   inherit inputs;
   builder = "${bash}/bin/bash";
   __structuredAttrs = true;
+  # Writing a file is never worth a remote builder, nor the build-hook process Nix starts to ask.
+  preferLocalBuild = true;
   args = [
     "-c"
     ''

@@ -96,7 +96,9 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
       storeDir: spec.storeDir,
     }));
     const cache = openDigestCache(await defaultCacheDirectory());
-    const digests = await hashStoreLayers(keys, { cache, log: options.log });
+    // NAR sizes let a rebuild that misses only small layers skip starting hash workers (0: unknown).
+    const narSizes = plan.map((paths) => paths.reduce((sum, path) => sum + (nodes.nodes[nodes.index.get(path) ?? -1]?.narSize ?? 0), 0));
+    const digests = await hashStoreLayers(keys, { cache, log: options.log, narSizes });
     digests.forEach((digest, index) => Object.assign(storeLayers[index]!, digest));
   }
 

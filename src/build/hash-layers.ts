@@ -3,13 +3,26 @@
 // the order of the keys whatever order the hashing finishes in.
 import type { DigestCache, LayerDigest, LayerKey } from '../cache/digest-cache.ts';
 import type { Logger } from '../log.ts';
-import { buildCores, HashPool } from './hash-pool.ts';
+// The tar writer and the worker pool are loaded only when something is hashed: a conf that
+// finds every layer in the cache should not pay for loading them.
+
+/**
+ * Misses whose store paths add up to at most this many NAR bytes are hashed on the main thread:
+ * starting hash workers costs ~35 ms, about what sha256 takes for 50 MiB, and an incremental
+ * rebuild (one small path changed) usually misses only a few small layers.
+ */
+export const INLINE_HASH_BYTES = 16 * 1024 * 1024;
 
 export interface HashLayersOptions {
   cache: DigestCache;
   log: Logger;
   /** Hashing threads; default NIX_BUILD_CORES (0 or unset: all available cores). */
   threads?: number;
+  /**
+   * NAR size of each key's store paths, parallel to the keys (0: unknown). When every miss has
+   * a known size and together they stay within INLINE_HASH_BYTES, no worker is started.
+   */
+  narSizes?: readonly number[];
 }
 
 /** One digest per key, in order; cache misses are hashed and remembered. */
@@ -20,6 +33,19 @@ export async function hashStoreLayers(keys: readonly LayerKey[], options: HashLa
     options.log.info(`store layers: ${keys.length}, hashed 0, from cache ${keys.length}`);
     return cached as LayerDigest[];
   }
+  const sizes = misses.map((index) => options.narSizes?.[index] ?? 0);
+  if (sizes.every((size) => size > 0) && sizes.reduce((sum, size) => sum + size, 0) <= INLINE_HASH_BYTES) {
+    const { storeLayerDigest } = await import('../tar/store-layer.ts');
+    for (const index of misses) {
+      const key = keys[index]!;
+      const digest = storeLayerDigest(key.paths.map((p) => p.path), { ...key.owner, mtime: key.mtime });
+      await options.cache.put(key, digest);
+      cached[index] = digest;
+    }
+    options.log.info(`store layers: ${keys.length}, hashed ${misses.length} on the main thread (small), from cache ${keys.length - misses.length}`);
+    return cached as LayerDigest[];
+  }
+  const { buildCores, HashPool } = await import('./hash-pool.ts');
   const pool = new HashPool(Math.min(options.threads ?? buildCores(), misses.length));
   let done = 0;
   try {

@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   stream: async () => (await import('./commands/stream.ts')).streamCommand(),
   layers: async () => (await import('./commands/layers.ts')).layersCommand(),
   'merge-contents': async () => (await import('./commands/merge-contents.ts')).mergeContentsCommand(),
+  customise: async () => (await import('./commands/customise.ts')).customiseCommand(),
   'tar-tree': async () => (await import('./commands/tar-tree.ts')).tarTreeCommand(),
   pull: async () => (await import('./commands/pull.ts')).pullCommand(),
   export: async () => (await import('./commands/export.ts')).exportCommand(),

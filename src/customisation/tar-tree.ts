@@ -7,14 +7,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { execa } from 'execa';
 import { digestFromHex, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { ChunkBuffer, describeFsError, openForContent } from '../tar/chunks.ts';
 import { GeneratorReadable } from '../tar/generator-readable.ts';
 import { encodeGnuHeader, type GnuEntryType } from '../tar/gnu-header.ts';
-import { listTree, type TreeListingEntry } from './tree-listing.ts';
+import { listTree, listTreeDirectly, runForOutput, type TreeListingEntry } from './tree-listing.ts';
 
 /** 1980-01-01T00:00:00Z: nixpkgs' SOURCE_DATE_EPOCH, the mtime of every customisation entry. */
 export const CUSTOMISATION_MTIME = 315532800;
@@ -27,6 +26,11 @@ export interface TreeTarOptions {
   readonly outDir: string;
   /** Relative paths left out with their subtrees (dev, proc, sys, nix/store … under a fake chroot). */
   readonly exclude?: readonly string[];
+  /**
+   * Owner recorded for every entry instead of the listed one. 0:0 is what fakeroot reports for
+   * every file not chowned in its session, so a layer without fakeRootCommands needs no session.
+   */
+  readonly owner?: { readonly uid: number; readonly gid: number } | undefined;
   /** Told about sockets, which GNU tar skips too. */
   readonly log?: Logger;
 }
@@ -37,9 +41,17 @@ export async function writeTreeTar(options: TreeTarOptions): Promise<{ digest: D
   const outInside = relative(resolve(options.root), resolve(options.outDir));
   const exclude = [...(options.exclude ?? [])];
   if (outInside !== '' && !outInside.startsWith('..') && !isAbsolute(outInside)) exclude.push(outInside);
-  const listing = await listTree(options.root, exclude);
-  const devices = await deviceNumbers(options.root, listing);
-  return writeLayerFiles(options.outDir, treeTarChunks(options.root, listing, devices, options.log));
+  // With the owner forced nothing depends on fakeroot's view, so Node lists the tree itself.
+  const { listing, devices } = options.owner !== undefined
+    ? await listTreeDirectly(options.root, exclude)
+    : await listingWithDevices(options.root, exclude);
+  return writeLayerFiles(options.outDir, treeTarChunks(options.root, listing, devices, options.log, options.owner));
+}
+
+// find's listing (fakeroot's view) and `stat`'s device numbers.
+async function listingWithDevices(root: string, exclude: readonly string[]): Promise<{ listing: TreeListingEntry[]; devices: Map<string, { major: number; minor: number }> }> {
+  const listing = await listTree(root, exclude);
+  return { listing, devices: await deviceNumbers(root, listing) };
 }
 
 /**
@@ -69,6 +81,7 @@ export function* treeTarChunks(
   listing: readonly TreeListingEntry[],
   devices: ReadonlyMap<string, { major: number; minor: number }> = new Map(),
   log?: Logger,
+  owner?: { readonly uid: number; readonly gid: number },
 ): Generator<Buffer> {
   const children = new Map<string, TreeListingEntry[]>();
   let top: TreeListingEntry | undefined;
@@ -92,7 +105,7 @@ export function* treeTarChunks(
   const stack: TreeListingEntry[] = [top];
   while (stack.length > 0) {
     const entry = stack.pop()!;
-    yield* treeEntryChunks(out, rootDisk, entry, devices, { log });
+    yield* treeEntryChunks(out, rootDisk, entry, devices, { log, owner });
     if (entry.kind === 'd') {
       const below = children.get(entry.path) ?? [];
       for (let i = below.length - 1; i >= 0; i--) stack.push(below[i]!);
@@ -167,7 +180,7 @@ export async function deviceNumbers(root: string, listing: readonly TreeListingE
   for (const entry of listing) {
     if (entry.kind !== 'c' && entry.kind !== 'b') continue;
     const path = Buffer.concat([Buffer.from(`${rootDisk}/`, 'utf8'), Buffer.from(entry.path, 'latin1')]).toString('utf8');
-    const { stdout } = await execa('stat', ['-c', '%t %T', path]);
+    const stdout = (await runForOutput('stat', ['-c', '%t %T', path])).toString('utf8');
     const [major, minor] = stdout.trim().split(' ').map((hex) => parseInt(hex, 16));
     result.set(entry.path, { major: major ?? 0, minor: minor ?? 0 });
   }

@@ -64,6 +64,19 @@ describe('hashStoreLayers', () => {
     assert.deepEqual(second, [...first.slice(0, 3), storeLayerDigest([fresh], ROOT_OWNER), ...first.slice(3)]);
   });
 
+  it('hashes small misses with known NAR sizes on the main thread, and large or unknown ones on workers', async () => {
+    const keys = paths.map(keyOf);
+    const lines: string[] = [];
+    const log = { info: (line: string) => lines.push(line), progress() {} };
+    const small = await hashStoreLayers(keys, { cache: memoryCache(), log, threads: 2, narSizes: keys.map(() => 2_000_000) });
+    assert.deepEqual(small, paths.map((path) => storeLayerDigest([path], ROOT_OWNER)));
+    assert.match(lines.at(-1)!, /hashed 6 on the main thread/);
+    await hashStoreLayers(keys, { cache: memoryCache(), log, threads: 2, narSizes: keys.map((_, i) => (i === 0 ? 0 : 1000)) });
+    assert.match(lines.at(-1)!, /hashed 6 on 2 threads/, 'a size of 0 is unknown: workers');
+    await hashStoreLayers(keys, { cache: memoryCache(), log, threads: 2, narSizes: keys.map(() => 3 * 1024 * 1024) });
+    assert.match(lines.at(-1)!, /hashed 6 on 2 threads/, 'over INLINE_HASH_BYTES in total: workers');
+  });
+
   it('reports a worker-side user error as a UserError', async () => {
     await assert.rejects(
       hashStoreLayers([keyOf(join(tree.path, 'missing'))], { cache: memoryCache(), log: silentLogger, threads: 1 }),

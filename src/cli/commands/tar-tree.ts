@@ -1,9 +1,16 @@
 // `nix-strata tar-tree`: write the customisation layer's layer.tar and checksum (format.md §5).
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { writeTreeTar } from '../../customisation/tar-tree.ts';
 import { stderrLogger } from '../../log.ts';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+// "UID:GID", both decimal.
+const parseOwner = (value: string): { uid: number; gid: number } => {
+  const match = /^(\d+):(\d+)$/.exec(value);
+  if (!match) throw new InvalidArgumentError(`expected UID:GID (decimal numbers, e.g. 0:0), got ${JSON.stringify(value)}`);
+  return { uid: Number(match[1]), gid: Number(match[2]) };
+};
 
 /** Factory for the `tar-tree` subcommand. */
 export function tarTreeCommand(): Command {
@@ -12,7 +19,8 @@ export function tarTreeCommand(): Command {
     .requiredOption('--root <dir>', 'the tree to archive (becomes ./)')
     .requiredOption('--out <dir>', 'where layer.tar and checksum are written')
     .option('--exclude <rel>', 'relative path left out with its subtree (repeatable)', collect, [] as string[])
-    .action(async (opts: { root: string; out: string; exclude: string[] }) => {
-      await writeTreeTar({ root: opts.root, outDir: opts.out, exclude: opts.exclude, log: stderrLogger() });
+    .option('--owner <uid:gid>', 'record this owner for every entry instead of the listed one (0:0 is fakeroot\'s view of a tree nobody chowned)', parseOwner)
+    .action(async (opts: { root: string; out: string; exclude: string[]; owner?: { uid: number; gid: number } }) => {
+      await writeTreeTar({ root: opts.root, outDir: opts.out, exclude: opts.exclude, owner: opts.owner, log: stderrLogger() });
     });
 }
