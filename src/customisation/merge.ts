@@ -10,8 +10,9 @@
 //   element still wins, as with lndir, so the tree is the same;
 // - a symlink to a directory inside an element is always reproduced as a symlink (lndir
 //   sometimes descends into it, depending on link counts).
-import { chmod, lstat, mkdir, readdir, readlink, stat, symlink } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+// Synchronous fs calls: the walk is sequential anyway, and each awaited call would be a round
+// trip through libuv's thread pool (several ms of a small layer's build, paid by every rebuild).
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -43,51 +44,51 @@ interface MergeState {
 /** Mirrors each element into `into`: directories become real 0755 directories, everything else a symlink. */
 export async function mergeContents(options: MergeContentsOptions): Promise<MergeContentsResult> {
   const elements = options.elements.map((element) => resolve(element));
-  for (const element of elements) await requireDirectory(element);
+  for (const element of elements) requireDirectory(element);
   try {
-    await mkdir(options.into, { recursive: true, mode: 0o755 });
+    mkdirSync(options.into, { recursive: true, mode: 0o755 });
   } catch (error) {
     const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
     throw new UserError('bad-destination', `--into ${options.into} cannot be created (${code}); pass a directory path`, { cause: error });
   }
   const state: MergeState = { log: options.log, origin: new Map(), conflicts: 0 };
   for (const element of elements) {
-    await mergeDirectory(Buffer.from(element), Buffer.from(options.into), '', element, state);
+    mergeDirectory(Buffer.from(element), Buffer.from(options.into), '', element, state);
   }
   return { conflicts: state.conflicts };
 }
 
-async function mergeDirectory(source: Buffer, destination: Buffer, relative: string, element: string, state: MergeState): Promise<void> {
-  const names = await readdir(source, { encoding: 'buffer' });
+function mergeDirectory(source: Buffer, destination: Buffer, relative: string, element: string, state: MergeState): void {
+  const names = readdirSync(source, { encoding: 'buffer' });
   names.sort(Buffer.compare);
   for (const name of names) {
     const from = Buffer.concat([source, SLASH, name]);
     const to = Buffer.concat([destination, SLASH, name]);
     const path = relative === '' ? name.toString('latin1') : `${relative}/${name.toString('latin1')}`;
-    const entry = await lstat(from);
-    const existing = await lstatIfExists(to);
+    const entry = lstatSync(from);
+    const existing = lstatIfExists(to);
     if (entry.isDirectory()) {
       if (!existing) {
-        await mkdir(to);
+        mkdirSync(to);
         // mkdir's mode is filtered by the umask; the layer must say 0755 whatever the umask is.
-        await chmod(to, 0o755);
+        chmodSync(to, 0o755);
         state.origin.set(path, element);
       } else if (!existing.isDirectory()) {
         conflict(state, path, element, `is a directory there, but ${describeExisting(state, path, existing)} is kept; that subtree of ${element} is skipped`);
         continue;
       }
-      await mergeDirectory(from, to, path, element, state);
+      mergeDirectory(from, to, path, element, state);
       continue;
     }
     // A symlink keeps its target text (relative links stay relative); anything else becomes an
     // absolute link to the file in the element.
-    const target = entry.isSymbolicLink() ? await readlink(from, { encoding: 'buffer' }) : from;
+    const target = entry.isSymbolicLink() ? readlinkSync(from, { encoding: 'buffer' }) : from;
     if (!existing) {
-      await symlink(target, to);
+      symlinkSync(target, to);
       state.origin.set(path, element);
       continue;
     }
-    if (existing.isSymbolicLink() && (await readlink(to, { encoding: 'buffer' })).equals(target)) continue;
+    if (existing.isSymbolicLink() && readlinkSync(to, { encoding: 'buffer' }).equals(target)) continue;
     conflict(state, path, element, `-> ${target.toString('utf8')} is ignored, ${describeExisting(state, path, existing)} is kept`);
   }
 }
@@ -103,10 +104,10 @@ function describeExisting(state: MergeState, path: string, existing: Stats): str
   return from ? `${kind} from ${from}` : `${kind} already in the destination`;
 }
 
-async function requireDirectory(element: string): Promise<void> {
+function requireDirectory(element: string): void {
   let info: Stats;
   try {
-    info = await stat(element);
+    info = statSync(element);
   } catch (error) {
     const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
     throw new UserError('bad-contents', `contents element ${element} cannot be read (${code}); check the contents list`, { cause: error });
@@ -116,9 +117,9 @@ async function requireDirectory(element: string): Promise<void> {
   }
 }
 
-async function lstatIfExists(path: Buffer): Promise<Stats | undefined> {
+function lstatIfExists(path: Buffer): Stats | undefined {
   try {
-    return await lstat(path);
+    return lstatSync(path);
   } catch (error) {
     if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
     throw error;

@@ -2,16 +2,12 @@
 // (`--sort=name --numeric-owner --mtime=@315532800 --hard-dereference`, default gnu format)
 // writes a directory tree, without needing GNU tar at build time.
 import { createHash } from 'node:crypto';
-import { closeSync, createWriteStream, readlinkSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { digestFromHex, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { ChunkBuffer, describeFsError, openForContent } from '../tar/chunks.ts';
-import { GeneratorReadable } from '../tar/generator-readable.ts';
 import { encodeGnuHeader, type GnuEntryType } from '../tar/gnu-header.ts';
 import { listTree, listTreeDirectly, runForOutput, type TreeListingEntry } from './tree-listing.ts';
 
@@ -59,19 +55,23 @@ async function listingWithDevices(root: string, exclude: readonly string[]): Pro
  * `<outDir>/checksum`; shared with buildImage's layer (build-image/layer-tar.ts).
  */
 export async function writeLayerFiles(outDir: string, chunks: Generator<Buffer>): Promise<{ digest: Digest; size: number }> {
-  await mkdir(outDir, { recursive: true });
+  // Synchronous writes: the chunks come from a synchronous generator, and a stream pipeline
+  // would only add modules to load and event-loop turns (paid by every rebuild's small layer).
+  mkdirSync(outDir, { recursive: true });
   const hash = createHash('sha256');
   let size = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+  const fd = openSync(join(outDir, 'layer.tar'), 'w');
+  try {
+    for (const chunk of chunks) {
       hash.update(chunk);
       size += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  await pipeline(new GeneratorReadable(chunks), hashing, createWriteStream(join(outDir, 'layer.tar')));
+      for (let written = 0; written < chunk.length;) written += writeSync(fd, chunk, written, chunk.length - written);
+    }
+  } finally {
+    closeSync(fd);
+  }
   const hex = hash.digest('hex');
-  await writeFile(join(outDir, 'checksum'), `${hex}\n`);
+  writeFileSync(join(outDir, 'checksum'), `${hex}\n`);
   return { digest: digestFromHex(hex), size };
 }
 

@@ -5,7 +5,7 @@
 // node:child_process rather than execa: loading execa costs ~60 ms of Node start-up, paid by
 // every customisation-layer build, i.e. by every incremental rebuild.
 import { execFile } from 'node:child_process';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
 import { UserError } from '../errors.ts';
 
 /** One entry of a tree listing. `path` is relative to the root, as raw bytes in a latin1 string. */
@@ -65,19 +65,20 @@ export async function listTreeDirectly(
   const excluded = new Set(normaliseExcludes(exclude).map((relative) => Buffer.from(relative, 'utf8').toString('latin1')));
   const listing: TreeListingEntry[] = [];
   const devices = new Map<string, { major: number; minor: number }>();
-  const visit = async (disk: Buffer, path: string): Promise<void> => {
-    const stats = await lstat(disk, { bigint: true });
+  // Synchronous: a sequential walk gains nothing from libuv's thread pool but round trips.
+  const visit = (disk: Buffer, path: string): void => {
+    const stats = lstatSync(disk, { bigint: true });
     const kind = kindOf(stats);
     listing.push({ path, kind, mode: Number(stats.mode & 0o7777n), uid: Number(stats.uid), gid: Number(stats.gid), size: Number(stats.size) });
     if (kind === 'c' || kind === 'b') devices.set(path, { major: majorOf(stats.rdev), minor: minorOf(stats.rdev) });
     if (kind !== 'd') return;
-    for (const name of await readdir(disk, { encoding: 'buffer' })) {
+    for (const name of readdirSync(disk, { encoding: 'buffer' })) {
       const child = path === '' ? name.toString('latin1') : `${path}/${name.toString('latin1')}`;
-      if (!excluded.has(child)) await visit(Buffer.concat([disk, SLASH, name]), child);
+      if (!excluded.has(child)) visit(Buffer.concat([disk, SLASH, name]), child);
     }
   };
   try {
-    await visit(base, '');
+    visit(base, '');
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new UserError('tree-unreadable', `cannot list ${root}: ${detail}; check that the directory exists and is readable`, { cause: error });
