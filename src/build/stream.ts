@@ -87,5 +87,6 @@ export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ ima
   });
   // A failure is reported when the sink asks for that layer's digest; this is only a head start.
   for (const layer of storeLayers) layer.diffId().catch(() => undefined);
-  return { image, mtime, close: async () => { await Promise.all([pool.close(), verifier?.close()]); } };
+  // close() also removes the base's uncompressed copy, if streaming made one (a process 'exit' hook is the safety net).
+  return { image, mtime, close: async () => { await Promise.all([pool.close(), verifier?.close(), baseImage?.dispose()]); } };
 }

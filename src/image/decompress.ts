@@ -46,9 +46,13 @@ export async function decompressed(blob: Readable, what: string): Promise<Readab
   }
 }
 
+/** How many compressed files decompressedFile has started to decompress (a base archive should be decompressed at most twice: index, then copy). */
+export const fileDecompressions = { count: 0 };
+
 /** The decompressed bytes of a file whose compression is known: gzip in-process, zstd/bzip2/xz through their programs reading the file. */
 export function decompressedFile(path: string, compression: LayerCompression): Readable {
   if (compression === 'none') return createReadStream(path);
+  fileDecompressions.count++;
   if (compression === 'gzip') {
     const gunzip = createGunzip();
     return pipeline(createReadStream(path), gunzip, (error) => {

@@ -1,13 +1,18 @@
 // Reads a `fromImage` docker-archive (format.md §6) without unpacking it: the archive is
-// streamed (through a decompressor when needed) once to index it, and again each time a
-// base layer's bytes are wanted.
+// streamed (through a decompressor when needed) once to index it. Base layers are then read
+// at their offsets: in the archive itself when it is uncompressed; for a compressed one, in an
+// uncompressed copy made the first time a layer is opened (decompressing once per process,
+// not once per layer), kept in os.tmpdir() and removed by dispose() or at exit.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open as openFile } from 'node:fs/promises';
-import { posix } from 'node:path';
-import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
+import { mkdtemp, open as openFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import tar from 'tar-stream';
 import { parseDigest, type Digest } from '../digest/digest.ts';
+import { removeOnInterrupt } from '../cleanup.ts';
 import { UserError } from '../errors.ts';
 import type { BaseImage } from '../image/assemble.ts';
 import { decompressed, decompressedFile, sniffCompression } from '../image/decompress.ts';
@@ -30,6 +35,14 @@ export interface DockerArchiveImage extends BaseImage {
   readonly rawConfig: Buffer;
   /** The manifest's first entry `RepoTags` (empty when absent). */
   readonly repoTags: readonly string[];
+  /** Removes the uncompressed copy of a compressed archive, if one was made (a later open() makes it again). */
+  dispose(): Promise<void>;
+}
+
+/** Options of readDockerArchive. */
+export interface ReadDockerArchiveOptions {
+  /** Where the uncompressed copy of a compressed archive goes (default os.tmpdir(), the build directory in Nix builds). */
+  readonly tmpDir?: string;
 }
 
 /** Compression of a file, from its leading bytes. */
@@ -67,8 +80,9 @@ const KEEP_LIMIT = 1 << 20;
 const KEEP_TOTAL = 64 << 20;
 
 /** Reads manifest.json[0], its config and layer headers; layers stream from the archive on demand. */
-export async function readDockerArchive(path: string): Promise<DockerArchiveImage> {
+export async function readDockerArchive(path: string, options: ReadDockerArchiveOptions = {}): Promise<DockerArchiveImage> {
   const compression = await detectCompression(path);
+  const copy = compression === 'none' ? undefined : new PlainCopy(path, compression, options.tmpDir ?? tmpdir());
   const members = new Map<string, MemberInfo>();
   let kept = 0;
   await scanArchive(path, compression, async (header, entry) => {
@@ -112,19 +126,102 @@ export async function readDockerArchive(path: string): Promise<DockerArchiveImag
     throw new UserError('layers-mismatch', `${path}: manifest.json lists ${names.length} layers but ${configMember} has ${diffIds.length} rootfs.diff_ids; the base archive is inconsistent, re-export it`);
   }
   const layers = names.map((name, index) =>
-    baseLayer(path, compression, name, resolveMember(members, name, path, `Layers[${index}]`), diffIds[index]!));
+    baseLayer(path, copy, name, resolveMember(members, name, path, `Layers[${index}]`), diffIds[index]!));
   const tags = Array.isArray(entry['RepoTags']) ? entry['RepoTags'].filter((tag): tag is string => typeof tag === 'string') : [];
-  return { path, compression, layers, diffIds, config, env: baseEnv(config), layerCount: names.length, configMember, rawConfig, repoTags: tags };
+  return {
+    path, compression, layers, diffIds, config, env: baseEnv(config), layerCount: names.length, configMember, rawConfig, repoTags: tags,
+    dispose: async () => { await copy?.dispose(); },
+  };
 }
 
-/** The Layer of one base member: original name and header, bytes re-read from the archive. */
-function baseLayer(path: string, compression: LayerCompression, name: string, info: MemberInfo, diffId: Digest): Layer {
+/** One making of a PlainCopy, with what stops and removes it. */
+interface CopyAttempt {
+  readonly abort: AbortController;
+  file?: Promise<string>;
+  dir?: string;
+  release?: () => void;
+}
+
+/**
+ * The uncompressed copy of a compressed archive, made on first use: its member offsets are
+ * those the index pass saw in the decompressed stream. Streamed to disk, so memory stays
+ * bounded; removed by dispose(), on SIGINT/SIGTERM (removeOnInterrupt) and at process exit.
+ */
+class PlainCopy {
+  #current: CopyAttempt | undefined;
+  readonly #removeAtExit = () => {
+    if (this.#current?.dir !== undefined) rmSync(this.#current.dir, { recursive: true, force: true });
+  };
+
+  constructor(readonly path: string, readonly compression: LayerCompression, readonly tmpDir: string) {}
+
+  /** The copy's path, decompressing the archive the first time. */
+  file(): Promise<string> {
+    let attempt = this.#current;
+    if (!attempt) {
+      attempt = { abort: new AbortController() };
+      attempt.file = this.#make(attempt);
+      this.#current = attempt;
+    }
+    return attempt.file!;
+  }
+
+  async #make(attempt: CopyAttempt): Promise<string> {
+    const dir = await mkdtemp(join(this.tmpDir, 'nix-strata-base-'));
+    attempt.dir = dir;
+    attempt.release = removeOnInterrupt(dir).release;
+    process.once('exit', this.#removeAtExit);
+    const file = join(dir, 'archive.tar');
+    try {
+      await pipeline(decompressedFile(this.path, this.compression), createWriteStream(file), { signal: attempt.abort.signal });
+    } catch (error) {
+      if (this.#current === attempt) this.#current = undefined;
+      await this.#remove(attempt);
+      if (error instanceof UserError || attempt.abort.signal.aborted) throw error;
+      throw notATar(this.path, error);
+    }
+    return file;
+  }
+
+  /** Removes the copy (stopping one being made); the next file() makes a new one. */
+  async dispose(): Promise<void> {
+    const attempt = this.#current;
+    if (!attempt) return;
+    this.#current = undefined;
+    attempt.abort.abort();
+    await attempt.file?.catch(() => undefined);
+    await this.#remove(attempt);
+  }
+
+  async #remove(attempt: CopyAttempt): Promise<void> {
+    const dir = attempt.dir;
+    if (dir === undefined) return;
+    attempt.dir = undefined;
+    attempt.release?.();
+    process.off('exit', this.#removeAtExit);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The Layer of one base member: original name and header, bytes read at its offset. */
+function baseLayer(path: string, copy: PlainCopy | undefined, name: string, info: MemberInfo, diffId: Digest): Layer {
   const layerCompression = sniffCompression(info.head);
   const size = info.header.size ?? 0;
-  // An uncompressed archive is read at the member's offset; a compressed one is scanned again.
-  const raw = () => compression === 'none' && size > 0
-    ? createReadStream(path, { start: info.dataOffset, end: info.dataOffset + size - 1 })
-    : openMember(path, compression, info.header.name);
+  // An uncompressed archive is read at the member's offset; a compressed one, at the same
+  // offset in its uncompressed copy (made once, on the first open).
+  const raw = (): Readable => {
+    if (size === 0) return Readable.from([]);
+    if (!copy) return createReadStream(path, { start: info.dataOffset, end: info.dataOffset + size - 1 });
+    const out = new PassThrough();
+    copy.file().then((file) => {
+      if (out.destroyed) return;
+      const source = createReadStream(file, { start: info.dataOffset, end: info.dataOffset + size - 1 });
+      source.on('error', (error) => out.destroy(error));
+      out.on('close', () => source.destroy());
+      source.pipe(out);
+    }, (error: unknown) => out.destroy(error as Error));
+    return out;
+  };
   // The diff_id is announced before the bytes are copied, so every copy is checked against it.
   const open = () => verifiedAgainstDiffId(raw(), layerCompression, diffId, `${path}: base layer ${name}`);
   let digest: Promise<Digest> | undefined;
