@@ -1,10 +1,10 @@
 // Header blocks in GNU tar's default `gnu` format (format.md §5.2), the dialect of the
 // customisation layer: `ustar  \0` magic, empty owner names, `././@LongLink` entries for long
 // names and targets, and base-256 numbers where octal does not fit.
-import { BLOCK_SIZE, checksum, paddingFor } from './header.ts';
+import { BLOCK_SIZE, paddingFor, sealChecksum, TYPE_FLAGS, type TarEntryType } from './header.ts';
 
 /** Entry kinds GNU tar writes for a tree (sockets are skipped, hard links dereferenced). */
-export type GnuEntryType = 'file' | 'directory' | 'symlink' | 'char-device' | 'block-device' | 'fifo';
+export type GnuEntryType = TarEntryType;
 
 /** What a GNU header says about one entry. Names are raw bytes (GNU tar stores them unchanged). */
 export interface GnuHeader {
@@ -20,15 +20,6 @@ export interface GnuHeader {
   devmajor?: number;
   devminor?: number;
 }
-
-const TYPE_FLAGS: Record<GnuEntryType, string> = {
-  file: '0',
-  symlink: '2',
-  'char-device': '3',
-  'block-device': '4',
-  directory: '5',
-  fifo: '6',
-};
 
 // `ustar` followed by two spaces and a NUL: the old GNU magic+version (bytes 257–264).
 const GNU_MAGIC = Buffer.from('ustar  \0', 'latin1');
@@ -105,8 +96,7 @@ function gnuBlock(fields: GnuFields): Buffer {
     writeNumber(block, 329, 8, fields.device.major);
     writeNumber(block, 337, 8, fields.device.minor);
   }
-  block.write(`${checksum(block).toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
-  return block;
+  return sealChecksum(block);
 }
 
 /**

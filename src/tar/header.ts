@@ -27,7 +27,8 @@ export const BLOCK_SIZE = 512;
 /** Archives end with two zero blocks padded to a multiple of this (CPython's RECORDSIZE). */
 export const RECORD_SIZE = 20 * BLOCK_SIZE;
 
-const TYPE_FLAGS: Record<TarEntryType, string> = {
+/** The typeflag byte of each entry kind; the same in the PAX and GNU dialects. */
+export const TYPE_FLAGS: Record<TarEntryType, string> = {
   file: '0',
   symlink: '2',
   'char-device': '3',
@@ -164,6 +165,11 @@ function ustarBlock(fields: UstarFields): Buffer {
     block.write(octal(fields.device.major, 8), 329, 'ascii');
     block.write(octal(fields.device.minor, 8), 337, 'ascii');
   }
+  return sealChecksum(block);
+}
+
+/** Writes the checksum field of a block whose checksum field holds spaces: `%06o`, NUL, space. */
+export function sealChecksum(block: Buffer): Buffer {
   block.write(`${checksum(block).toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
   return block;
 }
