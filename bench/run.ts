@@ -140,10 +140,11 @@ let lastHashedLine = '';
  */
 function realise(drv: string, inputsFirst: boolean | 'changed' = false): number {
   if (inputsFirst === true) {
-    const inputs = run('nix-store', ['--query', '--references', drv]).split('\n').filter((p) => p.endsWith('.drv'));
+    // `-A conf` may name one output of a derivation (`…drv!conf`); queries take the .drv file.
+    const inputs = run('nix-store', ['--query', '--references', drv.replace(/!.*$/, '')]).split('\n').filter((p) => p.endsWith('.drv'));
     if (inputs.length > 0) nix('nix-store', ['--realise', ...inputs]);
   } else if (inputsFirst === 'changed') {
-    const changed = run('nix-store', ['--query', '--requisites', drv]).split('\n').filter((p) => /-bench-(small|root)\.drv$/.test(p));
+    const changed = run('nix-store', ['--query', '--requisites', drv.replace(/!.*$/, '')]).split('\n').filter((p) => /-bench-(small|root)\.drv$/.test(p));
     if (changed.length !== 2) throw new Error(`expected the bench-small and bench-root derivations in the closure of ${drv}, found ${changed.length}`);
     nix('nix-store', ['--realise', ...changed]);
   }
@@ -295,9 +296,10 @@ async function bench(): Promise<void> {
     `The conf builder said, in a full build: "${fullHashed}"; in a rebuild: "${rebuildHashed}"`,
     '(the small path that changed, and the path referring to it, which changes with it).',
     'A build of the image also builds the changed paths (two trivial local derivations, preferLocalBuild like',
-    'nixpkgs\' writeText) and the customisation layer (no extraCommands/fakeRootCommands here: one `nix-strata customise`',
-    'process, no fakeroot); "changed paths built first" leaves their building out of the timed rebuild; "conf only" times',
-    'the conf derivation alone, its inputs built first. Streams include node start-up (~0.1 s) and write to /dev/null.',
+    'nixpkgs\' writeText), the derivation that writes the customisation layer and the conf (no extraCommands or',
+    'fakeRootCommands here, so one `nix-strata conf` process does both) and the stream wrapper; "changed paths built first"',
+    'leaves their building out of the timed rebuild; "conf only" times the customisation-layer-and-conf derivation alone,',
+    'its inputs built first. Streams include node start-up (~0.1 s) and write to /dev/null.',
   ].join(' ');
   const report = `# nix-strata benchmark\n\n${new Date().toISOString()}\n\n${machine()}\n\n${description}\n\n${table}\n`;
   process.stdout.write(`${table}\n`);

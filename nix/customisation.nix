@@ -8,8 +8,10 @@
 # Fast paths, same bytes (format.md §5.2: owners are 0:0 unless fakeRootCommands chowned):
 # without fakeRootCommands (and no fake chroot) there is no fakeroot session, `tar-tree
 # --owner 0:0` records what the session would have reported; with no commands at all and no
-# Nix database, `nix-strata customise` merges and archives in one Node process. Every
-# incremental rebuild builds this derivation, so its fixed cost is most of a rebuild's.
+# Nix database there is no derivation here at all (`inConf`): the conf derivation merges and
+# archives `contents` itself, one Node process per incremental rebuild instead of two.
+#
+# Returns { inConf = true; } or { inConf = false; layer = <derivation>; }.
 { pkgs, nix-strata, system }:
 { baseName
 , contents            # list of store paths / path literals (already a list)
@@ -24,7 +26,7 @@ let
   # Only blanks: running it would do nothing.
   isBlank = commands: match "[[:space:]]*" commands != null;
   needsFakeroot = enableFakechroot || !isBlank fakeRootCommands;
-  oneProcess = !needsFakeroot && isBlank extraCommands && !includeNixDB;
+  inConf = !needsFakeroot && isBlank extraCommands && !includeNixDB;
 
   # The "standard build environment" user commands can rely on; optional tools are used when
   # the package set has them (a small stand-in package set may not).
@@ -61,37 +63,37 @@ let
     nix-strata tar-tree --root "$layerRoot" --out "''${outputs[out]}"
   '';
 in
-derivation {
-  name = "${baseName}-customisation-layer";
-  inherit system contents extraCommands fakeRootCommands fakeRootScript nixDb;
-  builder = "${pkgs.bash}/bin/bash";
-  __structuredAttrs = true;
-  # Built where the image is built: a remote builder would not make it faster, and deciding
-  # that costs Nix a build-hook process (~20 ms of every rebuild).
-  preferLocalBuild = true;
-  PATH = toolPath;
-  args = [
-    "-e"
-    "-c"
-    (''
-      set -o pipefail
-      source "$NIX_ATTRS_SH_FILE"
-      export PATH SOURCE_DATE_EPOCH=315532800
-      out=''${outputs[out]}
-      export layerRoot="$NIX_BUILD_TOP/layer"
-      mkdir "$layerRoot" "$out"
-    '' + (if oneProcess then ''
-      nix-strata customise --into "$layerRoot" --out "$out" "''${contents[@]}"
-    '' else ''
-      if ((''${#contents[@]})); then nix-strata merge-contents --into "$layerRoot" "''${contents[@]}"; fi
-      ${if includeNixDB then ''
-        (cd "$layerRoot"; ${import ./nix-db-commands.nix})
-      '' else ""}
-      (cd "$layerRoot"; eval "$extraCommands")
-    '' + (if needsFakeroot then ''
-      fakeroot -- bash -e -o pipefail -c "$fakeRootScript"
-    '' else ''
-      nix-strata tar-tree --owner 0:0 --root "$layerRoot" --out "$out"
-    '')))
-  ];
+if inConf then { inherit inConf; } else {
+  inherit inConf;
+  layer = derivation {
+    name = "${baseName}-customisation-layer";
+    inherit system contents extraCommands fakeRootCommands fakeRootScript nixDb;
+    builder = "${pkgs.bash}/bin/bash";
+    __structuredAttrs = true;
+    # Built where the image is built: a remote builder would not make it faster, and deciding
+    # that costs Nix a build-hook process (~20 ms of every rebuild).
+    preferLocalBuild = true;
+    PATH = toolPath;
+    args = [
+      "-e"
+      "-c"
+      (''
+        set -o pipefail
+        source "$NIX_ATTRS_SH_FILE"
+        export PATH SOURCE_DATE_EPOCH=315532800
+        out=''${outputs[out]}
+        export layerRoot="$NIX_BUILD_TOP/layer"
+        mkdir "$layerRoot" "$out"
+        if ((''${#contents[@]})); then nix-strata merge-contents --into "$layerRoot" "''${contents[@]}"; fi
+        ${if includeNixDB then ''
+          (cd "$layerRoot"; ${import ./nix-db-commands.nix})
+        '' else ""}
+        (cd "$layerRoot"; eval "$extraCommands")
+      '' + (if needsFakeroot then ''
+        fakeroot -- bash -e -o pipefail -c "$fakeRootScript"
+      '' else ''
+        nix-strata tar-tree --owner 0:0 --root "$layerRoot" --out "$out"
+      ''))
+    ];
+  };
 }

@@ -125,11 +125,13 @@ let
         enableFakechroot = check.fakechroot name isDarwin (check.bool "enableFakechroot" name enableFakechroot);
         includeNixDB = check.bool "includeNixDB" name includeNixDB;
       };
+      withStorePaths = check.bool "includeStorePaths" name includeStorePaths;
 
       # The contract's `spec` (docs/contract.md); `nix-strata conf` rejects unknown keys.
       spec = {
         version = 1;
-        inherit imageName architecture uname gname includeStorePaths storeDir;
+        inherit imageName architecture uname gname storeDir;
+        includeStorePaths = withStorePaths;
         tag = check.tag name tag;
         created = check.date "created" name created;
         mtime = check.date "mtime" name mtime;
@@ -140,11 +142,17 @@ let
         layeringPipeline = if layeringPipeline == null || isList layeringPipeline then layeringPipeline else "${layeringPipeline}";
         fromImage = pathOrNull fromImage;
         baseJson = "${baseJson}";
-        customisationLayer = "${customisation}";
+        # Without commands to run, the conf derivation writes the layer to its own `out`.
+        customisationLayer = if customisation.inConf then builtins.placeholder "out" else "${customisation.layer}";
+        customisationContents = if customisation.inConf then contentsList else null;
       };
 
-      conf = derivation {
-        name = "${baseName}-conf.json";
+      # One derivation for the common case (no commands): `out` is the customisation layer
+      # (named as nixpkgs names it), `conf` the conf; otherwise the conf alone, after the
+      # separately built layer. Nix exports the closure of everything the layer may refer to.
+      confDerivation = derivation {
+        name = if customisation.inConf then "${baseName}-customisation-layer" else "${baseName}-conf.json";
+        outputs = if customisation.inConf then [ "out" "conf" ] else [ "out" ];
         inherit system spec;
         builder = "${nix-strata}/bin/nix-strata";
         args = [ "conf" ];
@@ -153,8 +161,11 @@ let
         # asking remote builders costs Nix a build-hook process (~20 ms of every rebuild).
         preferLocalBuild = true;
         exportReferencesGraph.closure =
-          if check.bool "includeStorePaths" name includeStorePaths then [ baseJson customisation ] else [ ];
+          if !withStorePaths then [ ]
+          else if customisation.inConf then [ baseJson ] ++ contentsList
+          else [ baseJson customisation.layer ];
       };
+      conf = if customisation.inConf then confDerivation.conf else confDerivation;
 
       # The hash part of the conf's output path: known at evaluation time, and the value
       # `nix-strata conf` derives from its own output path, so it is the tag in the image.
@@ -179,9 +190,9 @@ let
       # stream depends on it, the conf does not, so debug never changes imageTag (api.md §10
       # item 10: nixpkgs hashes the flag into the tag).
       layerTable = derivation {
-        name = "${baseName}-layer-table.json";
+        name = "${baseName}-layer-table";
         inherit system spec;
-        inherit (conf) builder exportReferencesGraph __structuredAttrs;
+        inherit (confDerivation) builder outputs exportReferencesGraph __structuredAttrs;
         args = [ "conf" "--debug" ];
       };
 

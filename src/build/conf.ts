@@ -1,10 +1,13 @@
 // `nix-strata conf`: turns the spec and closure graph Nix hands over (.attrs.json of a
 // __structuredAttrs derivation) into the conf the stream reads: the layer plan, the image
 // tag, the normalised dates, and each store layer's digest (cached across builds).
+import { existsSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { closureGraphFromAttrs } from '../closure/parse.ts';
-import type { ClosureGraph } from '../closure/graph.ts';
+import { createClosureGraph, type ClosureGraph } from '../closure/graph.ts';
+import { closureOfRoots } from '../closure/subgraph.ts';
+import { buildCustomisationLayer } from '../customisation/layer-node.ts';
 import { parseSpec, type BuildSpec } from '../conf/spec.ts';
 import { serializeConf, type Conf, type ConfStoreLayer, type StoreOwner } from '../conf/conf.ts';
 import { outputError, UserError } from '../errors.ts';
@@ -38,13 +41,29 @@ export interface BuildConfOptions {
 export async function buildConf(options: BuildConfOptions): Promise<Conf> {
   const attrs = await readAttrs(options.attrsPath);
   const spec = parseSpec(attrs.spec, `${options.attrsPath}: spec`);
-  const derivationOut = typeof (attrs.outputs as { out?: unknown } | undefined)?.out === 'string'
-    ? ((attrs.outputs as { out: string }).out)
-    : undefined;
-  const outPath = options.outPath ?? derivationOut ?? outputOf(attrs, options.attrsPath);
-  // The default tag is the hash of the derivation's own output, even when writing elsewhere.
-  const conf = await confFor(spec, attrs, { ...options, outPath, tagSource: derivationOut ?? outPath });
-  // Written aside and renamed, so a full disk or an interrupt never leaves a truncated conf.
+  const derivationOut = confOutput(attrs);
+  const outPath = options.outPath ?? derivationOut ?? noOutput(options.attrsPath);
+  // A customisation layer built here is an output too: never left half-made or after a failure.
+  const layerDir = spec.customisationContents === null ? undefined : spec.customisationLayer;
+  if (layerDir !== undefined && existsSync(layerDir)) {
+    throw new UserError('customisation-exists', `${options.attrsPath}: spec.customisationLayer ${layerDir} already exists; with customisationContents it must be a new output path`);
+  }
+  const layerGuard = layerDir === undefined ? undefined : removeOnInterrupt(layerDir);
+  try {
+    // The default tag is the hash of the derivation's own output, even when writing elsewhere.
+    const conf = await confFor(spec, attrs, { ...options, outPath, tagSource: derivationOut ?? outPath });
+    await writeConf(conf, outPath);
+    return conf;
+  } catch (error) {
+    if (layerDir !== undefined) await rm(layerDir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    layerGuard?.release();
+  }
+}
+
+// Written aside and renamed, so a full disk or an interrupt never leaves a truncated conf.
+async function writeConf(conf: Conf, outPath: string): Promise<void> {
   const temporary = `${outPath}.partial`;
   const guard = removeOnInterrupt(temporary);
   try {
@@ -56,7 +75,6 @@ export async function buildConf(options: BuildConfOptions): Promise<Conf> {
   } finally {
     guard.release();
   }
-  return conf;
 }
 
 async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options: BuildConfOptions & { outPath: string; tagSource: string }): Promise<Conf> {
@@ -66,11 +84,13 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
   const owner: StoreOwner = { uid: spec.uid, gid: spec.gid, uname: spec.uname, gname: spec.gname };
 
   let plan: string[][] = [];
-  let graph: ClosureGraph | undefined;
+  let graph = spec.includeStorePaths
+    ? closureGraphFromAttrs(attrs, 'closure', { source: options.attrsPath, storeDir: spec.storeDir })
+    : undefined;
+  if (spec.customisationContents !== null) graph = await customiseHere(spec, spec.customisationContents, graph, options);
   // Nothing to place without store paths, so the layer budget is not checked either
   // (an improvement over nixpkgs, api.md §10 item 11).
-  if (spec.includeStorePaths) {
-    graph = closureGraphFromAttrs(attrs, 'closure', { source: options.attrsPath, storeDir: spec.storeDir });
+  if (graph !== undefined) {
     // Loaded only when needed: the reader pulls in the decompressors, and conf start-up time
     // is most of an incremental rebuild.
     const baseLayerCount = spec.fromImage === null
@@ -117,6 +137,24 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
   };
 }
 
+/**
+ * Builds the customisation layer into its output and returns the graph the image's store paths
+ * come from: Nix exported the closure of baseJson and every `contents` element, but only what
+ * baseJson and the layer reference belong in the image (a fully shadowed element does not), and
+ * the layer's own node takes part in the ranking, exactly as a separately built layer would.
+ */
+async function customiseHere(spec: BuildSpec, contents: readonly string[], exported: ClosureGraph | undefined, options: BuildConfOptions): Promise<ClosureGraph | undefined> {
+  const node = await buildCustomisationLayer({
+    contents,
+    outDir: spec.customisationLayer,
+    candidates: exported?.nodes.map((n) => n.path) ?? [],
+    log: options.log,
+  });
+  if (exported === undefined) return undefined;
+  const nodes = closureOfRoots([...exported.nodes, node], [spec.baseJson, node.path]);
+  return createClosureGraph(nodes, { source: `${options.attrsPath} attribute closure`, storeDir: spec.storeDir });
+}
+
 /** The default tag: the hash part of the conf's own store path (api.md §2.2), as Nix computes it too. */
 export function tagFromOutPath(outPath: string): string {
   const hash = basename(outPath).split('-')[0] ?? '';
@@ -145,11 +183,15 @@ async function readAttrs(path: string): Promise<Record<string, unknown>> {
   return value as Record<string, unknown>;
 }
 
-function outputOf(attrs: Record<string, unknown>, where: string): string {
-  const outputs = attrs.outputs as Record<string, unknown> | undefined;
-  const out = outputs?.out;
-  if (typeof out !== 'string') throw new UserError('attrs-malformed', `${where}: no outputs.out; pass --out FILE`);
-  return out;
+// The conf goes to the `conf` output of a derivation that also builds the customisation layer
+// (its `out`), else to `out`.
+function confOutput(attrs: Record<string, unknown>): string | undefined {
+  const outputs = (attrs.outputs ?? {}) as Record<string, unknown>;
+  return [outputs.conf, outputs.out].find((value): value is string => typeof value === 'string');
+}
+
+function noOutput(where: string): never {
+  throw new UserError('attrs-malformed', `${where}: no outputs.conf or outputs.out; pass --out FILE`);
 }
 
 async function readBaseJson(path: string): Promise<{ architecture: string; config: ReturnType<typeof parseLossless> }> {

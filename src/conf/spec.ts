@@ -24,7 +24,13 @@ export interface BuildSpec {
   layeringPipeline: PipelineInput | null;
   fromImage: string | null;
   baseJson: string;
+  /** Where the customisation layer is (or, with customisationContents, is to be written). */
   customisationLayer: string;
+  /**
+   * Non-null when this derivation builds the customisation layer itself (no commands to run):
+   * the `contents` elements to merge, written to customisationLayer, one of its outputs.
+   */
+  customisationContents: string[] | null;
   includeStorePaths: boolean;
   storeDir: string;
 }
@@ -54,6 +60,7 @@ const FIELDS: Record<keyof BuildSpec, FieldCheck> = {
   fromImage: orNull(isNonEmptyString),
   baseJson: isNonEmptyString,
   customisationLayer: isNonEmptyString,
+  customisationContents: orNull((v) => (Array.isArray(v) && v.every((item) => typeof item === 'string' && item !== '') ? undefined : 'a list of store paths')),
   includeStorePaths: isBoolean,
   storeDir: isNonEmptyString,
 };

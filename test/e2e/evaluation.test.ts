@@ -25,7 +25,7 @@ describe('evaluation errors (api.md §8)', () => {
     await expectError(stream('name = "app"; maxLayers = 126;'), /in docker image app: the maxLayers argument must be at most 125, Docker's layer limit \(current value: 126\)/);
     await expectError(stream('name = "app"; maxLayers = 2.5;'), /in docker image app: the maxLayers argument must be an integer, got 2\.5/);
     const drv = await evalJson(`${stream('name = "app"; maxLayers = 125;')}.conf.drvPath`);
-    assert.match(String(drv), /-app-conf\.json\.drv$/);
+    assert.match(String(drv), /-app-customisation-layer\.drv$/);
   });
 
   it('config must be an attribute set whose Cmd, Entrypoint and Env are lists of strings', async () => {
@@ -34,12 +34,12 @@ describe('evaluation errors (api.md §8)', () => {
     await expectError(stream('name = "app"; config.Entrypoint = [ 1 ];'), /config\.Entrypoint must be a list of strings, got \[1\]/);
     await expectError(stream('name = "app"; config.Env = { A = "1"; };'), /config\.Env must be a list of strings/);
     const drv = await evalJson(`${stream('name = "app"; config = { Cmd = [ "/bin/app" ]; Env = [ "A=1" ]; Labels.x = "y"; };')}.conf.drvPath`);
-    assert.match(String(drv), /-app-conf\.json\.drv$/);
+    assert.match(String(drv), /-app-customisation-layer\.drv$/);
   });
 
   it('maxLayers is not checked when a pipeline decides the layers', async () => {
     const drv = await evalJson(`${stream('name = "app"; maxLayers = 1; layeringPipeline = [ [ "popularity_contest" ] ];')}.conf.drvPath`);
-    assert.match(String(drv), /-app-conf\.json\.drv$/);
+    assert.match(String(drv), /-app-customisation-layer\.drv$/);
   });
 
   it('enableFakechroot fails on Darwin, pointing at NixOS/nixpkgs#327311 (row 2)', async () => {
@@ -98,13 +98,15 @@ describe('names and results (api.md §1, §4)', () => {
   it('lower-cases imageName and uses baseNameOf name in derivation names', async () => {
     const result = await evalJson(`let i = ${build('name = "Registry.Example.com:5000/Team/App";')}; in {
       inherit (i) name imageName;
-      stream = i.stream.name; conf = i.stream.conf.name; isExe = i.stream.isExe;
+      stream = i.stream.name; conf = i.stream.conf.name; confOutput = i.stream.conf.outputName; isExe = i.stream.isExe;
     }`);
     assert.deepEqual(result, {
       name: 'App.tar.gz',
       imageName: 'registry.example.com:5000/team/app',
       stream: 'stream-App',
-      conf: 'App-conf.json',
+      // No commands: one derivation builds the customisation layer (out) and the conf.
+      conf: 'App-customisation-layer',
+      confOutput: 'conf',
       isExe: true,
     });
   });

@@ -49,7 +49,7 @@ describe('maxLayers', () => {
     const failure = await buildFailure(`(import ${repoRoot}/test/e2e/images.nix { }).too-few-layers`);
     // The builder words it its own way (nixpkgs: "usedLayers 3 layers to store 'fromImage' ...").
     assert.match(failure.stderr, /maxLayers=3\b.*\b3 layers are already used \(2 from fromImage/);
-    assert.match(failure.stderr, /builder for '[^']*-too-few-layers-conf\.json\.drv' failed/);
+    assert.match(failure.stderr, /builder for '[^']*-too-few-layers-customisation-layer\.drv' failed/);
   });
 });
 
