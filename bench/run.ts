@@ -283,7 +283,7 @@ async function bench(): Promise<void> {
     `| full build, no cached digests (nix-store --realise of the image) | ${median(fullImage).toFixed(2)} s | | |`,
     row('rebuild after one small store path changed (image)', rebuildImage, median(fullImage), '≤ 0.15x of full build'),
     row('same rebuild, the changed paths built first (nix-strata\'s derivations only)', rebuildOwn, median(fullImage), '(for reference)'),
-    `| full build, conf derivation only (its inputs built first) | ${median(fullConf).toFixed(2)} s | | |`,
+    `| full build, conf derivation only (customisation layer + conf; its inputs built first) | ${median(fullConf).toFixed(2)} s | | |`,
     row('rebuild after one small store path changed (conf only)', rebuildConf, median(fullConf), '≤ 0.15x of full build'),
     `| peak RSS, stream with cached digests | ${cachedRss.toFixed(0)} MB | | < 150 MB |`,
     `| peak RSS, stream from scratch | ${scratchRss.toFixed(0)} MB | | < 150 MB |`,
