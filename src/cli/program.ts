@@ -1,6 +1,7 @@
 // The commander program: one factory per subcommand (src/cli/commands/*), no logic here.
 // Subcommands are loaded on demand: `nix-strata conf` runs once per image build, and loading
 // every command's dependencies would be most of an incremental rebuild's time.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -20,10 +21,17 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 export async function createProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('nix-strata')
     .description('Build container images from Nix closures (drop-in for dockerTools.buildLayeredImage)')
+    .version(packageVersion(), '-V, --version', 'print the nix-strata version')
     .exitOverride()
     .showHelpAfterError();
   const named = argv[2];
   const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
   for (const name of wanted) program.addCommand(await COMMANDS[name]!());
   return program;
+}
+
+// package.json sits two levels above both src/cli/ and dist/cli/ (and in the Nix package).
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
 }
