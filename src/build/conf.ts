@@ -5,8 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { closureGraphFromAttrs } from '../closure/parse.ts';
-import { createClosureGraph, type ClosureGraph } from '../closure/graph.ts';
-import { closureOfRoots } from '../closure/subgraph.ts';
+import { closureOf, createClosureGraph, type ClosureGraph } from '../closure/graph.ts';
 import { buildCustomisationLayer } from '../customisation/layer-node.ts';
 import { parseSpec, type BuildSpec } from '../conf/spec.ts';
 import { serializeConf, type Conf, type ConfStoreLayer, type StoreOwner } from '../conf/conf.ts';
@@ -151,8 +150,8 @@ async function customiseHere(spec: BuildSpec, contents: readonly string[], expor
     log: options.log,
   });
   if (exported === undefined) return undefined;
-  const nodes = closureOfRoots([...exported.nodes, node], [spec.baseJson, node.path]);
-  return createClosureGraph(nodes, { source: `${options.attrsPath} attribute closure`, storeDir: spec.storeDir });
+  const withLayer = createClosureGraph([...exported.nodes, node], { source: `${options.attrsPath} attribute closure`, storeDir: spec.storeDir });
+  return closureOf(withLayer, [spec.baseJson, node.path]);
 }
 
 /** The default tag: the hash part of the conf's own store path (api.md §2.2), as Nix computes it too. */

@@ -103,6 +103,17 @@ export function usersOf(graph: ClosureGraph, path: string): string[] {
   return pathsOf(graph, reachable(graph.users, [i]), i);
 }
 
+/**
+ * The graph cut to what `roots` reach, roots included (roots not in the graph reach nothing):
+ * a build that exported more than its image holds keeps only what its real roots refer to.
+ */
+export function closureOf(graph: ClosureGraph, roots: readonly string[]): ClosureGraph {
+  const starts = roots.flatMap((root) => graph.index.get(root) ?? []);
+  const kept = reachable(graph.refs, starts);
+  for (const start of starts) kept[start] = 1;
+  return createClosureGraph(graph.nodes.filter((_, i) => kept[i] === 1), { source: 'closure of roots', storeDir: graph.storeDir });
+}
+
 /** Roots: the paths no other path references, sorted. */
 export function rootsOf(graph: ClosureGraph): string[] {
   return graph.nodes.filter((_, i) => graph.users[i]!.length === 0).map((n) => n.path);

@@ -27,5 +27,5 @@ export function narSizeOfFlatDirectory(files: readonly NarFile[]): number {
     size += words('contents') + field(file.size);
     size += words(')', ')');
   }
-  return size + words(")");
+  return size + words(')');
 }
