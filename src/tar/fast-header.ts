@@ -2,7 +2,7 @@
 // target of at most 100 bytes, sizes below 8 GiB) for a fixed owner and mtime. It gives exactly
 // the bytes encodeHeader gives for such entries (test/tar pins both), without the per-entry
 // allocations, Maps and string formatting that dominated the profile on trees of small files.
-import { BLOCK_SIZE, encodeHeader, type TarHeader } from './header.ts';
+import { BLOCK_SIZE, checksum, encodeHeader, isAscii, paxRecordLength, type TarHeader } from './header.ts';
 
 /** Type flag of a regular file. */
 export const FAST_FILE = 0x30;
@@ -31,7 +31,7 @@ export class FastHeader {
     }
     prepareTemplate(block);
     this.template = block;
-    this.templateSum = sumOf(block);
+    this.templateSum = checksum(block);
   }
 
   /**
@@ -44,7 +44,7 @@ export class FastHeader {
     const nameLength = name.length + slashOf(name, type);
     const linkLength = linkname?.length ?? 0;
     if (nameLength <= 100 && linkLength <= 100) return BLOCK_SIZE;
-    const body = (nameLength > 100 ? recordLength('path', nameLength) : 0) + (linkLength > 100 ? recordLength('linkpath', linkLength) : 0);
+    const body = (nameLength > 100 ? paxRecordLength('path', nameLength) : 0) + (linkLength > 100 ? paxRecordLength('linkpath', linkLength) : 0);
     return 2 * BLOCK_SIZE + Math.ceil(body / BLOCK_SIZE) * BLOCK_SIZE;
   }
 
@@ -104,7 +104,7 @@ const PAX_TEMPLATE = (() => {
   block.write('ustar\x0000', 257, 'latin1');
   return block;
 })();
-const PAX_TEMPLATE_SUM = sumOf(PAX_TEMPLATE);
+const PAX_TEMPLATE_SUM = checksum(PAX_TEMPLATE);
 
 function writePaxBlock(into: Buffer, at: number, bodyLength: number): void {
   into.set(PAX_TEMPLATE, at);
@@ -113,19 +113,8 @@ function writePaxBlock(into: Buffer, at: number, bodyLength: number): void {
   writeChecksum(into, at, sum);
 }
 
-// `"<len> <key>=<value>\n"` where len counts the whole record, its own digits included.
-function recordLength(key: string, valueLength: number): number {
-  const fixed = key.length + valueLength + 3;
-  let length = fixed;
-  for (;;) {
-    const next = fixed + String(length).length;
-    if (next === length) return length;
-    length = next;
-  }
-}
-
 function writeRecord(into: Buffer, at: number, key: string, value: Buffer, slash: number): number {
-  const length = recordLength(key, value.length + slash);
+  const length = paxRecordLength(key, value.length + slash);
   let end = at + into.write(`${length} ${key}=`, at, 'ascii');
   into.set(value, end);
   end += value.length;
@@ -143,17 +132,6 @@ function prepareTemplate(block: Buffer): void {
 
 function slashOf(name: Buffer, type: FastType): number {
   return type === FAST_DIRECTORY && name[name.length - 1] !== 0x2f ? 1 : 0;
-}
-
-function isAscii(bytes: Buffer): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
-  return true;
-}
-
-function sumOf(block: Buffer): number {
-  let sum = 0;
-  for (let i = 0; i < BLOCK_SIZE; i++) sum += block[i]!;
-  return sum;
 }
 
 // Six octal digits, NUL, space: the field as CPython's tarfile writes it.

@@ -123,14 +123,19 @@ function paxHeader(records: Map<string, Buffer>): Buffer {
 
 /** `"<len> <key>=<value>\n"` where len counts the whole record, its own digits included. */
 function paxRecord(key: string, value: Buffer): Buffer {
-  const fixed = Buffer.byteLength(key, 'utf8') + value.length + 3;
+  const length = paxRecordLength(key, value.length);
+  return Buffer.concat([Buffer.from(`${length} ${key}=`, 'utf8'), value, Buffer.from('\n', 'ascii')]);
+}
+
+/** The `<len>` of a PAX record: its whole length in bytes, its own digits included. */
+export function paxRecordLength(key: string, valueLength: number): number {
+  const fixed = Buffer.byteLength(key, 'utf8') + valueLength + 3;
   let length = fixed;
   for (;;) {
     const next = fixed + String(length).length;
-    if (next === length) break;
+    if (next === length) return length;
     length = next;
   }
-  return Buffer.concat([Buffer.from(`${length} ${key}=`, 'utf8'), value, Buffer.from('\n', 'ascii')]);
 }
 
 interface UstarFields {
@@ -195,8 +200,10 @@ function withDirectorySlash(name: Buffer, type: TarEntryType): Buffer {
   return Buffer.concat([name, Buffer.from('/', 'ascii')]);
 }
 
-function isAscii(bytes: Buffer): boolean {
-  return bytes.every((byte) => byte < 0x80);
+/** True when every byte is below 0x80. */
+export function isAscii(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

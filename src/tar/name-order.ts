@@ -23,7 +23,7 @@ const NON_ASCII = /[\x80-\xff]/;
 
 /** Compares two raw file names by the code points Python's surrogateescape decoding gives them. */
 export function compareNames(a: Buffer, b: Buffer): number {
-  if ((isAscii(a) || isUtf8(a)) && (isAscii(b) || isUtf8(b))) return Buffer.compare(a, b);
+  if (isValidUtf8(a) && isValidUtf8(b)) return Buffer.compare(a, b);
   const left = codePoints(a);
   const right = codePoints(b);
   const common = Math.min(left.length, right.length);
@@ -56,20 +56,5 @@ function sequenceLength(bytes: Buffer, i: number): number {
   if (lead < 0x80) return 1;
   const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
   if (length === 0 || i + length > bytes.length) return 0;
-  return isUtf8(bytes.subarray(i, i + length)) ? length : 0;
-}
-
-function isAscii(bytes: Buffer): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
-  return true;
-}
-
-function isUtf8(bytes: Buffer): boolean {
-  try {
-    strictUtf8.decode(bytes);
-    return true;
-  } catch (error) {
-    if (error instanceof TypeError) return false;
-    throw error;
-  }
+  return isValidUtf8(bytes.subarray(i, i + length)) ? length : 0;
 }
