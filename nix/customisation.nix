@@ -8,10 +8,11 @@
 # Fast paths, same bytes (format.md §5.2: owners are 0:0 unless fakeRootCommands chowned):
 # without fakeRootCommands (and no fake chroot) there is no fakeroot session, `tar-tree
 # --owner 0:0` records what the session would have reported; with no commands at all and no
-# Nix database there is no derivation here at all (`inConf`): the conf derivation merges and
-# archives `contents` itself, one Node process per incremental rebuild instead of two.
+# Nix database there is no derivation here at all: the conf derivation merges and archives
+# `contents` itself, one Node process per incremental rebuild instead of two.
 #
-# Returns { inConf = true; } or { inConf = false; layer = <derivation>; }.
+# Returns the layer derivation, or null when there is nothing to run (the conf derivation
+# then builds the layer itself: `inConf` in default.nix).
 { pkgs, nix-strata, system }:
 { baseName
 , contents            # list of store paths / path literals (already a list)
@@ -63,37 +64,34 @@ let
     nix-strata tar-tree --root "$layerRoot" --out "''${outputs[out]}"
   '';
 in
-if inConf then { inherit inConf; } else {
-  inherit inConf;
-  layer = derivation {
-    name = "${baseName}-customisation-layer";
-    inherit system contents extraCommands fakeRootCommands fakeRootScript nixDb;
-    builder = "${pkgs.bash}/bin/bash";
-    __structuredAttrs = true;
-    # Built where the image is built: a remote builder would not make it faster, and deciding
-    # that costs Nix a build-hook process (~20 ms of every rebuild).
-    preferLocalBuild = true;
-    PATH = toolPath;
-    args = [
-      "-e"
-      "-c"
-      (''
-        set -o pipefail
-        source "$NIX_ATTRS_SH_FILE"
-        export PATH SOURCE_DATE_EPOCH=315532800
-        out=''${outputs[out]}
-        export layerRoot="$NIX_BUILD_TOP/layer"
-        mkdir "$layerRoot" "$out"
-        if ((''${#contents[@]})); then nix-strata merge-contents --into "$layerRoot" "''${contents[@]}"; fi
-        ${if includeNixDB then ''
-          (cd "$layerRoot"; ${import ./nix-db-commands.nix})
-        '' else ""}
-        (cd "$layerRoot"; eval "$extraCommands")
-      '' + (if needsFakeroot then ''
-        fakeroot -- bash -e -o pipefail -c "$fakeRootScript"
-      '' else ''
-        nix-strata tar-tree --owner 0:0 --root "$layerRoot" --out "$out"
-      ''))
-    ];
-  };
+if inConf then null else derivation {
+  name = "${baseName}-customisation-layer";
+  inherit system contents extraCommands fakeRootCommands fakeRootScript nixDb;
+  builder = "${pkgs.bash}/bin/bash";
+  __structuredAttrs = true;
+  # Built where the image is built: a remote builder would not make it faster, and deciding
+  # that costs Nix a build-hook process (~20 ms of every rebuild).
+  preferLocalBuild = true;
+  PATH = toolPath;
+  args = [
+    "-e"
+    "-c"
+    (''
+      set -o pipefail
+      source "$NIX_ATTRS_SH_FILE"
+      export PATH SOURCE_DATE_EPOCH=315532800
+      out=''${outputs[out]}
+      export layerRoot="$NIX_BUILD_TOP/layer"
+      mkdir "$layerRoot" "$out"
+      if ((''${#contents[@]})); then nix-strata merge-contents --into "$layerRoot" "''${contents[@]}"; fi
+      ${if includeNixDB then ''
+        (cd "$layerRoot"; ${import ./nix-db-commands.nix})
+      '' else ""}
+      (cd "$layerRoot"; eval "$extraCommands")
+    '' + (if needsFakeroot then ''
+      fakeroot -- bash -e -o pipefail -c "$fakeRootScript"
+    '' else ''
+      nix-strata tar-tree --owner 0:0 --root "$layerRoot" --out "$out"
+    ''))
+  ];
 }

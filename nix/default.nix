@@ -2,12 +2,14 @@
 # buildLayeredImage and buildLayeredImageWithNixDb, plus fakeNss (../../shared/spec/api.md).
 #
 # This file is the ONLY place argument defaults live; the builder never invents a value.
-# Nix gathers inputs into three derivations per image, each one builder call
-# (docs/contract.md):
-#   <baseName>-customisation-layer  customisation.nix (the only shell)
-#   <baseName>-conf.json            `nix-strata conf`, reading `spec` + the closure graph
+# Nix gathers inputs into derivations, each one builder call (docs/contract.md). Commonly
+# (no extraCommands, fakeRootCommands, fake chroot or Nix database) an image is:
+#   <baseName>-customisation-layer  `nix-strata conf`, reading `spec` + the closure graph;
+#                                   outputs `out` (the customisation layer) and `conf`
 #   stream-<baseName>               an executable: `nix-strata stream --conf <conf> "$@"`
-# and buildLayeredImage adds `<baseName>.tar.gz|.tar.zst|.tar` (`nix-strata stream --output`).
+# With commands to run, the layer is built first by customisation.nix (the only shell), under
+# the same name, and the conf is `<baseName>-conf.json` (output `out`) after it.
+# buildLayeredImage adds `<baseName>.tar.gz|.tar.zst|.tar` (`nix-strata stream --output`).
 #
 # Only `builtins` is used (no nixpkgs lib), so a tiny stand-in package set works
 # (test/nix/host.nix). What `pkgs` must provide: stdenv.{build,host}Platform, bash,
@@ -119,13 +121,37 @@ let
         text = builtins.toJSON { inherit architecture; config = check.config name config; os = "linux"; };
       };
 
-      customisation = customisationLayer {
+      # The layer derivation, or null: then the conf derivation builds the layer too.
+      customisationLayerDrv = customisationLayer {
         inherit baseName extraCommands fakeRootCommands;
         contents = contentsList;
         enableFakechroot = check.fakechroot name isDarwin (check.bool "enableFakechroot" name enableFakechroot);
         includeNixDB = check.bool "includeNixDB" name includeNixDB;
       };
+      inConf = customisationLayerDrv == null;
       withStorePaths = check.bool "includeStorePaths" name includeStorePaths;
+
+      # Everything that depends on where the customisation layer is built. One derivation for
+      # the common case (no commands): `out` is the customisation layer (named as nixpkgs names
+      # it), `conf` the conf; otherwise the conf alone, after the separately built layer. Nix
+      # exports the closure of everything the layer may refer to.
+      layerPlacement =
+        if inConf then {
+          # The conf derivation writes the layer to its own `out`.
+          customisationLayer = builtins.placeholder "out";
+          customisationContents = contentsList;
+          confName = "${baseName}-customisation-layer";
+          confOutputs = [ "out" "conf" ];
+          layerClosure = [ baseJson ] ++ contentsList;
+          confOf = drv: drv.conf;
+        } else {
+          customisationLayer = "${customisationLayerDrv}";
+          customisationContents = null;
+          confName = "${baseName}-conf.json";
+          confOutputs = [ "out" ];
+          layerClosure = [ baseJson customisationLayerDrv ];
+          confOf = drv: drv;
+        };
 
       # The contract's `spec` (docs/contract.md); `nix-strata conf` rejects unknown keys.
       spec = {
@@ -142,17 +168,12 @@ let
         layeringPipeline = if layeringPipeline == null || isList layeringPipeline then layeringPipeline else "${layeringPipeline}";
         fromImage = pathOrNull fromImage;
         baseJson = "${baseJson}";
-        # Without commands to run, the conf derivation writes the layer to its own `out`.
-        customisationLayer = if customisation.inConf then builtins.placeholder "out" else "${customisation.layer}";
-        customisationContents = if customisation.inConf then contentsList else null;
+        inherit (layerPlacement) customisationLayer customisationContents;
       };
 
-      # One derivation for the common case (no commands): `out` is the customisation layer
-      # (named as nixpkgs names it), `conf` the conf; otherwise the conf alone, after the
-      # separately built layer. Nix exports the closure of everything the layer may refer to.
       confDerivation = derivation {
-        name = if customisation.inConf then "${baseName}-customisation-layer" else "${baseName}-conf.json";
-        outputs = if customisation.inConf then [ "out" "conf" ] else [ "out" ];
+        name = layerPlacement.confName;
+        outputs = layerPlacement.confOutputs;
         inherit system spec;
         builder = "${nix-strata}/bin/nix-strata";
         args = [ "conf" ];
@@ -160,12 +181,9 @@ let
         # Local: the digest cache that makes rebuilds incremental is on this machine, and
         # asking remote builders costs Nix a build-hook process (~20 ms of every rebuild).
         preferLocalBuild = true;
-        exportReferencesGraph.closure =
-          if !withStorePaths then [ ]
-          else if customisation.inConf then [ baseJson ] ++ contentsList
-          else [ baseJson customisation.layer ];
+        exportReferencesGraph.closure = if withStorePaths then layerPlacement.layerClosure else [ ];
       };
-      conf = if customisation.inConf then confDerivation.conf else confDerivation;
+      conf = layerPlacement.confOf confDerivation;
 
       # The hash part of the conf's output path: known at evaluation time, and the value
       # `nix-strata conf` derives from its own output path, so it is the tag in the image.
