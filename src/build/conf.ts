@@ -150,8 +150,8 @@ async function customiseHere(spec: BuildSpec, contents: readonly string[], expor
     log: options.log,
   });
   if (exported === undefined) return undefined;
-  const withLayer = createClosureGraph([...exported.nodes, node], { source: `${options.attrsPath} attribute closure`, storeDir: spec.storeDir });
-  return closureOf(withLayer, [spec.baseJson, node.path]);
+  const kept = closureOf(exported, [spec.baseJson, ...node.references]);
+  return createClosureGraph([...kept, node], { source: `${options.attrsPath} attribute closure`, storeDir: spec.storeDir });
 }
 
 /** The default tag: the hash part of the conf's own store path (api.md §2.2), as Nix computes it too. */

@@ -80,6 +80,13 @@ export function reachable(edges: readonly (readonly number[])[], starts: Iterabl
   return seen;
 }
 
+/** Marks `starts` themselves and everything reachable from them along `edges`. */
+export function reachableWithStarts(edges: readonly (readonly number[])[], starts: readonly number[]): Uint8Array {
+  const seen = reachable(edges, starts);
+  for (const start of starts) seen[start] = 1;
+  return seen;
+}
+
 function pathsOf(graph: ClosureGraph, marks: Uint8Array, exclude: number): string[] {
   const out: string[] = [];
   marks.forEach((m, i) => { if (m && i !== exclude) out.push(graph.nodes[i]!.path); });
@@ -104,14 +111,12 @@ export function usersOf(graph: ClosureGraph, path: string): string[] {
 }
 
 /**
- * The graph cut to what `roots` reach, roots included (roots not in the graph reach nothing):
- * a build that exported more than its image holds keeps only what its real roots refer to.
+ * The nodes `roots` reach, roots included, in graph order (roots not in the graph reach
+ * nothing): a build that exported more than its image holds keeps what its real roots refer to.
  */
-export function closureOf(graph: ClosureGraph, roots: readonly string[]): ClosureGraph {
-  const starts = roots.flatMap((root) => graph.index.get(root) ?? []);
-  const kept = reachable(graph.refs, starts);
-  for (const start of starts) kept[start] = 1;
-  return createClosureGraph(graph.nodes.filter((_, i) => kept[i] === 1), { source: 'closure of roots', storeDir: graph.storeDir });
+export function closureOf(graph: ClosureGraph, roots: readonly string[]): ClosureNode[] {
+  const kept = reachableWithStarts(graph.refs, roots.flatMap((root) => graph.index.get(root) ?? []));
+  return graph.nodes.filter((_, i) => kept[i] === 1);
 }
 
 /** Roots: the paths no other path references, sorted. */

@@ -1,6 +1,6 @@
 // The size-based "auto" strategy (layering.md §6), nixpkgs' newest default, opt-in here.
 import type { ClosureGraph } from '../closure/graph.ts';
-import { reachable } from '../closure/graph.ts';
+import { reachable, reachableWithStarts } from '../closure/graph.ts';
 import { compareNameKey } from './keys.ts';
 import type { StrategyOptions } from './popularity.ts';
 
@@ -50,8 +50,7 @@ export function autoLayerTable(graph: ClosureGraph, budget: number): AutoLayerRo
   const byName = (a: number, b: number): number => compareNameKey(paths[a]!, paths[b]!);
   const rows = [...groups.values()].map(({ usedBy, members }): AutoLayerRow => {
     members.sort(byName);
-    const closure = reachable(graph.refs, members);
-    for (const m of members) closure[m] = 1;
+    const closure = reachableWithStarts(graph.refs, members);
     let closureSize = 0;
     closure.forEach((inside, i) => { if (inside) closureSize += size[i]!; });
     return {

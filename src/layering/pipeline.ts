@@ -3,7 +3,7 @@
 import { UserError } from '../errors.ts';
 import { rankByPopularity, workRoots } from './popularity.ts';
 import { concat, induced, predecessors, type WorkGraph } from './work-graph.ts';
-import { reachable } from '../closure/graph.ts';
+import { reachableWithStarts } from '../closure/graph.ts';
 
 /** A parsed pipeline step; `where` is its index path and operation, for messages. */
 export type PipelineStep = { readonly where: string } & (
@@ -184,8 +184,7 @@ function evaluateStep(step: PipelineStep, value: PipelineValue): PipelineValue {
       const g = expectGraph(step, value);
       const edges = step.op === 'subcomponent_in' ? predecessors(g) : g.succ;
       const given = indicesOf(g, step.paths);
-      const main = reachable(edges, given);
-      for (const i of given) main[i] = 1;
+      const main = reachableWithStarts(edges, given);
       return dictOf([['main', induced(g, indicesWhere(g, (_, i) => main[i] === 1))],
         ['rest', induced(g, indicesWhere(g, (_, i) => main[i] !== 1))]]);
     }
@@ -217,13 +216,11 @@ function splitPaths(g: WorkGraph, specs: readonly SplitSpec[]): PipelineValue {
   if (splitList.length === 0) return dictOf([['rest', g]]);
   const roots = workRoots(g);
   if (roots.length === 1 && split[roots[0]!]) return dictOf([['main', g]]);
-  const splitOff = reachable(g.succ, splitList);
-  for (const i of splitList) splitOff[i] = 1;
+  const splitOff = reachableWithStarts(g.succ, splitList);
   const cut = g.succ.map((s) => s.filter((j) => !split[j]));
   // Edges into split paths are deleted, the temporary root's included: split roots are not reached.
   const starts = roots.filter((r) => !split[r]);
-  const reach = reachable(cut, starts);
-  for (const r of starts) reach[r] = 1;
+  const reach = reachableWithStarts(cut, starts);
   const groups: [string, WorkGraph][] = [
     ['main', induced(g, indicesWhere(g, (_, i) => splitOff[i] === 1 && !reach[i]))],
     ['common', induced(g, indicesWhere(g, (_, i) => splitOff[i] === 1 && reach[i] === 1))],
