@@ -1,8 +1,7 @@
 // The build spec Nix hands to `nix-strata conf` (docs/contract.md): validated strictly,
 // with the JSON path of every mistake, because a wrong value here is a wrong image later.
 import { UserError } from '../errors.ts';
-
-export type LayeringStrategy = 'popularity' | 'auto';
+import { isStrategyName, strategies, type StrategyName } from '../layering/strategies.ts';
 
 /** A layering pipeline as Nix passes it: steps, or a store path of a JSON file holding them. */
 export type PipelineInput = readonly unknown[] | string;
@@ -20,7 +19,7 @@ export interface BuildSpec {
   uname: string;
   gname: string;
   maxLayers: number;
-  layeringStrategy: LayeringStrategy;
+  layeringStrategy: StrategyName;
   layeringPipeline: PipelineInput | null;
   fromImage: string | null;
   baseJson: string;
@@ -55,7 +54,7 @@ const FIELDS: Record<keyof BuildSpec, FieldCheck> = {
   uname: isString,
   gname: isString,
   maxLayers: (v) => (Number.isSafeInteger(v) ? undefined : 'an integer'),
-  layeringStrategy: (v) => (v === 'popularity' || v === 'auto' ? undefined : '"popularity" or "auto"'),
+  layeringStrategy: (v) => (typeof v === 'string' && isStrategyName(v) ? undefined : Object.keys(strategies).map((name) => `"${name}"`).join(' or ')),
   layeringPipeline: (v) => (v === null || Array.isArray(v) || typeof v === 'string' ? undefined : 'a list of steps, a path, or null'),
   fromImage: orNull(isNonEmptyString),
   baseJson: isNonEmptyString,
