@@ -5,7 +5,7 @@
 import { mkdir, readFile, rename, writeFile, access, constants } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import stableStringify from 'fast-json-stable-stringify';
+import { canonicalJson } from '../json/canonical.ts';
 import { parseDigest, sha256Digest, hexOf, type Digest } from '../digest/digest.ts';
 
 /** What is cached for one layer. */
@@ -34,7 +34,7 @@ const FORMAT_VERSION = 1;
 
 /** The name of a key's entry: sha256 of its canonical JSON. */
 export function cacheKeyName(key: LayerKey): string {
-  return hexOf(sha256Digest(stableStringify({ formatVersion: FORMAT_VERSION, ...key })));
+  return hexOf(sha256Digest(canonicalJson({ formatVersion: FORMAT_VERSION, ...key })));
 }
 
 /** A cache in `directory`, or one that remembers nothing when `directory` is undefined. */

@@ -1,5 +1,5 @@
-// Canonical JSON (sorted keys, no whitespace) for the project's own OCI documents, where
-// there is no nixpkgs byte layout to match and determinism is all that matters.
+// Canonical JSON (sorted keys, no whitespace) wherever there is no nixpkgs byte layout to match
+// and determinism is all that matters, such as the digest cache's keys.
 import stableStringify from 'fast-json-stable-stringify';
 
 /** Serialises `value` with keys sorted at every level and no whitespace. */
