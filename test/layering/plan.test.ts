@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createClosureGraph, type ClosureGraph } from '../../src/closure/graph.ts';
 import { UserError } from '../../src/errors.ts';
 import { planLayers, storeLayerBudget } from '../../src/layering/plan.ts';
-import { strategies, isStrategyName } from '../../src/layering/index.ts';
+import { strategies, isStrategyName } from '../../src/layering/strategies.ts';
 import { p, shuffled } from './fixture.ts';
 
 // A closure of `count` paths under two excluded roots: a chain with some fan-out, varied sizes.
