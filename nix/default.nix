@@ -206,13 +206,12 @@ let
 
       # With debug, a twin of the conf derivation prints the layer table while it builds. The
       # stream depends on it, the conf does not, so debug never changes imageTag (api.md §10
-      # item 10: nixpkgs hashes the flag into the tag).
-      layerTable = derivation {
+      # item 10: nixpkgs hashes the flag into the tag). Same attributes as the conf derivation
+      # (spec, outputs, closure graph, preferLocalBuild), another name and `--debug`.
+      layerTable = derivation (confDerivation.drvAttrs // {
         name = "${baseName}-layer-table";
-        inherit system spec;
-        inherit (confDerivation) builder outputs exportReferencesGraph __structuredAttrs;
         args = [ "conf" "--debug" ];
-      };
+      });
 
       stream = writeText {
         name = "stream-${baseName}";
