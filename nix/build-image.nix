@@ -73,7 +73,7 @@ let
         builtins.trace "warning: in docker image ${name}: The contents parameter is deprecated. Change to copyToRoot if the contents are designed to be copied to the root filesystem, such as when you use `buildEnv` or similar between contents and your packages. Use copyToRoot = buildEnv { ... }; or similar if you intend to add packages to /bin." contents
       else copyToRoot;
     contentsList = if rootContents == null then [ ] else map toString (if isList rootContents then rootContents else [ rootContents ]);
-    extension = { gz = ".tar.gz"; zstd = ".tar.zst"; none = ".tar"; }.${check.compressor name compressor};
+    extension = check.extension name compressor;
     withNixDb = check.bool "includeNixDB" name includeNixDB;
 
     nixDb = if withNixDb then pkgs.closureInfo { rootPaths = contentsList; } else null;

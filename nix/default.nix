@@ -241,7 +241,7 @@ let
     }@args:
     let
       stream = streamLayeredImage (removeAttrs args [ "compressor" "meta" ]);
-      extension = { gz = ".tar.gz"; zstd = ".tar.zst"; none = ".tar"; }.${check.compressor name compressor};
+      extension = check.extension name compressor;
       archive = derivation {
         name = "${baseNameOf name}${extension}";
         inherit system;

@@ -25,6 +25,14 @@ let
   dateRe = "([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])";
   timeRe = "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])";
   validDate = s: s == "now" || match dateRe s != null || match "${dateRe}[Tt ]${timeRe}" s != null;
+
+  # The archive's file name extension for each compressor (buildLayeredImage, buildImage).
+  extensions = { gz = ".tar.gz"; zstd = ".tar.zst"; none = ".tar"; };
+
+  # `compressor` of buildLayeredImage / buildImage, with nixpkgs' wording (api.md §8 row 3).
+  compressor = name: compressor:
+    if elem compressor (builtins.attrNames extensions) then compressor
+    else fail name "compressor must be one of: [gz none zstd]";
 in
 {
   # `name`: a non-empty string that Docker accepts as a repository once lower-cased.
@@ -83,10 +91,10 @@ in
     if elem strategy [ "popularity" "auto" ] then strategy
     else fail name "the layeringStrategy argument must be one of: [auto popularity], got ${builtins.toJSON strategy}";
 
-  # `compressor` of buildLayeredImage, with nixpkgs' wording (api.md §8 row 3).
-  compressor = name: compressor:
-    if elem compressor [ "gz" "none" "zstd" ] then compressor
-    else fail name "compressor must be one of: [gz none zstd]";
+  inherit compressor;
+
+  # The checked compressor's extension: ".tar.gz", ".tar.zst" or ".tar".
+  extension = name: compressor': extensions.${compressor name compressor'};
 
   # `enableFakechroot` needs proot, which does not exist on Darwin (api.md §8 row 2).
   fakechroot = name: isDarwin: enable:
