@@ -3,6 +3,7 @@
 // the order of the keys whatever order the hashing finishes in.
 import type { DigestCache, LayerDigest, LayerKey } from '../cache/digest-cache.ts';
 import type { Logger } from '../log.ts';
+import type { StoreLayerHasher } from '../sources/store-paths.ts';
 // The tar writer and the worker pool are loaded only when something is hashed: a conf that
 // finds every layer in the cache should not pay for loading them.
 
@@ -34,24 +35,14 @@ export async function hashStoreLayers(keys: readonly LayerKey[], options: HashLa
     return cached as LayerDigest[];
   }
   const sizes = misses.map((index) => options.narSizes?.[index] ?? 0);
-  if (sizes.every((size) => size > 0) && sizes.reduce((sum, size) => sum + size, 0) <= INLINE_HASH_BYTES) {
-    const { storeLayerDigest } = await import('../tar/store-layer.ts');
-    for (const index of misses) {
-      const key = keys[index]!;
-      const digest = storeLayerDigest(key.paths.map((p) => p.path), { ...key.owner, mtime: key.mtime });
-      await options.cache.put(key, digest);
-      cached[index] = digest;
-    }
-    options.log.info(`store layers: ${keys.length}, hashed ${misses.length} on the main thread (small), from cache ${keys.length - misses.length}`);
-    return cached as LayerDigest[];
-  }
-  const { buildCores, HashPool } = await import('./hash-pool.ts');
-  const pool = new HashPool(Math.min(options.threads ?? buildCores(), misses.length));
+  const small = sizes.every((size) => size > 0) && sizes.reduce((sum, size) => sum + size, 0) <= INLINE_HASH_BYTES;
+  const pool = small ? undefined : await startPool(options.threads, misses.length);
+  const hasher = pool?.hasher ?? await mainThreadHasher();
   let done = 0;
   try {
     const hashed = await Promise.all(misses.map(async (index) => {
       const key = keys[index]!;
-      const digest = await pool.hash(key.paths.map((p) => p.path), { ...key.owner, mtime: key.mtime });
+      const digest = await hasher(key.paths.map((p) => p.path), { ...key.owner, mtime: key.mtime });
       done += 1;
       options.log.progress(`hashed layer ${index + 1} of ${keys.length} (${done} of ${misses.length} to hash)`);
       await options.cache.put(key, digest);
@@ -59,8 +50,19 @@ export async function hashStoreLayers(keys: readonly LayerKey[], options: HashLa
     }));
     for (const [index, digest] of hashed) cached[index] = digest;
   } finally {
-    await pool.close();
+    await pool?.close();
   }
-  options.log.info(`store layers: ${keys.length}, hashed ${misses.length} on ${pool.size} threads, from cache ${keys.length - misses.length}`);
+  const where = pool === undefined ? 'on the main thread (small)' : `on ${pool.size} threads`;
+  options.log.info(`store layers: ${keys.length}, hashed ${misses.length} ${where}, from cache ${keys.length - misses.length}`);
   return cached as LayerDigest[];
+}
+
+async function startPool(threads: number | undefined, jobs: number) {
+  const { buildCores, HashPool } = await import('./hash-pool.ts');
+  return new HashPool(Math.min(threads ?? buildCores(), jobs));
+}
+
+async function mainThreadHasher(): Promise<StoreLayerHasher> {
+  const { storeLayerDigest } = await import('../tar/store-layer.ts');
+  return async (paths, options) => storeLayerDigest(paths, options);
 }
