@@ -1,9 +1,8 @@
 // `nix-strata build-image …`: the steps of buildImage (nix/build-image.nix), one library call each.
+// Each step is its own process, so an action loads only the module it calls (as cli/program.ts
+// does for subcommands): copy-to-root, snapshot and layer need not pay for the archive step's
+// tar-stream, docker-archive source and sink.
 import { Command } from 'commander';
-import { buildImageArchive, readBuildImageAttrs } from '../../build-image/archive.ts';
-import { copyToRoot } from '../../build-image/copy-to-root.ts';
-import { writeLayerTar } from '../../build-image/layer-tar.ts';
-import { readSnapshotFile, writeSnapshotFile } from '../../build-image/snapshot.ts';
 import { UserError } from '../../errors.ts';
 import { stderrLogger } from '../../log.ts';
 
@@ -23,6 +22,7 @@ export function buildImageCommand(): Command {
     .option('--keep-dirlinks', 'follow symlinks to directories already in DIR (keepContentsDirlinks)')
     .argument('[items...]', 'directories to copy, in order')
     .action(async (items: string[], opts: { into: string; keepDirlinks?: boolean }) => {
+      const { copyToRoot } = await import('../../build-image/copy-to-root.ts');
       await copyToRoot({ into: opts.into, items, keepDirlinks: opts.keepDirlinks === true });
     }));
   command.addCommand(new Command('snapshot')
@@ -31,6 +31,7 @@ export function buildImageCommand(): Command {
     .requiredOption('--out <file>', 'where the snapshot is written')
     .option('--exclude <rel>', 'relative path left out with its subtree (repeatable)', collect, [] as string[])
     .action(async (opts: { root: string; out: string; exclude: string[] }) => {
+      const { writeSnapshotFile } = await import('../../build-image/snapshot.ts');
       await writeSnapshotFile(opts.root, opts.out, opts.exclude);
     }));
   command.addCommand(new Command('layer')
@@ -42,8 +43,9 @@ export function buildImageCommand(): Command {
     .option('--uid <n>', 'owner forced on every entry')
     .option('--gid <n>', 'group forced on every entry')
     .action(async (opts: { root: string; out: string; before?: string; exclude: string[]; uid?: string; gid?: string }) => {
-      const before = opts.before === undefined ? undefined : await readSnapshotFile(opts.before);
+      const before = opts.before === undefined ? undefined : await (await import('../../build-image/snapshot.ts')).readSnapshotFile(opts.before);
       const owner = opts.uid === undefined && opts.gid === undefined ? undefined : { uid: id(opts.uid ?? '0', '--uid'), gid: id(opts.gid ?? '0', '--gid') };
+      const { writeLayerTar } = await import('../../build-image/layer-tar.ts');
       await writeLayerTar({ root: opts.root, outDir: opts.out, exclude: opts.exclude, ...(before ? { before } : {}), ...(owner ? { owner } : {}) });
     }));
   command.addCommand(new Command('archive')
@@ -52,6 +54,7 @@ export function buildImageCommand(): Command {
     .action(async (opts: { attrs?: string }) => {
       const path = opts.attrs ?? process.env.NIX_ATTRS_JSON_FILE ?? (process.env.NIX_BUILD_TOP ? `${process.env.NIX_BUILD_TOP}/.attrs.json` : undefined);
       if (!path) throw new UserError('no-attrs', 'no .attrs.json: run inside the buildImage archive derivation, or pass --attrs FILE');
+      const { buildImageArchive, readBuildImageAttrs } = await import('../../build-image/archive.ts');
       const { spec, closure, out } = await readBuildImageAttrs(path);
       await buildImageArchive({ spec, closure, output: out, log: stderrLogger() });
     }));
