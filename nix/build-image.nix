@@ -172,7 +172,8 @@ let
       args = [ "build-image" "archive" ];
       __structuredAttrs = true;
       spec = {
-        inherit imageName architecture config compressor storeDir;
+        inherit imageName architecture compressor storeDir;
+        config = check.config name config;
         tag = check.tag name tag;
         created = check.date "created" name created;
         fromImage = if fromImage == null then null else "${fromImage}";

@@ -37,6 +37,11 @@ describe('evaluation errors (api.md §8)', () => {
     assert.match(String(drv), /-app-customisation-layer\.drv$/);
   });
 
+  it('buildImage checks config the same way', async () => {
+    await expectError(`(${host}.buildImage { name = "app"; config.Cmd = "/bin/app"; })`,
+      /in docker image app: config\.Cmd must be a list of strings, got "\/bin\/app"/);
+  });
+
   it('maxLayers is not checked when a pipeline decides the layers', async () => {
     const drv = await evalJson(`${stream('name = "app"; maxLayers = 1; layeringPipeline = [ [ "popularity_contest" ] ];')}.conf.drvPath`);
     assert.match(String(drv), /-app-customisation-layer\.drv$/);
