@@ -71,45 +71,24 @@ export function storePathsLayer(paths: readonly string[], options: StorePathsLay
       if (settled !== undefined) {
         // Chunks the sink hands back (recycleChunk) are refilled instead of allocated anew.
         const pool = new ChunkPool();
-        if (verifier !== undefined) {
-          // Hashed by another thread as they stream.
-          const chunks = storeLayerChunks(list, tarOptions, false, pool);
-          return new GeneratorReadable(offloadedChunks(chunks, verifier.start(), settled, list, known !== undefined), pool);
-        }
-        return new GeneratorReadable(verifiedChunks(storeLayerChunks(list, tarOptions, false, pool), settled, list, known !== undefined), pool);
+        // Hashed by another thread as they stream when a verifier is given, else on this one.
+        const hasher = verifier?.start() ?? mainThreadChunkHasher();
+        return new GeneratorReadable(verifiedChunks(storeLayerChunks(list, tarOptions, false, pool), hasher, settled, list, known !== undefined), pool);
       }
       // Opened while the hashing pass still runs (sinks normally ask for the size first): wait for it.
       const pending = identity;
       return Readable.from((async function* () {
-        yield* verifiedChunks(storeLayerChunks(list, tarOptions), await pending, list, false);
+        yield* verifiedChunks(storeLayerChunks(list, tarOptions), mainThreadChunkHasher(), await pending, list, false);
       })());
     },
   };
 }
 
 /**
- * Passes the chunks through, hashing them, and fails at the end, naming the layer, when they
- * are not what `expectation` says. The hash runs inside the generator: no extra stream stage.
+ * Passes the chunks through, handing each to `hasher`, and fails at the end, naming the layer,
+ * when they are not what `expected` says. Hashing inside the generator: no extra stream stage.
  */
 function* verifiedChunks(
-  chunks: Generator<Buffer>,
-  expected: StoreLayerIdentity,
-  paths: readonly string[],
-  fromCache: boolean,
-): Generator<Buffer> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for (const chunk of chunks) {
-    hash.update(chunk);
-    size += chunk.length;
-    yield chunk;
-  }
-  const failure = mismatch({ digest: `sha256:${hash.digest('hex')}` as Digest, size }, expected, paths, fromCache);
-  if (failure !== undefined) throw failure;
-}
-
-// Like verifiedChunks, with the hashing done by `hasher` on another thread.
-function* offloadedChunks(
   chunks: Generator<Buffer>,
   hasher: ChunkHasher,
   expected: StoreLayerIdentity,
@@ -122,6 +101,19 @@ function* offloadedChunks(
   }
   const failure = mismatch(hasher.digest(), expected, paths, fromCache);
   if (failure !== undefined) throw failure;
+}
+
+// A ChunkHasher on this thread: each chunk is hashed before update returns.
+function mainThreadChunkHasher(): ChunkHasher {
+  const hash = createHash('sha256');
+  let size = 0;
+  return {
+    update(chunk) {
+      hash.update(chunk);
+      size += chunk.length;
+    },
+    digest: () => ({ digest: `sha256:${hash.digest('hex')}` as Digest, size }),
+  };
 }
 
 // The error for bytes whose identity is not the announced one, naming the layer; undefined when they agree.

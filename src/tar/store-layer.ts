@@ -40,15 +40,13 @@ export function storeLayerDigest(paths: readonly string[], options: StoreLayerOp
   const hash = createHash('sha256');
   let size = 0;
   // One reused chunk: each is hashed before the next read overwrites it.
-  for (const chunk of storeLayerChunks(paths, { ...options, chunkSize: options.chunkSize ?? HASH_CHUNK_SIZE }, true)) {
+  for (const chunk of storeLayerChunks(paths, options, true)) {
     hash.update(chunk);
     size += chunk.length;
   }
   return { digest: `sha256:${hash.digest('hex')}` as Digest, size };
 }
 
-// Small enough that a chunk is still in the CPU cache when it is hashed.
-const HASH_CHUNK_SIZE = 256 * 1024;
 
 /**
  * The store layer as a sequence of large chunks; reads the disk lazily as chunks are pulled.
