@@ -11,9 +11,10 @@
       forEachSystem = f: builtins.listToAttrs (map (system: { name = system; value = f system; }) systems);
       mapAttrs = builtins.mapAttrs;
 
-      # nixpkgs with our overlay applied: pkgs.dockerTools.* are nix-strata's.
-      pkgsFor = system: nixpkgs.legacyPackages.${system}.extend self.overlays.default;
-      examplesFor = system: import ./examples { pkgs = pkgsFor system; };
+      # nixpkgs with our overlay applied: pkgs.dockerTools.* are nix-strata's. Computed once
+      # per system (extending nixpkgs is costly) and shared by packages, apps and checks.
+      pkgsBySystem = forEachSystem (system: nixpkgs.legacyPackages.${system}.extend self.overlays.default);
+      examplesBySystem = forEachSystem (system: import ./examples { pkgs = pkgsBySystem.${system}; });
 
       # A stream is a single executable file (so `$(nix-build …) | docker load` and NixOS's
       # oci-containers `imageStream` work), not $out/bin/<name>, so `nix run` cannot run it
@@ -50,22 +51,22 @@
       lib = forEachSystem (system: import ./nix { pkgs = nixpkgs.legacyPackages.${system}; });
 
       packages = forEachSystem (system:
-        let pkgs = pkgsFor system; in
-        examplesFor system // {
+        let pkgs = pkgsBySystem.${system}; in
+        examplesBySystem.${system} // {
           nix-strata = pkgs.nix-strata;
           default = pkgs.nix-strata;
         });
 
       apps = forEachSystem (system:
-        mapAttrs (_: image: streamApp image.stream // { stream = streamApp image.stream; }) (examplesFor system));
+        mapAttrs (_: image: streamApp image.stream // { stream = streamApp image.stream; }) examplesBySystem.${system});
 
       checks = forEachSystem (system:
         let
-          pkgs = pkgsFor system;
+          pkgs = pkgsBySystem.${system};
           # The overlay really replaced dockerTools' function: only ours has conf.spec.
           viaOverlay = pkgs.dockerTools.streamLayeredImage { name = "overlay-check"; contents = [ pkgs.hello ]; };
         in
-        examplesFor system // {
+        examplesBySystem.${system} // {
           nix-strata = pkgs.nix-strata;
           overlay = assert viaOverlay.conf.spec.version == 1; viaOverlay;
           # buildImage comes through the overlay too (the offline stand-in has no dockerTools).
