@@ -28,16 +28,27 @@ export function sha256Digest(bytes: Uint8Array | string): Digest {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
 }
 
-/** A pass-through stream that hashes and counts what flows through it. */
+/**
+ * A pass-through stream that hashes and counts what flows through it. With `check`, it fails at
+ * its end with the error `check` returns for the final digest and size (a content verifier).
+ */
 export class DigestingStream extends Transform {
   private readonly hash: Hash = createHash('sha256');
   private count = 0;
   private result: Digest | undefined;
 
+  constructor(private readonly check?: (digest: Digest, size: number) => Error | undefined) {
+    super();
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.hash.update(chunk);
     this.count += chunk.length;
     callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    callback(this.check?.(this.digest(), this.count) ?? null);
   }
 
   /** Bytes seen so far. */

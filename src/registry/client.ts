@@ -1,8 +1,7 @@
 // A small client for the OCI distribution API (pull side only): manifests and blobs by
 // digest, Bearer token auth (the Docker token protocol) and Basic auth, over node's http/https.
-import { createHash } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { sha256Digest, type Digest } from '../digest/digest.ts';
+import type { Readable, TransformCallback } from 'node:stream';
+import { DigestingStream, sha256Digest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import { describeNetworkError, httpRequest, readBody, type HttpResponse } from './http.ts';
 import { MANIFEST_ACCEPT } from './manifest.ts';
@@ -213,35 +212,22 @@ export class RegistryClient {
   }
 }
 
-/** Passes bytes through and fails at the end unless their sha256 (and count) are the expected ones. */
-export class VerifyingStream extends Transform {
-  private readonly hash = createHash('sha256');
-  private count = 0;
-  constructor(private readonly expected: Digest, private readonly expectedSize: number | undefined, private readonly what: string) {
-    super();
+/** Passes bytes through and fails unless their sha256 (and count) are the expected ones; too many bytes fail at once. */
+class VerifyingStream extends DigestingStream {
+  constructor(expected: Digest, private readonly expectedSize: number | undefined, private readonly what: string) {
+    super((actual, size) => {
+      if (actual !== expected) return new UserError('digest-mismatch', `${what}: content has digest ${actual} (${size} bytes); the registry sent different content than the manifest names`);
+      if (expectedSize !== undefined && size !== expectedSize) return new UserError('digest-mismatch', `${what}: ${size} bytes, the manifest states ${expectedSize}`);
+      return undefined;
+    });
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.count += chunk.length;
-    if (this.expectedSize !== undefined && this.count > this.expectedSize) {
+  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.expectedSize !== undefined && this.size + chunk.length > this.expectedSize) {
       callback(new UserError('digest-mismatch', `${this.what}: more than the ${this.expectedSize} bytes the manifest states; the registry sent different content`));
       return;
     }
-    callback(null, chunk);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    const actual = `sha256:${this.hash.digest('hex')}`;
-    if (actual !== this.expected) {
-      callback(new UserError('digest-mismatch', `${this.what}: content has digest ${actual} (${this.count} bytes); the registry sent different content than the manifest names`));
-      return;
-    }
-    if (this.expectedSize !== undefined && this.count !== this.expectedSize) {
-      callback(new UserError('digest-mismatch', `${this.what}: ${this.count} bytes, the manifest states ${this.expectedSize}`));
-      return;
-    }
-    callback();
+    super._transform(chunk, encoding, callback);
   }
 }
 

@@ -11,7 +11,7 @@ import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import tar from 'tar-stream';
-import { parseDigest, type Digest } from '../digest/digest.ts';
+import { digestOf, parseDigest, type Digest } from '../digest/digest.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import { UserError } from '../errors.ts';
 import type { BaseImage } from '../image/assemble.ts';
@@ -234,7 +234,7 @@ function baseLayer(path: string, copy: PlainCopy | undefined, name: string, info
     digest() {
       // Uncompressed: the blob is the tar, so its digest is the (trusted) diff_id.
       if (layerCompression === 'none') return Promise.resolve(diffId);
-      digest ??= hashStream(open());
+      digest ??= digestOf(open()).then((result) => result.digest);
       return digest;
     },
     size: async () => size,
@@ -442,12 +442,6 @@ function verifiedAgainstDiffId(source: Readable, compression: LayerCompression, 
 /** Swallows a rejection that flush() reports later (or that no longer matters after an early close). */
 function ignoreUntilFlush(_error: unknown): void {
   // Reported by flush() when the copy completes; irrelevant when the copy was abandoned.
-}
-
-async function hashStream(stream: Readable): Promise<Digest> {
-  const hash = createHash('sha256');
-  for await (const chunk of stream) hash.update(chunk as Buffer);
-  return `sha256:${hash.digest('hex')}` as Digest;
 }
 
 function codeOf(error: unknown): string {

@@ -3,9 +3,8 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { createHash } from 'node:crypto';
-import { digestFromHex, type Digest } from '../digest/digest.ts';
+import type { Readable } from 'node:stream';
+import { DigestingStream, digestFromHex, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import type { Layer, LayerKind } from '../image/types.ts';
 
@@ -67,19 +66,10 @@ function openVerified(path: string, expected: Digest): Readable {
 }
 
 /** Fails the stream at its end when the bytes do not hash to `expected`. */
-function verifying(expected: Digest, path: string): Transform {
-  const hash = createHash('sha256');
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-    flush(callback: TransformCallback) {
-      const actual = `sha256:${hash.digest('hex')}`;
-      if (actual === expected) callback();
-      else callback(new UserError('checksum-mismatch', `${path}: content hashes to ${actual} but the checksum file says ${expected}; rebuild the layer`));
-    },
-  });
+function verifying(expected: Digest, path: string): DigestingStream {
+  return new DigestingStream((actual) => (actual === expected
+    ? undefined
+    : new UserError('checksum-mismatch', `${path}: content hashes to ${actual} but the checksum file says ${expected}; rebuild the layer`)));
 }
 
 async function readOrFail(path: string): Promise<string> {
