@@ -8,7 +8,7 @@ import { UserError } from '../errors.ts';
 import { ChunkBuffer, ChunkPool, CHUNK_SIZE, describeFsError, openForContent, type ContentSource } from './chunks.ts';
 import { FAST_DIRECTORY, FAST_FILE, FAST_SYMLINK, FastHeader } from './fast-header.ts';
 import { GeneratorReadable } from './generator-readable.ts';
-import { BLOCK_SIZE, encodeHeader, type TarHeader } from './header.ts';
+import { encodeHeader, type TarHeader } from './header.ts';
 import { sortLatin1Names } from './name-order.ts';
 
 /** Owner and time written into every entry of a store layer. */

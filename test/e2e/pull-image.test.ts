@@ -5,7 +5,7 @@
 // gives an archive docker loads as the same image (same image ID) that runs. Only
 // 127.0.0.1 is contacted.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';

@@ -67,7 +67,6 @@ describe('store layer: format.md §4.5 vectors', () => {
 
 describe('store layer: tricky trees', () => {
   const tree = tempDir();
-  const store = join(tree.path, 'nix/store');
   const app = '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-app';
   const link = '/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-link';
   const plain = '/nix/store/cccccccccccccccccccccccccccccccc-plain.sh';
