@@ -1,8 +1,10 @@
 // The single layer buildImage adds, written as `<outDir>/layer.tar` + `checksum` in the GNU
 // dialect of the customisation layer (format.md §5.2: name-sorted, numeric owners, mtime
 // 315532800, hard links dereferenced): either a whole tree (no runAsRoot) or only what
-// changed in it since a snapshot, with whiteouts for deletions (runAsRoot).
-import { CUSTOMISATION_MTIME, deviceNumbers, treeEntryChunks, writeLayerFiles } from '../customisation/tar-tree.ts';
+// changed in it since a snapshot, with whiteouts for deletions (runAsRoot). The whole tree is
+// customisation/tar-tree.ts's writeTreeTar, byte for byte what this module wrote before for it
+// (test/build-image/layer-tar.test.ts compares the two); only the difference is written here.
+import { CUSTOMISATION_MTIME, deviceNumbers, treeEntryChunks, writeLayerFiles, writeTreeTar } from '../customisation/tar-tree.ts';
 import type { Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import { ChunkBuffer } from '../tar/chunks.ts';
@@ -19,7 +21,11 @@ export interface LayerTarOptions {
   readonly before?: Snapshot;
   /** Relative paths left out with their subtrees (bind-mount points of the fake chroot). */
   readonly exclude?: readonly string[];
-  /** Owner forced on every entry (buildImage's uid/gid without runAsRoot); default: as listed. */
+  /**
+   * Owner forced on every entry (buildImage's uid/gid without runAsRoot); default: as listed.
+   * Without `before` the tree is then read with Node's lstat (writeTreeTar), not through `find`,
+   * so it must not be under a fakeroot session whose faked modes or devices should count.
+   */
   readonly owner?: { readonly uid: number; readonly gid: number };
 }
 
@@ -27,26 +33,24 @@ export interface LayerTarOptions {
 type Planned = { readonly path: string; readonly entry: SnapshotEntry | undefined; readonly marker?: { uid: number; gid: number; mode: number } };
 
 /** Writes `<outDir>/layer.tar` and `<outDir>/checksum`; returns the tar's digest and size. */
-export async function writeLayerTar(options: LayerTarOptions): Promise<{ digest: Digest; size: number; entries: number }> {
+export async function writeLayerTar(options: LayerTarOptions): Promise<{ digest: Digest; size: number }> {
+  // The whole tree: the customisation layer's writer (same dialect, order, devices and root entry).
+  if (!options.before) return writeTreeTar({ root: options.root, outDir: options.outDir, exclude: options.exclude ?? [], owner: options.owner });
   const after = await snapshotTree(options.root, options.exclude ?? []);
   const root = after.get('');
   if (!root || root.kind !== 'd') throw new UserError('not-a-directory', `${options.root} is not a directory`);
   const planned: Planned[] = [];
-  if (options.before) {
-    const diff = diffTrees(options.before, after);
-    for (const path of diff.include) planned.push({ path, entry: after.get(path) });
-    // Docker writes whiteouts as empty 0600 root files; the opaque marker takes its directory's mode and owner.
-    for (const path of diff.whiteouts) planned.push({ path, entry: undefined, marker: { uid: 0, gid: 0, mode: 0o600 } });
-    for (const dir of diff.opaque) {
-      const owner = after.get(dir)!;
-      planned.push({ path: opaquePath(dir), entry: undefined, marker: { uid: owner.uid, gid: owner.gid, mode: owner.mode } });
-    }
-  } else {
-    for (const [path, entry] of after) planned.push({ path, entry });
+  const diff = diffTrees(options.before, after);
+  for (const path of diff.include) planned.push({ path, entry: after.get(path) });
+  // Docker writes whiteouts as empty 0600 root files; the opaque marker takes its directory's mode and owner.
+  for (const path of diff.whiteouts) planned.push({ path, entry: undefined, marker: { uid: 0, gid: 0, mode: 0o600 } });
+  for (const dir of diff.opaque) {
+    const owner = after.get(dir)!;
+    planned.push({ path: opaquePath(dir), entry: undefined, marker: { uid: owner.uid, gid: owner.gid, mode: owner.mode } });
   }
   const devices = await deviceNumbers(options.root, planned.flatMap(({ entry }) => (entry ? [entry] : [])));
   const chunks = layerChunks(options.root.replace(/\/+$/, ''), treeOrder(planned), devices, options.owner);
-  return { ...(await writeLayerFiles(options.outDir, chunks)), entries: planned.length };
+  return writeLayerFiles(options.outDir, chunks);
 }
 
 /** Depth-first order with siblings sorted bytewise, as `tar --sort=name` walks a tree. */

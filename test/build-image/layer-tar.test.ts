@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmod, chown, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, chown, link, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import tar from 'tar-stream';
 import { writeLayerTar, treeOrder } from '../../src/build-image/layer-tar.ts';
 import { snapshotTree } from '../../src/build-image/snapshot.ts';
@@ -96,6 +99,48 @@ describe('writeLayerTar', () => {
     await mkdir(join(root, 'dev'), { recursive: true });
     await writeLayerTar({ root, outDir: join(dir, 'excluded-out'), before, exclude: ['proc', 'dev'] });
     assert.deepEqual((await entries(join(dir, 'excluded-out/layer.tar'))).map((e) => e.name), ['./']);
+  });
+
+  it('writes a whole tree byte for byte as the snapshot path does with nothing before it', async () => {
+    // The whole-tree case is tar-tree.ts's writeTreeTar (Node's lstat when the owner is forced,
+    // find otherwise); an empty `before` takes the snapshot path, which carries every entry.
+    const root = join(dir, 'same');
+    await makeTree(root);
+    for (const name of ['a', 'a.b', 'a-b', 'a/z', 'proc/self', 'x/y/z', 'sticky']) await mkdir(join(root, name), { recursive: true });
+    await writeFile(join(root, 'a/z/empty'), '');
+    await writeFile(join(root, 'x/y/z/excluded'), 'x\n');
+    await writeFile(join(root, 'x/kept'), 'kept\n');
+    await writeFile(join(root, 'setuid'), '#!/bin/sh\n');
+    await chmod(join(root, 'setuid'), 0o4755);
+    await chmod(join(root, 'sticky'), 0o1777);
+    await chmod(join(root, 'etc/motd'), 0o640);
+    await link(join(root, 'etc/motd'), join(root, 'a/hardlink'));
+    await symlink('../etc/motd', join(root, 'a/symlink'));
+    await symlink('/nowhere', join(root, 'dangling'));
+    await writeFile(Buffer.from(`${root}/latin1-\xe9`, 'latin1'), 'not utf-8\n');
+    await promisify(execFile)('mkfifo', [join(root, 'fifo')]);
+    // A device needs root; without it the rest still compares.
+    await promisify(execFile)('mknod', [join(root, 'null'), 'c', '1', '3']).catch(() => undefined);
+    // Sockets are skipped by both.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(root, 'socket'), resolve));
+    await chmod(root, 0o750);
+    try {
+      const exclude = ['proc', './x/y/', 'missing'];
+      for (const [label, owner, rootArg] of [['forced owner', { uid: 1234, gid: 5678 }, root], ['listed owner', undefined, root], ['trailing slash', { uid: 0, gid: 0 }, `${root}/`]] as const) {
+        const whole = await writeLayerTar({ root: rootArg, outDir: join(dir, `same-whole-${label}`), exclude, ...(owner ? { owner } : {}) });
+        const viaSnapshot = await writeLayerTar({ root: rootArg, outDir: join(dir, `same-snapshot-${label}`), exclude, before: new Map(), ...(owner ? { owner } : {}) });
+        const bytes = await readFile(join(dir, `same-whole-${label}/layer.tar`));
+        assert.ok(bytes.equals(await readFile(join(dir, `same-snapshot-${label}/layer.tar`))), `${label}: layer.tar differs`);
+        assert.deepEqual(whole, viaSnapshot, label);
+        assert.equal(await readFile(join(dir, `same-whole-${label}/checksum`), 'utf8'), await readFile(join(dir, `same-snapshot-${label}/checksum`), 'utf8'));
+        const names = (await entries(join(dir, `same-whole-${label}/layer.tar`))).map((e) => e.name);
+        assert.ok(names.includes('./a/hardlink') && names.includes('./fifo') && names.includes('./x/kept') && names.includes('./sticky/'), label);
+        assert.ok(!names.some((name) => name.startsWith('./proc') || name.startsWith('./x/y') || name === './socket'), label);
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('orders paths component-wise, as tar --sort=name walks a tree', () => {
