@@ -29,22 +29,17 @@ export function sniffCompression(head: Buffer): LayerCompression {
 export async function decompressed(blob: Readable, what: string): Promise<Readable> {
   const { head, stream } = await peek(blob, 6);
   const kind = sniffCompression(head);
-  switch (kind) {
-    case 'none':
-      return stream;
-    case 'gzip': {
-      const gunzip = createGunzip();
-      stream.on('error', (error) => gunzip.destroy(error));
-      return stream.pipe(gunzip);
-    }
-    case 'zstd':
-      return throughProgram('zstd', ['-dcq'], stream, what);
-    case 'bzip2':
-      return throughProgram('bzip2', ['-dc'], stream, what);
-    case 'xz':
-      return throughProgram('xz', ['-dc'], stream, what);
+  if (kind === 'none') return stream;
+  if (kind === 'gzip') {
+    const gunzip = createGunzip();
+    stream.on('error', (error) => gunzip.destroy(error));
+    return stream.pipe(gunzip);
   }
+  return throughProgram(kind, [], stream, what);
 }
+
+// Decompress to stdout; the input is stdin or the files named after these flags.
+const PROGRAM_FLAGS = { zstd: ['-dcq'], bzip2: ['-dc'], xz: ['-dc'] } as const;
 
 /** How many compressed files decompressedFile has started to decompress (a base archive should be decompressed at most twice: index, then copy). */
 export const fileDecompressions = { count: 0 };
@@ -59,7 +54,7 @@ export function decompressedFile(path: string, compression: LayerCompression): R
       if (error) gunzip.destroy(error);
     });
   }
-  return execa(compression, ['-dc', '--', path], { buffer: false, stdin: 'ignore', stderr: 'pipe' }).readable();
+  return throughProgram(compression, ['--', path], undefined, path);
 }
 
 // Reads at least `n` bytes (or all, if shorter) and gives back a stream of the whole blob.
@@ -85,17 +80,22 @@ async function peek(source: Readable, n: number): Promise<{ head: Buffer; stream
   return { head, stream: Readable.from(all(), { objectMode: false }) };
 }
 
-// Pipes a stream through an external decompressor; its failure fails the returned stream.
-function throughProgram(program: string, args: string[], input: Readable, what: string): Readable {
+// Runs an external decompressor on `input` (or on the files in `files`, with no input); its
+// failure, or a missing program, fails the returned stream with one line naming `what`.
+function throughProgram(program: keyof typeof PROGRAM_FLAGS, files: string[], input: Readable | undefined, what: string): Readable {
   const output = new PassThrough();
-  const child = execa(program, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false } });
-  input.on('error', (error) => {
-    child.kill();
-    output.destroy(error);
-  });
-  child.stdin.on('error', () => undefined); // EPIPE when the program exits early; its exit status says why
-  input.pipe(child.stdin);
+  const child = execa(program, [...PROGRAM_FLAGS[program], ...files], { stdin: input ? 'pipe' : 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false } });
+  if (input) {
+    input.on('error', (error) => {
+      child.kill();
+      output.destroy(error);
+    });
+    child.stdin!.on('error', () => undefined); // EPIPE when the program exits early; its exit status says why
+    input.pipe(child.stdin!);
+  }
   child.stdout.pipe(output, { end: false });
+  // A reader that stops early must not leave the program blocked on a full pipe, keeping us alive.
+  output.on('close', () => child.kill());
   child.then(() => output.end(), (error: unknown) => {
     if (output.destroyed) return;
     const failure = error as ExecaError;
