@@ -94,7 +94,7 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
     // is most of an incremental rebuild.
     const baseLayerCount = spec.fromImage === null
       ? 0
-      : (await (await import('../sources/docker-archive.ts')).readDockerArchive(spec.fromImage)).layerCount;
+      : (await (await import('../sources/docker-archive.ts')).readDockerArchive(spec.fromImage)).layers.length;
     plan = planLayers(graph, {
       strategy: spec.layeringStrategy,
       maxLayers: spec.maxLayers,

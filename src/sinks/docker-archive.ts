@@ -1,7 +1,8 @@
 // Writes an Image as a docker-archive stream (format.md §1): layers, config, manifest.json,
 // in the §3 tar dialect, with the progress lines of api.md §4.1 on the logger.
 import type { Writable } from 'node:stream';
-import { hexOf, sha256Digest } from '../digest/digest.ts';
+import { hexOf } from '../digest/digest.ts';
+import { imageId } from '../image/ids.ts';
 import { UserError } from '../errors.ts';
 import { manifestBytes } from '../image/manifest.ts';
 import type { Image, Layer } from '../image/types.ts';
@@ -35,7 +36,7 @@ export async function writeDockerArchive(image: Image, output: Writable, options
     }
     options.log.info('Adding manifests...');
     const config = await image.rawConfig();
-    const configName = `${hexOf(sha256Digest(config))}.json`;
+    const configName = `${hexOf(imageId(config))}.json`;
     await writer.member(config, configName, options.mtime);
     await writer.member(manifestBytes({ config: configName, repoTags: image.repoTags, layers: layerNames }), 'manifest.json', options.mtime);
     await writer.write(endOfArchive(writer.offset));

@@ -27,8 +27,6 @@ export interface DockerArchiveImage extends BaseImage {
   readonly compression: LayerCompression;
   /** `config.Env` of the base (empty when absent), for the Env merge. */
   readonly env: readonly string[];
-  /** Number of base layers, for the layer budget (api.md §7). */
-  readonly layerCount: number;
   /** The manifest's first entry `Config` member name. */
   readonly configMember: string;
   /** The base config's exact bytes (its sha256 is the base image ID). */
@@ -129,7 +127,7 @@ export async function readDockerArchive(path: string, options: ReadDockerArchive
     baseLayer(path, copy, name, resolveMember(members, name, path, `Layers[${index}]`), diffIds[index]!));
   const tags = Array.isArray(entry['RepoTags']) ? entry['RepoTags'].filter((tag): tag is string => typeof tag === 'string') : [];
   return {
-    path, compression, layers, diffIds, config, env: baseEnv(config), layerCount: names.length, configMember, rawConfig, repoTags: tags,
+    path, compression, layers, diffIds, config, env: baseEnv(config), configMember, rawConfig, repoTags: tags,
     dispose: async () => { await copy?.dispose(); },
   };
 }

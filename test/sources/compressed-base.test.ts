@@ -77,7 +77,7 @@ for (const [label, compress] of [['gzip', async (bytes: Buffer) => gzipSync(byte
     const tmp = await mkdtemp(join(dir, 'tmp-'));
     const before = fileDecompressions.count;
     const base = await readDockerArchive(path, { tmpDir: tmp });
-    assert.equal(base.layerCount, LAYER_COUNT);
+    assert.equal(base.layers.length, LAYER_COUNT);
     assert.equal(fileDecompressions.count - before, 1, 'reading (what conf needs) decompresses once, to index');
     assert.deepEqual(await readdir(tmp), [], 'reading alone makes no copy');
 

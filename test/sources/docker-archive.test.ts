@@ -50,7 +50,7 @@ for (const [label, compress] of [
     const path = await file(`vector.${label}`, Buffer.from(await compress(await vectorArchive())));
     const base = await readDockerArchive(path);
     assert.equal(base.compression, label === 'plain' ? 'none' : label);
-    assert.equal(base.layerCount, 2);
+    assert.equal(base.layers.length, 2);
     assert.deepEqual(base.diffIds, [`sha256:${HEX_C}`, `sha256:${HEX_E}`]);
     assert.deepEqual(base.env, ['PATH=/bin']);
     assert.deepEqual(base.layers.map((layer) => layer.archiveMember?.name), [`${HEX_C}/layer.tar`, `${HEX_E}/layer.tar`]);
