@@ -1,14 +1,15 @@
 // The archive step of buildImage (api.md §6.3): the base image's layers, then ONE new layer
 // (the layer derivation's `layer.tar` followed by the store paths it references that the base
 // does not already carry), a config whose Env is the base's followed by the child's
-// (duplicates kept), base diff_ids recomputed from the layer bytes, one `created`-only history
+// (duplicates kept), the base's diff_ids (each checked against its layer's bytes as the layer
+// is read, see verifiedAgainstDiffId in sources/docker-archive.ts), one `created`-only history
 // entry per layer, and the tag taken from this derivation's own output path when not given.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { digestFromHex, type Digest } from '../digest/digest.ts';
@@ -109,11 +110,11 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
     const storeRelative = spec.storeDir.replace(/^\/+|\/+$/g, '');
     for (const [index, layer] of (base?.layers ?? []).entries()) {
       log.info(`Reading base layer ${index + 1} of ${base!.layers.length}...`);
-      const diffId = await scanBaseLayer(layer, `${spec.fromImage}: layer ${index + 1}`, (name) => {
+      await scanBaseLayer(layer, `${spec.fromImage}: layer ${index + 1}`, (name) => {
         const match = /^(?:\.?\/)*(.*?)\/*$/.exec(name)![1]!;
         if (match.startsWith(`${storeRelative}/`) && !match.slice(storeRelative.length + 1).includes('/')) inBase.add(`/${match}`);
       });
-      baseLayers.push({ ...layer, diffId: async () => diffId });
+      baseLayers.push(layer);
     }
     const storePaths = [...new Set(options.closure)]
       .filter((path) => path !== spec.layer && !inBase.has(path))
@@ -170,16 +171,14 @@ function checkedCreated(value: string): string {
   return value;
 }
 
-/** Reads one base layer through: its recomputed diff_id, and every entry name to `onName`. */
-async function scanBaseLayer(layer: Layer, what: string, onName: (name: string) => void): Promise<Digest> {
+/**
+ * Reads one base layer through, every entry name to `onName`. Its diff_id needs no second
+ * hash: a docker-archive layer's open() already fails at the end (base-diff-id-mismatch, or
+ * base-layer-corrupt) when the bytes do not hash to the config's diff_id, so a corrupt base
+ * fails here, before anything is written.
+ */
+async function scanBaseLayer(layer: Layer, what: string, onName: (name: string) => void): Promise<void> {
   const plain = await decompressed(layer.open(), what);
-  const hash = createHash('sha256');
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
   const extract = tar.extract();
   const reading = (async () => {
     for await (const entry of extract) {
@@ -187,8 +186,7 @@ async function scanBaseLayer(layer: Layer, what: string, onName: (name: string) 
       entry.resume();
     }
   })();
-  await Promise.all([pipeline(plain, hashing, extract), reading]);
-  return digestFromHex(hash.digest('hex'));
+  await Promise.all([pipeline(plain, extract), reading]);
 }
 
 /** Writes the layer derivation's entries followed by the store paths' (when any) as one tar. */

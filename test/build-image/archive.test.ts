@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { concatenatedEnv, tagOfOutput } from '../../src/build-image/archive.ts';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { buildImageArchive, concatenatedEnv, tagOfOutput, type BuildImageSpec } from '../../src/build-image/archive.ts';
 import { UserError } from '../../src/errors.ts';
+import { readDockerArchive } from '../../src/sources/docker-archive.ts';
+import { recordingLogger, tarOf, vectorC, vectorE } from '../sinks/vectors.ts';
+import { member } from '../support/base-archive.ts';
 import { parseLossless } from '../../src/json/lossless.ts';
 import { pythonJsonDumps } from '../../src/json/python-compat.ts';
 
@@ -32,4 +41,51 @@ describe('the default tag', () => {
   it('is the hash part of the output path', () => {
     assert.equal(tagOfOutput('/nix/store/dzmv6va2j87d2y1q1i7dh22pzs5r5yc0-docker-image-x.tar.gz'), 'dzmv6va2j87d2y1q1i7dh22pzs5r5yc0');
   });
+});
+
+describe('the base layers', () => {
+  const dirPromise = mkdtemp(join(tmpdir(), 'nix-strata-build-image-archive-'));
+  after(async () => rm(await dirPromise, { recursive: true, force: true }));
+  const sha = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const tampered = (): Buffer => {
+    const bytes = Buffer.from(vectorC());
+    bytes.writeUInt8(bytes.readUInt8(2563) ^ 1, 2563); // inside bin/demo's data: still a valid tar
+    return bytes;
+  };
+
+  /** Builds on a one-layer base whose member holds `blob` and whose config claims `diffId`; returns the output path. */
+  async function buildOn(name: string, blob: Buffer, diffId: string): Promise<string> {
+    const dir = await dirPromise;
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffId] } }));
+    const manifest = Buffer.from(JSON.stringify([{ Config: 'cfg.json', RepoTags: ['base:1'], Layers: ['l/layer.tar'] }]));
+    const fromImage = join(dir, `${name}-base.tar`);
+    await writeFile(fromImage, tarOf([member('l/layer.tar', blob), member('cfg.json', config), member('manifest.json', manifest)]));
+    const layer = join(dir, `${name}-layer`);
+    await mkdir(layer);
+    await writeFile(join(layer, 'layer.tar'), vectorE());
+    const spec: BuildImageSpec = {
+      imageName: 'child', tag: '1', architecture: 'amd64', created: '1970-01-01T00:00:01Z', config: null,
+      fromImage, layer, compressor: 'none', storeDir: '/nix/store',
+    };
+    const output = join(dir, `${name}-image.tar`);
+    await buildImageArchive({ spec, closure: [], output, log: recordingLogger() });
+    return output;
+  }
+
+  for (const [label, encode] of [['uncompressed', (bytes: Buffer) => bytes], ['gzip', (bytes: Buffer) => gzipSync(bytes)]] as const) {
+    it(`keep the base config's diff_id (${label} member)`, async () => {
+      const output = await buildOn(`good-${label}`, encode(vectorC()), sha(vectorC()));
+      assert.deepEqual((await readDockerArchive(output)).diffIds, [sha(vectorC()), sha(vectorE())]);
+    });
+
+    it(`fail before the archive is written when a base layer does not hash to its diff_id (${label} member)`, async () => {
+      const output = join(await dirPromise, `bad-${label}-image.tar`);
+      await assert.rejects(buildOn(`bad-${label}`, encode(tampered()), sha(vectorC())), (error: Error) => {
+        assert.ok(error instanceof UserError && error.code === 'base-diff-id-mismatch', String(error));
+        assert.ok(error.message.includes(`hashes to ${sha(tampered())}`), error.message);
+        return true;
+      });
+      assert.equal(existsSync(output), false);
+    });
+  }
 });
