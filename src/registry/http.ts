@@ -1,4 +1,4 @@
-// One HTTP(S) request over node's own http/https modules, with an idle timeout,
+// One HTTP(S) GET over node's own http/https modules, with an idle timeout,
 // redirects, and network failures turned into one-line UserErrors.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
@@ -6,14 +6,11 @@ import { UserError } from '../errors.ts';
 
 /** Options for one request. */
 export interface HttpRequestOptions {
-  readonly method?: 'GET' | 'HEAD' | 'PUT';
   readonly headers?: Readonly<Record<string, string>>;
   /** Milliseconds without any socket activity before the request is abandoned. */
   readonly timeoutMs: number;
   /** Verify TLS certificates (https only). */
   readonly tlsVerify: boolean;
-  /** Follow up to this many redirects (GET/HEAD only). */
-  readonly maxRedirects?: number;
   /** Said in error messages: what was being fetched (`manifest … of …`). */
   readonly what: string;
 }
@@ -27,17 +24,18 @@ export interface HttpResponse {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
 
-/** Sends a request and resolves with the response head; follows redirects. */
+/** Sends a GET and resolves with the response head; follows redirects. */
 export async function httpRequest(url: URL, options: HttpRequestOptions): Promise<HttpResponse> {
   let current = url;
   let headers: Record<string, string> = { ...options.headers };
   for (let hop = 0; ; hop++) {
     const response = await requestOnce(current, headers, options);
     const location = response.headers.location;
-    if (!REDIRECTS.has(response.status) || location === undefined || (options.method ?? 'GET') === 'PUT') return response;
+    if (!REDIRECTS.has(response.status) || location === undefined) return response;
     response.body.resume();
-    if (hop >= (options.maxRedirects ?? 5)) {
+    if (hop >= MAX_REDIRECTS) {
       throw new UserError('registry-redirects', `${options.what}: too many redirects from ${url.origin} (last to ${location}); check the registry address`);
     }
     const next = new URL(location, current);
@@ -53,7 +51,7 @@ function requestOnce(url: URL, headers: Record<string, string>, options: HttpReq
   return new Promise((resolve, reject) => {
     const module = url.protocol === 'http:' ? http : https;
     const request = module.request(url, {
-      method: options.method ?? 'GET',
+      method: 'GET',
       headers: { 'User-Agent': 'nix-strata', ...headers },
       ...(url.protocol === 'https:' ? { rejectUnauthorized: options.tlsVerify } : {}),
     });
