@@ -1,8 +1,9 @@
 # shadowSetup: bash for a buildImage `runAsRoot` script that prepares /etc for user management
 # (useradd/groupadd from shadow, or busybox adduser/addgroup): it creates /etc/passwd,
 # /etc/shadow, /etc/group, /etc/gshadow, /etc/login.defs and a permissive /etc/pam.d/other
-# only when they are missing, so a base image's files are kept. shadow's tools are put on
-# PATH when the package set has them.
+# only when they are missing, so a base image's files are kept; as in nixpkgs, a missing
+# /etc/passwd also rewrites /etc/shadow (and a missing /etc/group, /etc/gshadow). shadow's
+# tools are put on PATH when the package set has them.
 { pkgs }:
 let
   shadow = pkgs.shadow or null;

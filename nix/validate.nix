@@ -83,8 +83,8 @@ in
     in
     if config == null then config
     else if !builtins.isAttrs config then fail name "the config argument must be an attribute set (or null), got a ${builtins.typeOf config}"
-    else if builtins.all listField [ "Cmd" "Entrypoint" "Env" "Shell" ] then config
-    else config;
+    # listField fails on a bad field itself; forcing them all is the check.
+    else builtins.seq (builtins.all listField [ "Cmd" "Entrypoint" "Env" "Shell" ]) config;
 
   # `layeringStrategy` (extension): one of the two strategies of layering.md.
   layeringStrategy = name: strategy:
