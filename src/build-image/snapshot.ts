@@ -4,9 +4,8 @@
 // any write, chmod, rename or re-creation moves the ctime or changes the inode, and a chown
 // under fakeroot (which leaves the real ctime alone) changes the faked uid/gid we compare.
 import { readFile, writeFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import { UserError } from '../errors.ts';
-import type { TreeListingEntry } from '../customisation/tree-listing.ts';
+import { findRecords, type TreeListingEntry } from '../customisation/tree-listing.ts';
 
 /** One entry of a snapshot: a tree-listing entry plus what detects changes. */
 export interface SnapshotEntry extends TreeListingEntry {
@@ -43,21 +42,8 @@ export async function readSnapshotFile(file: string): Promise<Snapshot> {
 }
 
 /** find's raw NUL-separated records for `root`. */
-async function snapshotRecords(root: string, exclude: readonly string[]): Promise<Buffer> {
-  const base = root.replace(/\/+$/, '');
-  const prune = exclude
-    .map((relative) => relative.replace(/^(\.\/)+/, '').replace(/^\/+|\/+$/g, ''))
-    .filter((relative) => relative !== '')
-    .flatMap((relative, index) => [...(index === 0 ? [] : ['-o']), '-path', `${base}/${relative}`.replace(/[\\*?[\]]/g, (c) => `\\${c}`)]);
-  const expression = prune.length === 0 ? [] : ['(', ...prune, ')', '-prune', '-o'];
-  let stdout: Uint8Array;
-  try {
-    ({ stdout } = await execa('find', [base, ...expression, '-printf', FORMAT], { encoding: 'buffer', maxBuffer: 1024 ** 3 }));
-  } catch (error) {
-    const detail = error instanceof Error ? (error as Error & { shortMessage?: string }).shortMessage ?? error.message : String(error);
-    throw new UserError('tree-unreadable', `cannot list ${root} with find: ${detail.split('\n')[0]}; check that the directory exists and is readable`, { cause: error });
-  }
-  return Buffer.from(stdout.buffer, stdout.byteOffset, stdout.byteLength);
+function snapshotRecords(root: string, exclude: readonly string[]): Promise<Buffer> {
+  return findRecords(root, exclude, FORMAT);
 }
 
 /** Parses the NUL-separated records `snapshotTree` asks find for. */

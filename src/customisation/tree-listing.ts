@@ -23,18 +23,24 @@ export interface TreeListingEntry {
 
 /** Lists `root` with `find`, leaving out `exclude` (relative paths) with their subtrees. */
 export async function listTree(root: string, exclude: readonly string[] = []): Promise<TreeListingEntry[]> {
+  return parseListing(await findRecords(root, exclude, '%y %m %U %G %s %P\\0'));
+}
+
+/**
+ * `find ROOT -printf FORMAT` over `root` without `exclude` (relative paths) and their subtrees:
+ * find, not Node, because under fakeroot only find sees the faked owners and modes.
+ */
+export async function findRecords(root: string, exclude: readonly string[], format: string): Promise<Buffer> {
   const base = root.replace(/\/+$/, '');
   const prune = normaliseExcludes(exclude)
     .flatMap((relative, index) => [...(index === 0 ? [] : ['-o']), '-path', escapeGlob(`${base}/${relative}`)]);
   const expression = prune.length === 0 ? [] : ['(', ...prune, ')', '-prune', '-o'];
-  let stdout: Buffer;
   try {
-    stdout = await runForOutput('find', [root, ...expression, '-printf', '%y %m %U %G %s %P\\0']);
+    return await runForOutput('find', [root, ...expression, '-printf', format]);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new UserError('tree-unreadable', `cannot list ${root} with find: ${detail.split('\n')[0]}; check that the directory exists and is readable`, { cause: error });
   }
-  return parseListing(stdout);
 }
 
 /** Runs `command` and returns its stdout; rejects with the command, its exit status and stderr's first line on failure. */
