@@ -18,13 +18,6 @@ import { defaultCacheDirectory, openDigestCache, type LayerKey } from '../cache/
 import { removeOnInterrupt } from '../cleanup.ts';
 import { hashStoreLayers } from './hash-layers.ts';
 
-/** Where `nix-strata conf` finds its input: $NIX_ATTRS_JSON_FILE, else the build dir's .attrs.json. */
-export function defaultAttrsPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.NIX_ATTRS_JSON_FILE) return env.NIX_ATTRS_JSON_FILE;
-  if (env.NIX_BUILD_TOP) return `${env.NIX_BUILD_TOP}/.attrs.json`;
-  throw new UserError('no-attrs', 'no .attrs.json: run inside a __structuredAttrs Nix build, or pass --attrs FILE');
-}
-
 export interface BuildConfOptions {
   attrsPath: string;
   /** Output file; defaults to the derivation's `outputs.out`. */

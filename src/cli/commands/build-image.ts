@@ -3,6 +3,7 @@
 // does for subcommands): copy-to-root, snapshot and layer need not pay for the archive step's
 // tar-stream, docker-archive source and sink.
 import { Command } from 'commander';
+import { defaultAttrsPath } from '../../conf/attrs-path.ts';
 import { UserError } from '../../errors.ts';
 import { stderrLogger } from '../../log.ts';
 
@@ -52,8 +53,7 @@ export function buildImageCommand(): Command {
     .description('write the image archive from a structured-attrs file (spec, closure, outputs.out)')
     .option('--attrs <file>', 'the .attrs.json (default: $NIX_ATTRS_JSON_FILE)')
     .action(async (opts: { attrs?: string }) => {
-      const path = opts.attrs ?? process.env.NIX_ATTRS_JSON_FILE ?? (process.env.NIX_BUILD_TOP ? `${process.env.NIX_BUILD_TOP}/.attrs.json` : undefined);
-      if (!path) throw new UserError('no-attrs', 'no .attrs.json: run inside the buildImage archive derivation, or pass --attrs FILE');
+      const path = opts.attrs ?? defaultAttrsPath('the buildImage archive derivation');
       const { buildImageArchive, readBuildImageAttrs } = await import('../../build-image/archive.ts');
       const { spec, closure, out } = await readBuildImageAttrs(path);
       await buildImageArchive({ spec, closure, output: out, log: stderrLogger() });

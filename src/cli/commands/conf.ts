@@ -1,6 +1,7 @@
 // `nix-strata conf`: run by the conf derivation (docs/contract.md).
 import { Command } from 'commander';
-import { buildConf, defaultAttrsPath } from '../../build/conf.ts';
+import { buildConf } from '../../build/conf.ts';
+import { defaultAttrsPath } from '../../conf/attrs-path.ts';
 import { stderrLogger } from '../../log.ts';
 
 /** Factory for the `conf` subcommand. */
@@ -13,7 +14,7 @@ export function confCommand(): Command {
     .option('--debug', 'print the layer table to stderr')
     .action(async (options: { attrs?: string; out?: string; digests: boolean; debug?: boolean }) => {
       await buildConf({
-        attrsPath: options.attrs ?? defaultAttrsPath(),
+        attrsPath: options.attrs ?? defaultAttrsPath('a __structuredAttrs Nix build'),
         ...(options.out === undefined ? {} : { outPath: options.out }),
         digests: options.digests,
         debug: options.debug === true,
