@@ -110,6 +110,11 @@ let
         tar -C "$root" -xpf "$NIX_BUILD_TOP/base.tar" --numeric-owner --same-owner
         rm "$NIX_BUILD_TOP/base.tar"
       fi
+      # Keep every inode of the tree allocated until the layer is written, so no file made
+      # later inherits the fakeroot record of one deleted unseen (by a static program). The
+      # pinning moves ctimes: it comes before the snapshot.
+      coproc pinner { nix-strata build-image pin --root "$root" --links "$NIX_BUILD_TOP/pins" ${excludes}; }
+      read -r pinned <&"''${pinner[0]}" || { wait "$pinner_PID"; exit 1; }
       nix-strata build-image snapshot --root "$root" --out "$NIX_BUILD_TOP/before" ${excludes}
       if ((''${#contents[@]})); then
         echo "Adding contents..." >&2
@@ -124,6 +129,8 @@ let
        eval "$extraCommands")
       echo "Packing layer..." >&2
       nix-strata build-image layer --root "$root" --out "''${outputs[out]}" --before "$NIX_BUILD_TOP/before" ${excludes}
+      eval "exec ''${pinner[1]}>&-"
+      wait "$pinner_PID"
     '';
 
     layer = derivation {

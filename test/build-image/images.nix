@@ -88,6 +88,33 @@ rec {
     config.Cmd = [ "/bin/hello" ];
   };
 
+  # Issue 14 #2: a base whose files fakeroot has records for (tar extracts them with owners),
+  # deleted in runAsRoot by a static busybox `rm`; the new files must not inherit those
+  # records through reused inode numbers.
+  reuse-base = buildLayeredImage {
+    name = "${prefix}/bi-reuse-base";
+    tag = "latest";
+    contents = [ s.busybox ];
+    fakeRootCommands = ''
+      mkdir -p data opt
+      for i in 1 2 3 4 5 6 7 8; do echo secret > data/keep$i; chown 1000:1000 data/keep$i; chmod 0600 data/keep$i; done
+      echo file > opt/f
+      chown 1000:1000 opt/f
+    '';
+  };
+  reuse = buildImage {
+    name = "${prefix}/bi-reuse";
+    tag = "latest";
+    fromImage = reuse-base;
+    runAsRoot = ''
+      rm /opt/f
+      mkdir /opt/f
+      echo y > /opt/f/y
+      rm /data/keep*
+      for i in 1 2 3 4 5 6 7 8; do echo public > /data/public$i; chmod 644 /data/public$i; done
+    '';
+  };
+
   # A14: a buildImage parent and a buildLayeredImage child on top: Env merged by the child.
   environment-parent = buildImage {
     name = "${prefix}/bi-environment-parent";

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildExpression, Docker, evalFailure, evalJson, repoRoot } from './harness.ts';
 
 const fixtures = join(repoRoot, 'test/build-image/images.nix');
-const names = ['layered-base', 'on-layered', 'on-layered-plain', 'standalone', 'run-as-root', 'environment-child', 'root-no-base'] as const;
+const names = ['layered-base', 'on-layered', 'on-layered-plain', 'standalone', 'run-as-root', 'environment-child', 'root-no-base', 'reuse'] as const;
 const docker = new Docker();
 let out: Record<(typeof names)[number], string>;
 
@@ -127,6 +127,25 @@ describe('buildImage with runAsRoot and no base', () => {
     const created = Date.parse(await docker.inspect(image, '{{.Created}}'));
     // The build time (the store path may be reused later, so only "not the 1970 default").
     assert.ok(created > Date.parse('2020-01-01T00:00:00Z') && created <= Date.now(), `created ${created} is the build time`);
+  });
+});
+
+// Issue 14 #2: fakeroot keys its records by inode, and a static `rm` is unseen by it, so new
+// files reusing the inode numbers inherited the deleted files' owners and modes.
+describe('buildImage runAsRoot after a static program deleted recorded files', () => {
+  let image: string;
+  before(async () => {
+    image = await docker.load(out.reuse);
+  });
+
+  it('records the new files as runAsRoot made them, not as the deleted ones were', async () => {
+    const output = await docker.run(image, ['sh', '-c', 'stat -c "%n %u:%g %a" /data/*; ls /data | wc -l']);
+    const expected = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `/data/public${i} 0:0 644`);
+    assert.deepEqual(output.trim().split('\n'), [...expected, '8']);
+  });
+
+  it('makes a directory where a recorded file was, and fills it', async () => {
+    assert.equal((await docker.run(image, ['sh', '-c', 'stat -c "%F %u:%g" /opt/f; cat /opt/f/y'])).trim(), 'directory 0:0\ny');
   });
 });
 
