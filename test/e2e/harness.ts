@@ -59,16 +59,16 @@ export async function buildImages(attributes: readonly string[]): Promise<Record
   return Object.fromEntries(attributes.map((a, i) => [a, { path: paths[i]!, imageName: evaluated[a]!.imageName, imageTag: evaluated[a]!.imageTag }]));
 }
 
-/** Builds a Nix expression (evaluated in the repository root); returns its store path. */
-export async function buildExpression(expression: string): Promise<string> {
-  const { stdout, stderr, exitCode } = await nix('nix-build', ['--no-out-link', '-E', expression]);
+/** Builds a Nix expression (evaluated in the repository root), with extra nix-build `options`; returns its store path. */
+export async function buildExpression(expression: string, options: readonly string[] = []): Promise<string> {
+  const { stdout, stderr, exitCode } = await nix('nix-build', ['--no-out-link', ...options, '-E', expression]);
   if (exitCode !== 0) throw new Error(`nix-build -E failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
   return stdout.trim();
 }
 
-/** Builds an expression that must fail; returns how it failed. */
-export async function buildFailure(expression: string): Promise<Failure> {
-  const { stderr, exitCode } = await nix('nix-build', ['--no-out-link', '-E', expression]);
+/** Builds an expression that must fail (with extra nix-build `options`); returns how it failed. */
+export async function buildFailure(expression: string, options: readonly string[] = []): Promise<Failure> {
+  const { stderr, exitCode } = await nix('nix-build', ['--no-out-link', ...options, '-E', expression]);
   if (exitCode === 0) throw new Error(`expected nix-build to fail for: ${expression}`);
   return { exitCode, stderr };
 }
