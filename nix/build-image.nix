@@ -133,7 +133,9 @@ let
       (cd "$root"; ${nixDbCommands}
        eval "$extraCommands")
       echo "Packing layer..." >&2
-      nix-strata build-image layer --root "$root" --out "''${outputs[out]}" --before "$NIX_BUILD_TOP/before" ${excludes}
+      realOwners=()
+      if ((realUid == 0)); then realOwners=(--real-owners); fi
+      nix-strata build-image layer --root "$root" --out "''${outputs[out]}" --before "$NIX_BUILD_TOP/before" "''${realOwners[@]}" ${excludes}
       eval "exec ''${pinner[1]}>&-"
       wait "$pinner_PID"
     '';
