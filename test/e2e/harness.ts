@@ -59,7 +59,7 @@ export async function buildImages(attributes: readonly string[]): Promise<Record
   return Object.fromEntries(attributes.map((a, i) => [a, { path: paths[i]!, imageName: evaluated[a]!.imageName, imageTag: evaluated[a]!.imageTag }]));
 }
 
-/** Builds a Nix expression (evaluated in the repository root), with extra nix-build `options`; returns its store path. */
+/** Builds a Nix expression (evaluated in the repository root), with extra Nix options; returns its store path. */
 export async function buildExpression(expression: string, options: readonly string[] = []): Promise<string> {
   const { stdout, stderr, exitCode } = await nix('nix-build', ['--no-out-link', ...options, '-E', expression]);
   if (exitCode !== 0) throw new Error(`nix-build -E failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);

@@ -66,13 +66,19 @@ let
   '';
 
   # fakeroot from Debian: its script needs getopt and friends from /usr/bin; see the note above.
-  # fakeroot-sysv itself, not /usr/bin/fakeroot (a link into /etc/alternatives), run by
-  # /usr/bin/sh; `-l` preloads the store copy of its library by absolute path.
+  # fakeroot-sysv itself, not /usr/bin/fakeroot: that is a link into /etc/alternatives, which the
+  # sandbox does not show (fakeroot-sysv starts faked-sysv by its /usr/bin path). Run by
+  # /usr/bin/sh: its `#!/bin/sh` may not exist in the sandbox (Debian's Nix 2.8 binds none).
+  # `-l` preloads the store copy of its library by absolute path. Not root, it does not try the
+  # real chown: in a user namespace (the sandbox) that fails with EINVAL, which Debian's
+  # fakeroot reports and nixpkgs' (einval.patch) ignores.
   fakeroot = hostBuild "fakeroot" ''
     ${requireHost "/usr/bin/fakeroot-sysv"}
     mkdir -p "$out/bin" "$out/lib"
     cp /usr/lib/*-linux-gnu/libfakeroot/libfakeroot-sysv.so "$out/lib/"
-    printf '%s\n' '#!${bash}/bin/bash' 'PATH=$PATH:/usr/bin exec /usr/bin/sh /usr/bin/fakeroot-sysv -l '"$out"'/lib/libfakeroot-sysv.so "$@"' > "$out/bin/fakeroot"
+    printf '%s\n' '#!${bash}/bin/bash' \
+      'if ((EUID != 0)); then export FAKEROOTDONTTRYCHOWN=1; fi' \
+      'PATH=$PATH:/usr/bin exec /usr/bin/sh /usr/bin/fakeroot-sysv -l '"$out"'/lib/libfakeroot-sysv.so "$@"' > "$out/bin/fakeroot"
     chmod 0555 "$out/bin/fakeroot"
   '';
 
