@@ -184,7 +184,7 @@ describe('buildImage runAsRoot as a build user', () => {
     const failure = await buildFailure(`${fixture}.static-chown`, asBuildUser);
     // EPERM, or EINVAL in the sandbox's user namespace (the ids are not mapped there).
     assert.match(failure.stderr, /chown: \/data: (Operation not permitted|Invalid argument)/);
-    assert.match(failure.stderr, /runAsRoot failed \(exit 1\) as build user uid [1-9]\d*, not root: a statically linked program \(e\.g\. busybox\) cannot chown or mknod there, as fakeroot cannot see it; use a dynamically linked one/);
+    assert.match(failure.stderr, /runAsRoot failed \(exit 1\) as build user uid [1-9]\d*, not root; if a chown, chgrp or mknod failed: statically linked programs \(e\.g\. busybox\) cannot do those there, as fakeroot cannot see them, so use dynamically linked ones/);
   });
 });
 
