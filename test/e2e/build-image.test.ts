@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildExpression, buildFailure, Docker, evalFailure, evalJson, repoRoot } from './harness.ts';
+import { execa } from 'execa';
+import { buildExpression, buildFailure, Docker, evalFailure, evalJson, repoRoot, unpackStream } from './harness.ts';
 
 const fixtures = join(repoRoot, 'test/build-image/images.nix');
 const names = ['layered-base', 'on-layered', 'on-layered-plain', 'standalone', 'run-as-root', 'environment-child', 'root-no-base', 'reuse'] as const;
@@ -120,6 +121,17 @@ describe('buildImage with runAsRoot and no base', () => {
   it('records runAsRoot\'s chown and symlink over the copied contents', async () => {
     const output = await docker.run(image, ['sh', '-c', 'hello; stat -c %u:%g /data; /usr-hello']);
     assert.deepEqual(output.trim().split('\n'), ['Hello, world!', '4242:4343', 'Hello, world!']);
+  });
+
+  it('keeps what the image itself puts under /dev and /sys (the fake chroot\'s bind points)', async () => {
+    const unpacked = await unpackStream(out['root-no-base'], 'archive');
+    try {
+      const { stdout } = await execa('tar', ['-tf', unpacked.layers.at(-1)!]);
+      const names = String(stdout).split('\n');
+      for (const name of ['./dev/marker', './sys/marker']) assert.ok(names.includes(name), `${name} in:\n${stdout}`);
+    } finally {
+      await unpacked.remove();
+    }
   });
 
   it('includes the Nix database of copyToRoot (includeNixDB) and a current creation date (created = "now")', async () => {
