@@ -3,14 +3,16 @@
 // own sources. Covers `nix build .#<image>` + docker load/run, `nix run .#<image>.stream |
 // docker load`, and `nix flake check`.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { Docker, flakeBuild, flakeCheck, flakeOverride, repoRoot } from './harness.ts';
+import { Docker, flakeBuild, flakeCheck, flakeOverride, repoRoot, seedNpmTarballs } from './harness.ts';
 
 const docker = new Docker();
 after(() => docker.cleanup());
 
 describe('flake.nix with nixpkgs overridden by the host stand-in', () => {
+  before(seedNpmTarballs);
+
   it('nix build .#hello gives an archive docker loads and runs', async () => {
     const [archive] = await flakeBuild(['.#hello']);
     assert.match(archive!, /-hello\.tar\.gz$/);

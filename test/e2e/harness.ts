@@ -94,8 +94,19 @@ export async function evalFailure(expression: string): Promise<Failure> {
 /** `nix <command> --override-input nixpkgs ./test/nix/host-nixpkgs <args>` on the repository's flake: the real flake.nix, offline. */
 export const flakeOverride = ['--override-input', 'nixpkgs', './test/nix/host-nixpkgs'] as const;
 
+let seeded: Promise<void> | undefined;
+/**
+ * Adds the npm tarballs the host stand-in builds nix/package.nix from to the store, from npm's
+ * cache (test/nix/seed-npm-tarballs.sh): a sandboxed build cannot read that cache. Once per process.
+ */
+export function seedNpmTarballs(): Promise<void> {
+  seeded ??= execa('bash', [join(repoRoot, 'test/nix/seed-npm-tarballs.sh')], { stdin: 'ignore' }).then(() => undefined);
+  return seeded;
+}
+
 /** Builds flake installables (with the host nixpkgs stand-in); returns their store paths. */
 export async function flakeBuild(installables: readonly string[]): Promise<string[]> {
+  await seedNpmTarballs();
   const { stdout, stderr, exitCode } = await nix('nix', ['build', ...flakeOverride, '--no-link', '--json', ...installables]);
   if (exitCode !== 0) throw new Error(`nix build ${installables.join(' ')} failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
   return (JSON.parse(stdout) as Array<{ outputs: { out: string } }>).map((r) => r.outputs.out);
@@ -103,6 +114,7 @@ export async function flakeBuild(installables: readonly string[]): Promise<strin
 
 /** `nix flake check` (with the host nixpkgs stand-in). */
 export async function flakeCheck(): Promise<void> {
+  await seedNpmTarballs();
   const { stderr, exitCode } = await nix('nix', ['flake', 'check', ...flakeOverride]);
   if (exitCode !== 0) throw new Error(`nix flake check failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
 }

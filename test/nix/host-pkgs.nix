@@ -1,7 +1,9 @@
 # A stand-in for the few nixpkgs attributes nix/ uses, wired to this machine's programs
-# (Debian packages installed by scripts/setup-host.sh). Needs `sandbox = false`: the
-# derivations below read /usr/bin and /bin at build time. Nothing here is evaluated from host
-# paths, so it also works under pure (flake) evaluation.
+# (Debian packages installed by scripts/setup-host.sh). The derivations below read /usr at
+# build time and nothing else outside the store: with the sandbox on, nix.conf's
+# `extra-sandbox-paths = /usr /lib=/usr/lib /lib64=/usr/lib64` shows them (never /bin: Nix makes
+# its /bin/sh mount point in it, which on merged /usr truncates the host's dash). Nothing here
+# is evaluated from host paths, so it also works under pure (flake) evaluation.
 #
 # Ownership note: builds run as root on this machine (single-user Nix), so `fakeroot` is
 # wrapped with `-u` (unknown files keep their real owner): files made by extraCommands are
@@ -11,12 +13,13 @@
 let
   inherit (builtins) concatStringsSep derivation;
 
-  # A derivation built by the host's /bin/sh with the host's tools on PATH.
+  # A derivation built by the host's sh with the host's tools on PATH (/usr/bin: the sandbox
+  # has no /bin, and Debian's Nix 2.8 binds no /bin/sh).
   hostBuild = name: script: derivation {
     inherit name system;
-    builder = "/bin/sh";
+    builder = "/usr/bin/sh";
     args = [ "-ec" script ];
-    PATH = "/usr/bin:/bin";
+    PATH = "/usr/bin";
   };
 
   # Fails the build with a pointer to the set-up script when a host program is missing.
@@ -36,18 +39,18 @@ let
   # bash as a store copy of Debian's statically linked bash, so it also runs inside the fake
   # chroot of enableFakechroot, where only the store is visible.
   bash = hostBuild "bash-static" ''
-    ${requireHost "/bin/bash-static"}
+    ${requireHost "/usr/bin/bash-static"}
     mkdir -p "$out/bin"
-    cp /bin/bash-static "$out/bin/bash"
+    cp /usr/bin/bash-static "$out/bin/bash"
     ln -s bash "$out/bin/sh"
   '';
 
   # Debian's static busybox (package busybox-static) copied into the store, with one relative symlink per applet.
   busybox = hostBuild "busybox" ''
-    ${requireHost "/bin/busybox"}
+    ${requireHost "/usr/bin/busybox"}
     mkdir -p "$out/bin"
-    cp /bin/busybox "$out/bin/busybox"
-    for applet in $(/bin/busybox --list); do
+    cp /usr/bin/busybox "$out/bin/busybox"
+    for applet in $(/usr/bin/busybox --list); do
       [ "$applet" = busybox ] || ln -s busybox "$out/bin/$applet"
     done
   '';
@@ -67,10 +70,13 @@ let
   '';
 
   # fakeroot from Debian: its script needs getopt and friends from /usr/bin; see the note above.
+  # fakeroot-sysv itself, not /usr/bin/fakeroot: that is a link into /etc/alternatives, which the
+  # sandbox does not show (fakeroot-sysv starts faked-sysv by its /usr/bin path). Run by
+  # /usr/bin/sh: its `#!/bin/sh` may not exist in the sandbox (Debian's Nix 2.8 binds none).
   fakeroot = hostBuild "fakeroot" ''
-    ${requireHost "/usr/bin/fakeroot"}
+    ${requireHost "/usr/bin/fakeroot-sysv"}
     mkdir -p "$out/bin"
-    printf '%s\n' '#!${bash}/bin/bash' 'PATH=$PATH:/usr/bin exec /usr/bin/fakeroot -u "$@"' > "$out/bin/fakeroot"
+    printf '%s\n' '#!${bash}/bin/bash' 'PATH=$PATH:/usr/bin exec /usr/bin/sh /usr/bin/fakeroot-sysv -u "$@"' > "$out/bin/fakeroot"
     chmod 0555 "$out/bin/fakeroot"
   '';
 
@@ -110,7 +116,15 @@ in
   gnused = linkHost "gnused" [ "sed" ];
   gnugrep = linkHost "gnugrep" [ "grep" ];
   gnutar = linkHost "gnutar" [ "tar" ];
-  gzip = linkHost "gzip" [ "gzip" "gunzip" "zcat" ];
+  # Debian's gunzip and zcat are `#!/bin/sh` scripts, and the sandbox may have no /bin/sh.
+  gzip = hostBuild "gzip" ''
+    ${requireHost "/usr/bin/gzip"}
+    mkdir -p "$out/bin"
+    ln -s /usr/bin/gzip "$out/bin/gzip"
+    printf '%s\n' '#!${bash}/bin/bash' 'exec /usr/bin/gzip -d "$@"' > "$out/bin/gunzip"
+    printf '%s\n' '#!${bash}/bin/bash' 'exec /usr/bin/gzip -dc "$@"' > "$out/bin/zcat"
+    chmod 0555 "$out/bin/gunzip" "$out/bin/zcat"
+  '';
   pigz = linkHost "pigz" [ "pigz" "unpigz" ];
   zstd = linkHost "zstd" [ "zstd" ];
   xz = linkHost "xz" [ "xz" ];
