@@ -10,6 +10,9 @@ import { execa } from 'execa';
 /** The repository root (the tests run nix-build on files inside it). */
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
+/** The Nix store as the Docker daemon sees it, for `--volume`: inside the trixie root (scripts/in-trixie.sh) its store is a host directory. */
+export const dockerStoreDir = process.env['NIX_STRATA_DOCKER_STORE'] ?? '/nix/store';
+
 /** The Nix file defining the e2e fixtures, one attribute per acceptance fixture. */
 export const imagesFile = join(repoRoot, 'test/e2e/images.nix');
 
