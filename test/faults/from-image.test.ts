@@ -145,13 +145,12 @@ test('CLI: the reader going away mid-way through a zstd base layer (being verifi
   const f = await makeFixture({ spec: { fromImage: basePath } });
   try {
     await writeConf(f);
-    const started = Date.now();
+    // The timeout is only a generous bound on a hang (execa fails the test when it fires).
     const { stdout } = await execa('bash', ['-c', 'node "$CLI" stream -q --conf "$CONF" 2>"$ERR" | head -c 1 | wc -c; echo "${PIPESTATUS[0]}" >"$RC"'], {
       env: { CLI: cli, CONF: f.confPath, ERR: join(f.work, 'err'), RC: join(f.work, 'rc') },
       timeout: 30_000,
     });
     assert.equal(stdout.trim(), '1');
-    assert.ok(Date.now() - started < 20_000, 'no hang waiting for the decompressor');
     assertCleanFailure({ exitCode: Number((await readFile(join(f.work, 'rc'), 'utf8')).trim()), stderr: await readFile(join(f.work, 'err'), 'utf8') }, /the reader of the image stream went away/);
   } finally {
     await rm(f.work, { recursive: true, force: true });
