@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { assertCleanFailure, assertNothingLeft, cli, makeFixture, writeConf, type Fixture } from './fixture.ts';
+import { assertCleanFailure, assertNothingLeft, cli, makeFixture, writeConf, type Fixture } from '../faults/fixture.ts';
 
 let small: Fixture; // 64 KiB of data
 let large: Fixture; // 4 MiB of incompressible data: more than the tmpfs holds, compressed or not
