@@ -101,7 +101,7 @@ let
     # Inside the fakeroot session (runAsRoot only), so unpacking, runAsRoot and the archiver
     # all see the same faked owners.
     fakeRootScript = ''
-      source "$NIX_ATTRS_SH_FILE"
+      ${import ./source-attrs.nix}
       root="$NIX_BUILD_TOP/rootfs"
       mkdir "$root"
       if [[ -n "$fromImage" ]]; then
@@ -143,7 +143,7 @@ let
         "-c"
         (''
           set -o pipefail
-          source "$NIX_ATTRS_SH_FILE"
+          ${import ./source-attrs.nix}
           export PATH SOURCE_DATE_EPOCH=315532800
           out=''${outputs[out]}
         '' + (if runAsRoot == null then ''

@@ -52,7 +52,7 @@ let
   # same faked ownership. With the fake chroot, proot binds /dev, /proc, /sys, the store and the
   # build directory into the layer; those mount points never reach the archive (api.md §2.2).
   fakeRootScript = ''
-    source "$NIX_ATTRS_SH_FILE"
+    ${import ./source-attrs.nix}
     ${if enableFakechroot then ''
       proot -r "$layerRoot" \
         -b /dev -b /proc -b /sys -b ${storeDir} -b "$NIX_BUILD_TOP" \
@@ -78,7 +78,7 @@ if inConf then null else derivation {
     "-c"
     (''
       set -o pipefail
-      source "$NIX_ATTRS_SH_FILE"
+      ${import ./source-attrs.nix}
       export PATH SOURCE_DATE_EPOCH=315532800
       out=''${outputs[out]}
       export layerRoot="$NIX_BUILD_TOP/layer"

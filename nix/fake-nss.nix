@@ -19,7 +19,7 @@ let
         "-e"
         "-c"
         ''
-          source "$NIX_ATTRS_SH_FILE"
+          ${import ./source-attrs.nix}
           out=''${outputs[out]}
           ${pkgs.coreutils}/bin/mkdir -p "$out/etc" "$out/var/empty"
           printf '%s' "$passwd" > "$out/etc/passwd"

@@ -59,9 +59,13 @@ export async function buildImages(attributes: readonly string[]): Promise<Record
   return Object.fromEntries(attributes.map((a, i) => [a, { path: paths[i]!, imageName: evaluated[a]!.imageName, imageTag: evaluated[a]!.imageTag }]));
 }
 
-/** Builds a Nix expression (evaluated in the repository root); returns its store path. */
-export async function buildExpression(expression: string): Promise<string> {
-  const { stdout, stderr, exitCode } = await nix('nix-build', ['--no-out-link', '-E', expression]);
+/** Nix options for a build in the sandbox as users have it (host programs through /usr only), failing if there is none. */
+export const sandboxed = ['--option', 'sandbox', 'true', '--option', 'sandbox-fallback', 'false',
+  '--option', 'extra-sandbox-paths', '/usr /lib=/usr/lib /lib64=/usr/lib64'] as const;
+
+/** Builds a Nix expression (evaluated in the repository root), with extra Nix options; returns its store path. */
+export async function buildExpression(expression: string, options: readonly string[] = []): Promise<string> {
+  const { stdout, stderr, exitCode } = await nix('nix-build', ['--no-out-link', ...options, '-E', expression]);
   if (exitCode !== 0) throw new Error(`nix-build -E failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
   return stdout.trim();
 }

@@ -88,12 +88,14 @@ let
       "-e"
       "-c"
       ''
-        source "$NIX_ATTRS_SH_FILE"
+        ${import ../../nix/source-attrs.nix}
         out=''${outputs[out]}
+        attrs=$NIX_BUILD_TOP/.attrs.json
+        [[ -e "$attrs" ]] || attrs=$NIX_ATTRS_JSON_FILE
         ${coreutils}/bin/mkdir "$out"
-        ${jq}/bin/jq -r '.closure | map(.path) | sort | .[]' "$NIX_ATTRS_JSON_FILE" > "$out/store-paths"
+        ${jq}/bin/jq -r '.closure | map(.path) | sort | .[]' "$attrs" > "$out/store-paths"
         ${jq}/bin/jq -r '.closure | sort_by(.path) | .[] | (.path, .narHash, (.narSize | tostring), "", (.references | length | tostring), .references[])' \
-          "$NIX_ATTRS_JSON_FILE" > "$out/registration"
+          "$attrs" > "$out/registration"
       ''
     ];
   };

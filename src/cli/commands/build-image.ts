@@ -51,7 +51,7 @@ export function buildImageCommand(): Command {
     }));
   command.addCommand(new Command('archive')
     .description('write the image archive from a structured-attrs file (spec, closure, outputs.out)')
-    .option('--attrs <file>', 'the .attrs.json (default: $NIX_ATTRS_JSON_FILE)')
+    .option('--attrs <file>', 'the .attrs.json (default: $NIX_BUILD_TOP/.attrs.json)')
     .action(async (opts: { attrs?: string }) => {
       const path = opts.attrs ?? defaultAttrsPath('the buildImage archive derivation');
       const { buildImageArchive, readBuildImageAttrs } = await import('../../build-image/archive.ts');
