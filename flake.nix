@@ -17,12 +17,28 @@
       examplesBySystem = forEachSystem (system: import ./examples { pkgs = pkgsBySystem.${system}; });
 
       # A stream is a single executable file (so `$(nix-build …) | docker load` and NixOS's
-      # oci-containers `imageStream` work), not $out/bin/<name>, so `nix run` cannot run it
-      # as a package. Nix resolves `apps.<system>.<attr path>` before `packages`, so each
-      # example gets an app at `<image>.stream` (and, to keep `nix flake check` happy, the
-      # image's own app entry is the same app): `nix run .#<image>.stream | docker load`.
-      # `nix build .#<image>` still finds the archive in `packages`.
-      streamApp = stream: { type = "app"; program = "${stream}"; };
+      # oci-containers `imageStream` work). `nix run` runs an app's `program`, but of anything
+      # in `packages` only `<out>/bin/<mainProgram>`, and `nix flake check` (Nix >= 2.25) allows
+      # only type, program and meta in an app and warns without meta.description. So each
+      # example's stream is the app `apps.<system>.<image>` and the flat `<image>-stream`, and
+      # `packages.<system>.<image>.stream` (what `nix run .#<image>.stream` falls back to, there
+      # being no `stream` inside the app) is a package whose bin/ holds the stream.
+      description = name: "Write the ${name} image as a docker-archive to stdout (| docker load)";
+      streamApp = name: image: { type = "app"; program = "${image.stream}"; meta.description = description name; };
+      appsOf = images: builtins.listToAttrs (builtins.concatMap
+        (name: let app = streamApp name images.${name}; in [
+          { inherit name; value = app; }
+          { name = "${name}-stream"; value = app; }
+        ])
+        (builtins.attrNames images));
+      streamPackage = pkgs: name: image:
+        let program = "stream-${name}"; in
+        derivation {
+          name = program;
+          system = pkgs.stdenv.buildPlatform.system;
+          builder = "${pkgs.bash}/bin/bash";
+          args = [ "-ec" "${pkgs.coreutils}/bin/mkdir -p $out/bin; ${pkgs.coreutils}/bin/ln -s ${image.stream} $out/bin/${program}" ];
+        } // { meta = { mainProgram = program; description = description name; }; };
     in
     {
       # The overlay: replaces dockerTools' builders (an existing flake switches by adding this
@@ -52,13 +68,12 @@
 
       packages = forEachSystem (system:
         let pkgs = pkgsBySystem.${system}; in
-        examplesBySystem.${system} // {
+        mapAttrs (name: image: image // { stream = streamPackage pkgs name image; }) examplesBySystem.${system} // {
           nix-strata = pkgs.nix-strata;
           default = pkgs.nix-strata;
         });
 
-      apps = forEachSystem (system:
-        mapAttrs (_: image: streamApp image.stream // { stream = streamApp image.stream; }) examplesBySystem.${system});
+      apps = forEachSystem (system: appsOf examplesBySystem.${system});
 
       checks = forEachSystem (system:
         let

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { buildExpression, Docker, repoRoot, sandboxed } from './harness.ts';
+import { execa } from 'execa';
+import { buildExpression, Docker, repoRoot, sandboxed, unpackStream } from './harness.ts';
 
 const docker = new Docker();
 after(() => docker.cleanup());
@@ -42,5 +43,30 @@ describe('with the sandbox on', () => {
     assert.match(await docker.run(streamed, ['ls', '/nix/var/nix/gcroots/docker']), /-hello$/m);
     const built = await docker.load(archive);
     assert.equal((await docker.run(built, ['cat', '/marker'])).trim(), nonce);
+  });
+
+  it('enableFakechroot keeps the image\'s own /build (the sandbox\'s build dir is not bound over it) and /dev (not deleted after the bind)', async () => {
+    const nonce = randomUUID();
+    const stream = await buildExpression(`with ${host}; streamLayeredImage {
+      name = "nix-strata-e2e/sandbox-fakechroot-build";
+      tag = "latest";
+      contents = [ standIns.busybox ];
+      enableFakechroot = true;
+      extraCommands = "mkdir build dev && echo ${nonce} > build/keep && echo own > dev/own";
+      fakeRootCommands = "cat /build/keep > /build/seen && mkdir /build/made";
+    }`, sandboxed);
+    const image = await docker.load(stream, 'stream');
+    assert.equal((await docker.run(image, ['cat', '/build/keep', '/build/seen'])).trim(), `${nonce}\n${nonce}`);
+    assert.equal((await docker.run(image, ['ls', '/build'])).trim().split('\n').join(' '), 'keep made seen');
+    // The layer's own /dev stays; the bind mount points it lacked never reach it (it is the last layer).
+    const unpacked = await unpackStream(stream);
+    try {
+      const { stdout } = await execa('tar', ['-tf', unpacked.layers.at(-1)!]);
+      const entries = String(stdout).split('\n').map((e) => e.replace(/^\.\//, ''));
+      assert.ok(entries.includes('build/made/'), entries.join(' '));
+      assert.deepEqual(entries.filter((e) => /^(dev|proc|sys|nix)(\/|$)/.test(e)), ['dev/', 'dev/own']);
+    } finally {
+      await unpacked.remove();
+    }
   });
 });
