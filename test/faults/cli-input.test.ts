@@ -175,3 +175,10 @@ describe('hostile input through the CLI', { concurrency: 4 }, () => {
     });
   }
 });
+
+test('conf: a uid or gid beyond 2^32−2 in the spec is refused, as nix/validate.nix refuses it', async () => {
+  for (const spec of [{ uid: 4294967295 }, { gid: 2 ** 40 }]) {
+    const f = await fixture({ spec });
+    await confFails(f, /spec\.(uid|gid): expected an integer from 0 to 4294967294, got \d+/);
+  }
+});
