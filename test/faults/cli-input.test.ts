@@ -4,10 +4,12 @@
 import assert from 'node:assert/strict';
 import { chmod, mkdir, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { assertCleanFailure, assertNothingLeft, cli, makeFixture, runCli, writeConf, type Fixture } from './fixture.ts';
+import { layeredArchive } from '../support/base-archive.ts';
 
 const made: Fixture[] = [];
 after(async () => {
@@ -181,4 +183,44 @@ test('conf: a uid or gid beyond 2^32−2 in the spec is refused, as nix/validate
     const f = await fixture({ spec });
     await confFails(f, /spec\.(uid|gid): expected an integer from 0 to 4294967294, got \d+/);
   }
+});
+
+describe("Docker's 125-layer limit with a layeringPipeline (issue 14 #5)", { concurrency: 2 }, () => {
+  /** `count` unrelated store paths (they need not exist: the check comes before hashing). */
+  const manyPaths = (count: number) => (lib: string) => Array.from({ length: count }, (_, i) => ({
+    path: join(dirname(lib), `${String(i).padStart(32, '0')}-p${i}`), narHash: `sha256-p${i}`, narSize: i + 1, references: [],
+  }));
+
+  test('a pipeline yielding 152 store layers fails at conf, naming the count and the limit_layers that fits', async () => {
+    const f = await fixture({ closure: manyPaths(152), spec: { layeringPipeline: [['popularity_contest'], ['limit_layers', 100000]] } });
+    await confFails(f, /the image would have 153 layers \(0 from fromImage, 152 store layers from the layeringPipeline, 1 customisation layer\), more than Docker's limit of 125 .*; end the pipeline with \["limit_layers", 124\]$/);
+  });
+
+  test('fromImage layers count: limit_layers 124 on a 3-layer base fails; limit_layers 121 fits', async () => {
+    const base = join(tmpdir(), `strata-three-layer-base-${process.pid}.tar`);
+    await writeFile(base, layeredArchive(3));
+    try {
+      const pipeline = (n: number) => [['popularity_contest'], ['limit_layers', n]];
+      const f = await fixture({ closure: manyPaths(152), spec: { fromImage: base, layeringPipeline: pipeline(124) } });
+      await confFails(f, /would have 128 layers \(3 from fromImage, 124 store layers from the layeringPipeline, 1 customisation layer\).*\["limit_layers", 121\]$/);
+      const ok = await fixture({ closure: manyPaths(152), spec: { fromImage: base, layeringPipeline: pipeline(121) } });
+      const result = await runCli(['conf', '--no-digests', '--attrs', ok.attrsPath, '--out', ok.confPath]);
+      assert.equal(result.exitCode, 0, String(result.stderr));
+      const conf = JSON.parse(await readFile(ok.confPath, 'utf8')) as { storeLayers: unknown[] };
+      assert.equal(conf.storeLayers.length, 121);
+    } finally {
+      await rm(base, { force: true });
+    }
+  });
+
+  test('a base of 125 layers leaves no room even without store paths', async () => {
+    const base = join(tmpdir(), `strata-deep-base-${process.pid}.tar`);
+    await writeFile(base, layeredArchive(125));
+    try {
+      const f = await fixture({ spec: { fromImage: base, includeStorePaths: false } });
+      await confFails(f, /would have 126 layers \(125 from fromImage, 1 customisation layer\), more than Docker's limit of 125 .*use a base image with at most 124 layers$/);
+    } finally {
+      await rm(base, { force: true });
+    }
+  });
 });
