@@ -224,3 +224,24 @@ describe("Docker's 125-layer limit with a layeringPipeline (issue 14 #5)", { con
     }
   });
 });
+
+test('stream -t/--repo-tag is checked as docker load reads it, before any output: one line for an upper-case name, no tag, an empty value, a digest', async () => {
+  const f = await fixture();
+  await writeConf(f);
+  const cases: Array<[string, RegExp]> = [
+    ['App:1', /--repo-tag "App:1": bad repository component "App" .*; expected NAME:TAG with a lower-case NAME/],
+    ['app', /--repo-tag "app": no tag \(docker load needs one\)/],
+    ['', /--repo-tag "": empty/],
+    ['app:', /--repo-tag "app:": bad tag ""/],
+    [`app@sha256:${'0'.repeat(64)}`, /a digest cannot be recorded as a tag/],
+  ];
+  for (const [value, pattern] of cases) {
+    await streamFails(f, pattern, ['-t', value]);
+    await streamFails(f, pattern, [`--repo_tag=${value}`]);
+  }
+  const out = join(f.work, 'image.tar');
+  const ok = await runCli(['stream', '-q', '--conf', f.confPath, '--output', out, '--repo-tag', 'registry.example.com:5000/team/app:1.0']);
+  assert.equal(ok.exitCode, 0, String(ok.stderr));
+  const { stdout } = await execa('tar', ['-xOf', out, 'manifest.json']);
+  assert.deepEqual((JSON.parse(stdout) as Array<{ RepoTags: string[] }>)[0]!.RepoTags, ['registry.example.com:5000/team/app:1.0']);
+});
