@@ -66,7 +66,8 @@ let
   }@args:
   let
     imageName = lowerAscii name;
-    baseName = baseNameOf (check.name name imageName);
+    # The longest store path name made from baseName: the archive's .drv file.
+    baseName = baseNameOf (check.name (b: "docker-image-${b}${extension}.drv") name imageName);
     rootContents =
       if contents != null && copyToRoot != null then throw "in docker image ${name}: You can not specify both contents and copyToRoot."
       else if contents != null then

@@ -112,7 +112,9 @@ let
     let
       imageName = lowerAscii name;
       # Derivation names use the text after the last `/` (api.md §1, §4.4).
-      baseName = baseNameOf (check.name name imageName);
+      # The longest store path name made from baseName: the conf output of the layer derivation,
+      # or the separate layer derivation's .drv file.
+      baseName = baseNameOf (check.name (b: if inConf then "${b}-customisation-layer-conf" else "${b}-customisation-layer.drv") name imageName);
       # Interpolation (not toString) copies a path literal such as ./dir into the store.
       contentsList = map (element: "${element}") (if isList contents then contents else [ contents ]);
 

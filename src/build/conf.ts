@@ -12,6 +12,7 @@ import { serializeConf, type Conf, type ConfStoreLayer, type StoreOwner } from '
 import { outputError, UserError } from '../errors.ts';
 import { normaliseDate, normaliseMtime } from '../image/date.ts';
 import { isJsonObject, parseLossless } from '../json/lossless.ts';
+import { checkLayerLimit } from '../image/layer-limit.ts';
 import { planLayers } from '../layering/plan.ts';
 import type { Logger } from '../log.ts';
 import { defaultCacheDirectory, openDigestCache, type LayerKey } from '../cache/digest-cache.ts';
@@ -80,14 +81,14 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
     ? closureGraphFromAttrs(attrs, 'closure', { source: options.attrsPath, storeDir: spec.storeDir })
     : undefined;
   if (spec.customisationContents !== null) graph = await customiseHere(spec, spec.customisationContents, graph, options);
+  // Loaded only when needed: the reader pulls in the decompressors, and conf start-up time
+  // is most of an incremental rebuild.
+  const baseLayerCount = spec.fromImage === null
+    ? 0
+    : (await (await import('../sources/docker-archive.ts')).readDockerArchive(spec.fromImage)).layers.length;
   // Nothing to place without store paths, so the layer budget is not checked either
   // (an improvement over nixpkgs, api.md §10 item 11).
   if (graph !== undefined) {
-    // Loaded only when needed: the reader pulls in the decompressors, and conf start-up time
-    // is most of an incremental rebuild.
-    const baseLayerCount = spec.fromImage === null
-      ? 0
-      : (await (await import('../sources/docker-archive.ts')).readDockerArchive(spec.fromImage)).layers.length;
     plan = planLayers(graph, {
       strategy: spec.layeringStrategy,
       maxLayers: spec.maxLayers,
@@ -98,6 +99,13 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
     });
   }
 
+  // maxLayers (≤ 125 at evaluation) bounds a strategy's plan; a pipeline, or a deep base with
+  // no store paths to budget, is bounded only here (api.md §10 item 12).
+  checkLayerLimit({
+    base: baseLayerCount,
+    ...(spec.layeringPipeline !== null ? { store: { count: plan.length, decidedBy: 'the layeringPipeline' } } : {}),
+    own: { count: 1, what: 'customisation layer' },
+  });
   const storeLayers: ConfStoreLayer[] = plan.map((paths) => ({ paths }));
   if (options.digests !== false && mtime !== 'now' && graph !== undefined && plan.length > 0) {
     const nodes = graph;

@@ -4,12 +4,14 @@
 // same failures through the CLI with nothing left behind.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
+import { buildImageArchive, type BuildImageSpec } from '../../src/build-image/archive.ts';
 import { assembleImage } from '../../src/image/assemble.ts';
 import { writeDockerArchive } from '../../src/sinks/docker-archive.ts';
 import { bytesLayer } from '../../src/sources/bytes-layer.ts';
@@ -154,5 +156,44 @@ test('CLI: the reader going away mid-way through a zstd base layer (being verifi
     assertCleanFailure({ exitCode: Number((await readFile(join(f.work, 'rc'), 'utf8')).trim()), stderr: await readFile(join(f.work, 'err'), 'utf8') }, /the reader of the image stream went away/);
   } finally {
     await rm(f.work, { recursive: true, force: true });
+  }
+});
+
+test('a directory as the image (OCI layout, unpacked archive, layer dir, derivation output) is one line saying what it is and what is expected, in conf, buildImage, export and inspect', async () => {
+  const kinds: Array<[string, Record<string, string>, RegExp]> = [
+    ['oci', { 'oci-layout': '{"imageLayoutVersion": "1.0.0"}', 'index.json': '{}' }, /is an OCI image layout directory, but a docker-archive file is expected .*; convert it with `skopeo copy oci:\S+ docker-archive:image\.tar`$/],
+    ['unpacked', { 'manifest.json': '[]', 'cfg.json': '{}' }, /is an unpacked docker-archive \(a directory holding manifest\.json\), .*; pack it with `tar -C \S+ -cf image\.tar \.`$/],
+    ['layer', { 'layer.tar': '', checksum: '' }, /is a single layer's directory \(layer\.tar\), not an image, .*give the image built from it/],
+    ['output', { 'image.tar.gz': '', 'README': '' }, /is a directory holding image\.tar\.gz, .*; give the file itself, e.g\. \S+\/output\/image\.tar\.gz$/],
+    ['empty', {}, /is a directory, but a docker-archive file is expected/],
+  ];
+  for (const [kind, files, pattern] of kinds) {
+    const image = join(dir, kind);
+    await mkdir(image);
+    for (const [name, text] of Object.entries(files)) await writeFile(join(image, name), text);
+    assertCleanFailure(await runCli(['inspect', image]), pattern);
+    assertCleanFailure(await runCli(['export', image, '--output', join(dir, `${kind}-rootfs.tar`)]), pattern);
+    assert.ok(!existsSync(join(dir, `${kind}-rootfs.tar`)));
+    const f = await makeFixture({ spec: { fromImage: image } });
+    try {
+      const result = await runCli(['conf', '--attrs', f.attrsPath, '--out', f.confPath]);
+      assertCleanFailure(result, pattern);
+      await assertNothingLeft(f.work, 'conf.json');
+    } finally {
+      await rm(f.work, { recursive: true, force: true });
+    }
+    const layer = join(dir, `${kind}-new-layer`);
+    await mkdir(layer);
+    await writeFile(join(layer, 'layer.tar'), vectorE());
+    const spec: BuildImageSpec = {
+      imageName: 'child', tag: '1', architecture: 'amd64', created: '1970-01-01T00:00:01Z', config: null,
+      fromImage: image, layer, compressor: 'none', storeDir: '/nix/store',
+    };
+    await assert.rejects(buildImageArchive({ spec, closure: [], output: join(dir, `${kind}-image.tar`), log: recordingLogger() }), (error: Error) => {
+      assert.equal(error.name, 'UserError', error.stack);
+      assert.match(error.message, pattern);
+      return true;
+    });
+    assert.ok(!existsSync(join(dir, `${kind}-image.tar`)));
   }
 });
