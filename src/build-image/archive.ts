@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { digestFromHex, type Digest } from '../digest/digest.ts';
+import { removeOnInterrupt } from '../cleanup.ts';
 import { UserError } from '../errors.ts';
 import { parseToUnixSeconds, currentInstant, formatUtcSeconds } from '../image/date.ts';
 import { decompressed } from '../image/decompress.ts';
@@ -103,6 +104,7 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
   const tag = spec.tag ?? tagOfOutput(options.output);
   const created = spec.created === 'now' ? formatUtcSeconds(currentInstant().seconds) : checkedCreated(spec.created);
   const work = await mkdtemp(join(tmpdir(), 'nix-strata-build-image-'));
+  const guard = removeOnInterrupt(work);
   try {
     const base = spec.fromImage === null ? undefined : await readDockerArchive(spec.fromImage);
     const baseLayers: Layer[] = [];
@@ -152,6 +154,7 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
     }
   } finally {
     await rm(work, { recursive: true, force: true });
+    guard.release();
   }
 }
 

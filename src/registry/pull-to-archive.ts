@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeOnInterrupt } from '../cleanup.ts';
 import type { Logger } from '../log.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
 import { openOutput } from '../sinks/output.ts';
@@ -24,6 +25,7 @@ export interface PullToArchiveOptions extends Omit<PullImageOptions, 'blobDir' |
 export async function pullToDockerArchive(options: PullToArchiveOptions): Promise<PulledImage> {
   const { output: path, finalName, finalTag, mtime, log, ...pull } = options;
   const blobDir = await mkdtemp(join(tmpdir(), 'nix-strata-pull-'));
+  const guard = removeOnInterrupt(blobDir);
   try {
     const image = await pullImage({
       ...pull,
@@ -42,5 +44,6 @@ export async function pullToDockerArchive(options: PullToArchiveOptions): Promis
     return image;
   } finally {
     await rm(blobDir, { recursive: true, force: true });
+    guard.release();
   }
 }
