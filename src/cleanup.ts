@@ -22,7 +22,15 @@ function install(): void {
   installed = true;
   for (const [signal, code] of [['SIGHUP', 129], ['SIGINT', 130], ['SIGQUIT', 131], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
-      for (const { path } of pending) rmSync(path, { force: true, recursive: true });
+      // A write still in flight may add a file while a directory is removed: retry, and exit
+      // with the signal's status whatever happens.
+      for (const { path } of pending) {
+        try {
+          rmSync(path, { force: true, recursive: true, maxRetries: 5, retryDelay: 20 });
+        } catch {
+          // Nothing more can be done in a dying process.
+        }
+      }
       process.stderr.write(`nix-strata: interrupted by ${signal}; partial output removed\n`);
       process.exit(code);
     });
