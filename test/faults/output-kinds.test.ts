@@ -131,3 +131,43 @@ for (const [name, args] of Object.entries(commands)) {
     });
   });
 }
+
+// Outputs that are directories (layer.tar and checksum go inside): tar-tree, customise and
+// build-image layer --out.
+const directoryCommands: Record<string, (out: string) => string[]> = {
+  'tar-tree --out': (out) => ['tar-tree', '--root', f.lib, '--out', out, '--owner', '0:0'],
+  'customise --out': (out) => ['customise', '--into', join(f.work, `tree-${serial++}`), '--out', out, f.app],
+  'build-image layer --out': (out) => ['build-image', 'layer', '--root', f.lib, '--out', out],
+};
+
+for (const [name, args] of Object.entries(directoryCommands)) {
+  describe(name, () => {
+    test('under /proc: one line, at once (Node\'s recursive mkdir loops there forever)', async () => {
+      const result = await runCli(args('/proc/nix-strata-test/out'), { timeout: 20_000 });
+      assertCleanFailure(result, /cannot write \/proc\/nix-strata-test\/out: ENOENT/);
+    });
+
+    test('under a regular file: one line naming the path', async () => {
+      const dir = await freshDir();
+      await writeFile(join(dir, 'file'), 'x');
+      const result = await runCli(args(join(dir, 'file', 'out')));
+      assertCleanFailure(result, /cannot write .*\/file\/out: ENOTDIR/);
+      assert.deepEqual(await readdir(dir), ['file']);
+    });
+
+    test('an existing file as the directory: one line, the file untouched', async () => {
+      const dir = await freshDir();
+      await writeFile(join(dir, 'file'), 'x');
+      const result = await runCli(args(join(dir, 'file')));
+      assertCleanFailure(result, /file exists and is not a directory; give --out a directory path$/);
+      assert.equal(await readFile(join(dir, 'file'), 'utf8'), 'x');
+    });
+
+    test('missing parents are created, as mkdir -p does', async () => {
+      const out = join(await freshDir(), 'a', 'b');
+      const result = await runCli(args(out));
+      assert.equal(result.exitCode, 0, String(result.stderr));
+      assert.deepEqual((await readdir(out)).sort(), ['checksum', 'layer.tar']);
+    });
+  });
+}
