@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { digestFromHex, type Digest } from '../digest/digest.ts';
+import { removeOnInterrupt } from '../cleanup.ts';
 import { UserError } from '../errors.ts';
 import { parseToUnixSeconds, currentInstant, formatUtcSeconds } from '../image/date.ts';
 import { decompressed } from '../image/decompress.ts';
@@ -104,6 +105,7 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
   const tag = spec.tag ?? tagOfOutput(options.output);
   const created = spec.created === 'now' ? formatUtcSeconds(currentInstant().seconds) : checkedCreated(spec.created);
   const work = await mkdtemp(join(tmpdir(), 'nix-strata-build-image-'));
+  const guard = removeOnInterrupt(work);
   try {
     const base = spec.fromImage === null ? undefined : await readDockerArchive(spec.fromImage);
     checkLayerLimit({ base: base?.layers.length ?? 0, own: { count: 1, what: 'new layer' } });
@@ -154,6 +156,7 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
     }
   } finally {
     await rm(work, { recursive: true, force: true });
+    guard.release();
   }
 }
 

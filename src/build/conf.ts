@@ -2,14 +2,14 @@
 // __structuredAttrs derivation) into the conf the stream reads: the layer plan, the image
 // tag, the normalised dates, and each store layer's digest (cached across builds).
 import { existsSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { closureGraphFromAttrs } from '../closure/parse.ts';
 import { closureOf, createClosureGraph, type ClosureGraph } from '../closure/graph.ts';
 import { buildCustomisationLayer } from '../customisation/layer-node.ts';
 import { parseSpec, type BuildSpec } from '../conf/spec.ts';
 import { serializeConf, type Conf, type ConfStoreLayer, type StoreOwner } from '../conf/conf.ts';
-import { outputError, UserError } from '../errors.ts';
+import { UserError } from '../errors.ts';
 import { normaliseDate, normaliseMtime } from '../image/date.ts';
 import { isJsonObject, parseLossless } from '../json/lossless.ts';
 import { checkLayerLimit } from '../image/layer-limit.ts';
@@ -17,6 +17,7 @@ import { planLayers } from '../layering/plan.ts';
 import type { Logger } from '../log.ts';
 import { defaultCacheDirectory, openDigestCache, type LayerKey } from '../cache/digest-cache.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
+import { writeOutputFile } from '../sinks/output-target.ts';
 import { hashStoreLayers } from './hash-layers.ts';
 
 export interface BuildConfOptions {
@@ -45,7 +46,7 @@ export async function buildConf(options: BuildConfOptions): Promise<Conf> {
   try {
     // The default tag is the hash of the derivation's own output, even when writing elsewhere.
     const conf = await confFor(spec, attrs, { ...options, outPath, tagSource: derivationOut ?? outPath });
-    await writeConf(conf, outPath);
+    writeConf(conf, outPath);
     return conf;
   } catch (error) {
     if (layerDir !== undefined) await rm(layerDir, { recursive: true, force: true });
@@ -55,19 +56,10 @@ export async function buildConf(options: BuildConfOptions): Promise<Conf> {
   }
 }
 
-// Written aside and renamed, so a full disk or an interrupt never leaves a truncated conf.
-async function writeConf(conf: Conf, outPath: string): Promise<void> {
-  const temporary = `${outPath}.partial`;
-  const guard = removeOnInterrupt(temporary);
-  try {
-    await writeFile(temporary, serializeConf(conf));
-    await rename(temporary, outPath);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw outputError(error, outPath);
-  } finally {
-    guard.release();
-  }
+// Written aside and renamed (or in place, to a device), so a full disk or an interrupt never
+// leaves a truncated conf.
+function writeConf(conf: Conf, outPath: string): void {
+  writeOutputFile(outPath, serializeConf(conf));
 }
 
 async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options: BuildConfOptions & { outPath: string; tagSource: string }): Promise<Conf> {

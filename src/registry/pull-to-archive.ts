@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDigest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
+import { removeOnInterrupt } from '../cleanup.ts';
 import type { Logger } from '../log.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
 import { openOutput } from '../sinks/output.ts';
@@ -37,6 +38,7 @@ export async function pullToDockerArchive(options: PullToArchiveOptions): Promis
   }
   const repoTag = checkRepoTag(`${finalName ?? nameAsWritten(options.reference)}:${finalTag ?? 'latest'}`, 'the recorded name:tag (--final-name, --final-tag)');
   const blobDir = await mkdtemp(join(tmpdir(), 'nix-strata-pull-'));
+  const guard = removeOnInterrupt(blobDir);
   try {
     const image = await pullImage({
       ...pull,
@@ -56,5 +58,6 @@ export async function pullToDockerArchive(options: PullToArchiveOptions): Promis
     return image;
   } finally {
     await rm(blobDir, { recursive: true, force: true });
+    guard.release();
   }
 }

@@ -78,6 +78,30 @@ test('disk full (2 MiB tmpfs): "no space left", exit 1, the partial file removed
   }
 });
 
+test('export on a full disk (2 MiB tmpfs) as output or as $TMPDIR: one line, no partial output, no spill directory, run after run', async () => {
+  const image = join(large.work, 'export-image.tar');
+  const streamed = await execa('node', [cli, 'stream', '-q', '--conf', large.confPath, '--output', image], { reject: false });
+  assert.equal(streamed.exitCode, 0, String(streamed.stderr));
+  const mountPoint = join(large.work, 'small-disk-export');
+  const roomyTmp = join(large.work, 'roomy-tmp');
+  await Promise.all([mkdir(mountPoint), mkdir(roomyTmp)]);
+  await execa('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountPoint]);
+  try {
+    for (let run = 0; run < 2; run++) {
+      const fullOutput = await execa('node', [cli, 'export', '--quiet', image, '--output', join(mountPoint, 'rootfs.tar')], { reject: false, timeout: 60_000, env: { TMPDIR: roomyTmp } });
+      assertCleanFailure(fullOutput, /no space left on the device while writing .*small-disk-export\/rootfs\.tar \(ENOSPC\)/);
+      assert.deepEqual(await readdir(mountPoint), [], 'no partial output');
+      assert.deepEqual(await readdir(roomyTmp), [], 'no spill directory');
+      const fullTmp = await execa('node', [cli, 'export', '--quiet', image, '--output', join(large.work, 'rootfs.tar')], { reject: false, timeout: 60_000, env: { TMPDIR: mountPoint } });
+      assertCleanFailure(fullTmp, /no space left on the device while writing a temporary file in .*small-disk-export\/nix-strata-export-\w+ \(TMPDIR\)/);
+      assert.deepEqual(await readdir(mountPoint), [], 'no spill directory');
+      await assertNothingLeft(large.work, 'rootfs.tar');
+    }
+  } finally {
+    await execa('umount', [mountPoint]);
+  }
+});
+
 test('conf --out on a full disk or into a missing directory: one line, no conf and no .partial left', async () => {
   const mountPoint = join(small.work, 'full-disk');
   await mkdir(mountPoint);
