@@ -111,20 +111,32 @@ let
         tar -C "$root" -xpf "$NIX_BUILD_TOP/base.tar" --numeric-owner --same-owner
         rm "$NIX_BUILD_TOP/base.tar"
       fi
+      # Keep every inode of the tree allocated until the layer is written, so no file made
+      # later inherits the fakeroot record of one deleted unseen (by a static program). The
+      # pinning moves ctimes: it comes before the snapshot.
+      coproc pinner { nix-strata build-image pin --root "$root" --links "$NIX_BUILD_TOP/pins" ${excludes}; }
+      read -r pinned <&"''${pinner[0]}" || { wait "$pinner_PID"; exit 1; }
       nix-strata build-image snapshot --root "$root" --out "$NIX_BUILD_TOP/before" ${excludes}
       if ((''${#contents[@]})); then
         echo "Adding contents..." >&2
         nix-strata build-image copy-to-root --into "$root" ''${keepContentsDirlinks:+--keep-dirlinks} "''${contents[@]}"
       fi
-      # Not root for real: let proot fake uid 0 for programs fakeroot cannot reach (static ones).
-      fakeId=()
-      if [[ "$realUid" != 0 ]]; then fakeId=(-0); fi
       echo "Running runAsRoot..." >&2
-      proot "''${fakeId[@]}" -r "$root" -b /dev -b /proc -b /sys -b ${storeDir} -w / "$runAsRootScript"
+      # No `proot -0`: it would make a static program's chown "succeed" unrecorded (lost). As
+      # a build user such a chown fails, and we say why (fakeroot sees dynamic programs only).
+      proot -r "$root" -b /dev -b /proc -b /sys -b ${storeDir} -w / "$runAsRootScript" || {
+        status=$?
+        if ((realUid != 0)); then
+          echo "runAsRoot failed (exit $status) as build user uid $realUid, not root: a statically linked program (e.g. busybox) cannot chown or mknod there, as fakeroot cannot see it; use a dynamically linked one (e.g. coreutils' chown) or build as root" >&2
+        fi
+        exit "$status"
+      }
       (cd "$root"; ${nixDbCommands}
        eval "$extraCommands")
       echo "Packing layer..." >&2
       nix-strata build-image layer --root "$root" --out "''${outputs[out]}" --before "$NIX_BUILD_TOP/before" ${excludes}
+      eval "exec ''${pinner[1]}>&-"
+      wait "$pinner_PID"
     '';
 
     layer = derivation {
@@ -160,8 +172,12 @@ let
           echo "Packing layer..." >&2
           nix-strata build-image layer --root "$layer" --out "$out" --uid "$uid" --gid "$gid"
         '' else ''
-          export realUid=$(id -u)
-          fakeroot -- bash -e -o pipefail -c "$fakeRootScript"
+          # As root, files static programs make or chown really are as they look (-u: unknown
+          # files keep their real owner); as a build user unknown files must read as root's.
+          export realUid=$EUID
+          unknownIsReal=()
+          if ((realUid == 0)); then unknownIsReal=(-u); fi
+          fakeroot "''${unknownIsReal[@]}" -- bash -e -o pipefail -c "$fakeRootScript"
         ''))
       ];
     };

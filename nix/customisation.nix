@@ -97,7 +97,11 @@ if inConf then null else derivation {
       '' else ""}
       (cd "$layerRoot"; eval "$extraCommands")
     '' + (if needsFakeroot then ''
-      fakeroot -- bash -e -o pipefail -c "$fakeRootScript"
+      # As root, what a static program makes or chowns (unseen by fakeroot) really is as it
+      # looks, so unknown files keep their real owner (-u); as a build user they read as root's.
+      unknownIsReal=()
+      if ((EUID == 0)); then unknownIsReal=(-u); fi
+      fakeroot "''${unknownIsReal[@]}" -- bash -e -o pipefail -c "$fakeRootScript"
     '' else ''
       nix-strata tar-tree --owner 0:0 --root "$layerRoot" --out "$out"
     ''))

@@ -66,16 +66,16 @@ export async function buildImages(attributes: readonly string[]): Promise<Record
 export const sandboxed = ['--option', 'sandbox', 'true', '--option', 'sandbox-fallback', 'false',
   '--option', 'extra-sandbox-paths', '/usr /lib=/usr/lib /lib64=/usr/lib64'] as const;
 
-/** Builds a Nix expression (evaluated in the repository root), with extra Nix options; returns its store path. */
+/** Builds a Nix expression (evaluated in the repository root), with extra nix-build `options`; returns its store path. */
 export async function buildExpression(expression: string, options: readonly string[] = []): Promise<string> {
   const { stdout, stderr, exitCode } = await nix('nix-build', ['--no-out-link', ...options, '-E', expression]);
   if (exitCode !== 0) throw new Error(`nix-build -E failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
   return stdout.trim();
 }
 
-/** Builds an expression that must fail; returns how it failed. */
-export async function buildFailure(expression: string): Promise<Failure> {
-  const { stderr, exitCode } = await nix('nix-build', ['--no-out-link', '-E', expression]);
+/** Builds an expression that must fail (with extra nix-build `options`); returns how it failed. */
+export async function buildFailure(expression: string, options: readonly string[] = []): Promise<Failure> {
+  const { stderr, exitCode } = await nix('nix-build', ['--no-out-link', ...options, '-E', expression]);
   if (exitCode === 0) throw new Error(`expected nix-build to fail for: ${expression}`);
   return { exitCode, stderr };
 }

@@ -5,10 +5,9 @@
 # its /bin/sh mount point in it, which on merged /usr truncates the host's dash). Nothing here
 # is evaluated from host paths, so it also works under pure (flake) evaluation.
 #
-# Ownership note: builds run as root on this machine (single-user Nix), so `fakeroot` is
-# wrapped with `-u` (unknown files keep their real owner): files made by extraCommands are
-# really root's, and a chown by a static program the fakeroot library cannot preload into
-# (the busybox coreutils inside the fake chroot) is real too, so both views agree.
+# Ownership note: `fakeroot` is Debian's, with its preload library copied into the store (as
+# nixpkgs' is there), so dynamically linked store programs inside a fake chroot reach it. It
+# takes no `-u`: nix/ passes `-u` itself when a build runs as root (see customisation.nix).
 { system }:
 let
   inherit (builtins) concatStringsSep derivation;
@@ -73,10 +72,12 @@ let
   # fakeroot-sysv itself, not /usr/bin/fakeroot: that is a link into /etc/alternatives, which the
   # sandbox does not show (fakeroot-sysv starts faked-sysv by its /usr/bin path). Run by
   # /usr/bin/sh: its `#!/bin/sh` may not exist in the sandbox (Debian's Nix 2.8 binds none).
+  # `-l` preloads the store copy of its library by absolute path.
   fakeroot = hostBuild "fakeroot" ''
     ${requireHost "/usr/bin/fakeroot-sysv"}
-    mkdir -p "$out/bin"
-    printf '%s\n' '#!${bash}/bin/bash' 'PATH=$PATH:/usr/bin exec /usr/bin/sh /usr/bin/fakeroot-sysv -u "$@"' > "$out/bin/fakeroot"
+    mkdir -p "$out/bin" "$out/lib"
+    cp /usr/lib/*-linux-gnu/libfakeroot/libfakeroot-sysv.so "$out/lib/"
+    printf '%s\n' '#!${bash}/bin/bash' 'PATH=$PATH:/usr/bin exec /usr/bin/sh /usr/bin/fakeroot-sysv -l '"$out"'/lib/libfakeroot-sysv.so "$@"' > "$out/bin/fakeroot"
     chmod 0555 "$out/bin/fakeroot"
   '';
 

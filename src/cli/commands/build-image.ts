@@ -35,6 +35,22 @@ export function buildImageCommand(): Command {
       const { writeSnapshotFile } = await import('../../build-image/snapshot.ts');
       await writeSnapshotFile(opts.root, opts.out, opts.exclude);
     }));
+  command.addCommand(new Command('pin')
+    .description('keep every inode of a tree allocated (hard links into LINKS, open directories) until stdin ends; prints "pinned FILES DIRS" when done')
+    .requiredOption('--root <dir>', 'the tree')
+    .requiredOption('--links <dir>', 'a new directory on the same file system for the extra hard links')
+    .option('--exclude <rel>', 'relative path left out with its subtree (repeatable)', collect, [] as string[])
+    .action(async (opts: { root: string; links: string; exclude: string[] }) => {
+      const { pinInodes } = await import('../../build-image/pin-inodes.ts');
+      const pinned = pinInodes({ root: opts.root, links: opts.links, exclude: opts.exclude });
+      process.stdout.write(`pinned ${pinned.files} ${pinned.directories}\n`);
+      // Held until the caller closes our stdin (nix/build-image.nix: after the layer is written).
+      process.stdin.resume();
+      await new Promise<void>((resolve) => {
+        process.stdin.once('end', resolve).once('close', resolve);
+      });
+      pinned.release();
+    }));
   command.addCommand(new Command('layer')
     .description('write OUT/layer.tar and OUT/checksum: the whole tree, or with --before only what changed (deletions as .wh. whiteouts)')
     .requiredOption('--root <dir>', 'the tree')
