@@ -1,6 +1,6 @@
-// Verifies streamed store layers on another thread: the stream thread reads the store and writes
-// the archive, a worker hashes the same chunks (shared memory, never copied) to check them
-// against the digest already announced. Each thread then does about half of the work.
+// Hashes streamed store layers on another thread: the stream thread reads the store and writes
+// the archive, a worker hashes the same chunks (copied into a shared ring) for the layer's
+// digest, or to check it against one announced. Each thread then does about half of the work.
 //
 // The protocol is synchronous on the stream side (the tar producer is a synchronous
 // generator): chunks are posted with a sequence number, the worker publishes the last number
@@ -9,7 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import { parseDigest } from '../digest/digest.ts';
 import type { StoreLayerIdentity } from '../sources/store-paths.ts';
 import type { ChunkHasher, ChunkVerifier } from '../sources/store-paths.ts';
-import { startWorker, WORKER_OPTIONS } from './hash-pool.ts';
+import { startWorker, WORKER_OPTIONS } from './worker-thread.ts';
 import { CONTROL_BYTES, DIGEST_OFFSET, DONE, SIZE_OFFSET } from './verify-protocol.ts';
 
 // Slots of the ring (chunks the worker may be behind by) and their size: 8 MiB in all.
