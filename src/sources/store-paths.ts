@@ -8,7 +8,7 @@ import { UserError } from '../errors.ts';
 import type { Layer } from '../image/types.ts';
 import { GeneratorReadable } from '../tar/generator-readable.ts';
 import { ChunkPool } from '../tar/chunks.ts';
-import { storeLayerChunks, storeLayerDigest, storeLayerSize, type StoreLayerOptions } from '../tar/store-layer.ts';
+import { storeLayerChunks, storeLayerDigest, storeLayerPlan, type StoreLayerOptions, type StoreLayerPlan } from '../tar/store-layer.ts';
 
 /** Digest and size of a store layer. */
 export interface StoreLayerIdentity {
@@ -41,16 +41,16 @@ export interface StorePathsLayerOptions extends StoreLayerOptions {
 }
 
 /**
- * The uncompressed store layer of `paths`, in list order. `size()` walks the trees' metadata;
- * the digest is settled by the first complete `open()` stream, and later streams are checked
+ * The uncompressed store layer of `paths`, in list order. `size()` walks the trees' metadata
+ * (recording it for the stream); the digest is settled by the first complete `open()` stream, and later streams are checked
  * against it. Asked for before any stream, the digest costs a separate hashing pass.
  */
 export function storePathsLayer(paths: readonly string[], options: StorePathsLayerOptions): Layer {
   const { known, verifier, ...tarOptions } = options;
   const list = [...paths];
   let settled: StoreLayerIdentity | undefined = known;
-  let walked: number | undefined;
-  const size = (): number => settled?.size ?? (walked ??= storeLayerSize(list, tarOptions));
+  let plan: StoreLayerPlan | undefined;
+  const size = (): number => settled?.size ?? (plan ??= storeLayerPlan(list, tarOptions)).size;
   const identity = (): StoreLayerIdentity => (settled ??= storeLayerDigest(list, tarOptions));
   return {
     compression: 'none',
@@ -65,8 +65,11 @@ export function storePathsLayer(paths: readonly string[], options: StorePathsLay
       const pool = new ChunkPool();
       // Hashed by another thread as they stream when a verifier is given, else on this one.
       const hasher = verifier?.start() ?? mainThreadChunkHasher();
-      const expected = { identity: settled, size: settled?.size ?? walked };
-      const chunks = hashedChunks(storeLayerChunks(list, tarOptions, false, pool), hasher, expected, list, (streamed) => {
+      const expected = { identity: settled, size: settled?.size ?? plan?.size };
+      // The recorded walk serves one stream: held no longer than that (a later one walks again).
+      const walk = plan?.walk;
+      if (plan !== undefined) plan = { size: plan.size, walk: undefined };
+      const chunks = hashedChunks(storeLayerChunks(list, tarOptions, false, pool, walk), hasher, expected, list, (streamed) => {
         settled ??= streamed;
       });
       return new GeneratorReadable(chunks, pool);

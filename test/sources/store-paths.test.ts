@@ -41,18 +41,23 @@ describe('storePathsLayer', () => {
     await assert.rejects(collect(layer.open()), { code: 'layer-digest-mismatch' }, 'a later stream must give the same bytes');
   });
 
-  it('fails the stream, naming the layer, when the tree grew or shrank after its size was taken', async () => {
+  it('fails the stream, naming the file or the layer, when the tree changed after its size was taken', async () => {
     const file = join(tree.path, 'nix/store/resized');
-    for (const [before, after] of [[10, 20_000], [20_000, 10]] as const) {
-      writeFileSync(file, Buffer.alloc(before, 0x61));
-      const layer = storePathsLayer(['/nix/store/resized'], { ...ROOT_OWNER, root: tree.path });
-      const announced = await layer.size();
-      writeFileSync(file, Buffer.alloc(after, 0x61));
-      await assert.rejects(collect(layer.open()), (error: unknown) => {
-        assert.ok(error instanceof UserError && error.code === 'layer-size-mismatch', String(error));
-        assert.ok(error.message.includes('/nix/store/resized') && error.message.includes(`announced ${announced} bytes`), error.message);
-        return true;
-      });
+    // With the walk recorded (the default) the stream finds the file; past the record's limit,
+    // it walks again and finds the layer's size wrong.
+    for (const [recordLimit, code, named] of [[undefined, 'file-changed', 'resized changed size'], [1, 'layer-size-mismatch', 'store layer of /nix/store/resized']] as const) {
+      for (const [before, after] of [[10, 20_000], [20_000, 10]] as const) {
+        writeFileSync(file, Buffer.alloc(before, 0x61));
+        const layer = storePathsLayer(['/nix/store/resized'], { ...ROOT_OWNER, root: tree.path, ...(recordLimit === undefined ? {} : { recordLimit }) });
+        const announced = await layer.size();
+        writeFileSync(file, Buffer.alloc(after, 0x61));
+        await assert.rejects(collect(layer.open()), (error: unknown) => {
+          assert.ok(error instanceof UserError && error.code === code, String(error));
+          assert.ok(error.message.includes(named), error.message);
+          if (code === 'layer-size-mismatch') assert.ok(error.message.includes(`announced ${announced} bytes`), error.message);
+          return true;
+        });
+      }
     }
   });
 
