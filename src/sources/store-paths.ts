@@ -22,6 +22,8 @@ export interface ChunkHasher {
   update(chunk: Buffer): void;
   /** Waits for the last chunk and returns the identity of them all. */
   digest(): StoreLayerIdentity;
+  /** The same without blocking this thread: resolves once the last chunk is hashed. */
+  digestLater(): Promise<StoreLayerIdentity>;
 }
 
 /** Starts a ChunkHasher per layer. */
@@ -42,23 +44,36 @@ export interface StorePathsLayerOptions extends StoreLayerOptions {
 
 /**
  * The uncompressed store layer of `paths`, in list order. `size()` walks the trees' metadata
- * (recording it for the stream); the digest is settled by the first complete `open()` stream, and later streams are checked
- * against it. Asked for before any stream, the digest costs a separate hashing pass.
+ * (recording it for the stream); the digest is settled by the first complete `open()` stream
+ * (once its last chunk is hashed), and later streams are checked against it. Asked for before
+ * any stream, the digest costs a separate hashing pass.
  */
 export function storePathsLayer(paths: readonly string[], options: StorePathsLayerOptions): Layer {
   const { known, verifier, ...tarOptions } = options;
   const list = [...paths];
   let settled: StoreLayerIdentity | undefined = known;
+  // What the first complete stream's hashing gives, while it may still be hashing.
+  let streamed: Promise<StoreLayerIdentity> | undefined;
   let plan: StoreLayerPlan | undefined;
   const size = (): number => settled?.size ?? (plan ??= storeLayerPlan(list, tarOptions)).size;
-  const identity = (): StoreLayerIdentity => (settled ??= storeLayerDigest(list, tarOptions));
+  const identity = async (): Promise<StoreLayerIdentity> => settled ?? (await streamed) ?? (settled = storeLayerDigest(list, tarOptions));
+  const finished = (later: Promise<StoreLayerIdentity>): void => {
+    const first = streamed;
+    // A second stream finishing while the first is still being hashed is checked against it.
+    streamed = (first === undefined ? later : Promise.all([first, later]).then(([a, b]) => {
+      if (a.digest !== b.digest) throw mismatch(`hashes to ${b.digest} (${b.size} bytes)`, { identity: a, size: a.size }, list);
+      return a;
+    })).then((value) => (settled = value));
+    // Reported through diffId(); never an unhandled rejection when nobody asks.
+    streamed.catch(() => undefined);
+  };
   return {
     compression: 'none',
     kind: 'store',
     origin: list,
     ...(known === undefined ? { identityFromStream: true } : {}),
-    diffId: async () => identity().digest,
-    digest: async () => identity().digest,
+    diffId: async () => (await identity()).digest,
+    digest: async () => (await identity()).digest,
     size: async () => size(),
     open: (): Readable => {
       // Chunks the sink hands back (recycleChunk) are refilled instead of allocated anew.
@@ -69,25 +84,23 @@ export function storePathsLayer(paths: readonly string[], options: StorePathsLay
       // The recorded walk serves one stream: held no longer than that (a later one walks again).
       const walk = plan?.walk;
       if (plan !== undefined) plan = { size: plan.size, walk: undefined };
-      const chunks = hashedChunks(storeLayerChunks(list, tarOptions, false, pool, walk), hasher, expected, list, (streamed) => {
-        settled ??= streamed;
-      });
-      return new GeneratorReadable(chunks, pool);
+      return new GeneratorReadable(hashedChunks(storeLayerChunks(list, tarOptions, false, pool, walk), hasher, expected, list, finished), pool);
     },
   };
 }
 
 /**
- * Passes the chunks through, handing each to `hasher`, and hands the identity of them all to
- * `done`. Fails, naming the layer, as soon as they outgrow the announced size, and at the end
- * when they differ from what was announced. Hashing inside the generator: no extra stream stage.
+ * Passes the chunks through, handing each to `hasher`. Fails, naming the layer, as soon as they
+ * outgrow the announced size, and at the end when their size is not the announced one or their
+ * digest not the one already known; without a known digest, hands the one being computed to
+ * `done`. Hashing inside the generator: no extra stream stage.
  */
 function* hashedChunks(
   chunks: Generator<Buffer>,
   hasher: ChunkHasher,
   expected: { identity: StoreLayerIdentity | undefined; size: number | undefined },
   paths: readonly string[],
-  done: (identity: StoreLayerIdentity) => void,
+  done: (identity: Promise<StoreLayerIdentity>) => void,
 ): Generator<Buffer> {
   let streamed = 0;
   for (const chunk of chunks) {
@@ -96,12 +109,13 @@ function* hashedChunks(
     hasher.update(chunk);
     yield chunk;
   }
-  const actual = hasher.digest();
-  const wrong = expected.identity !== undefined
-    ? actual.digest !== expected.identity.digest
-    : expected.size !== undefined && actual.size !== expected.size;
-  if (wrong) throw mismatch(`hashes to ${actual.digest} (${actual.size} bytes)`, expected, paths);
-  done(actual);
+  if (expected.identity !== undefined) {
+    const actual = hasher.digest();
+    if (actual.digest !== expected.identity.digest) throw mismatch(`hashes to ${actual.digest} (${actual.size} bytes)`, expected, paths);
+    return;
+  }
+  if (expected.size !== undefined && streamed !== expected.size) throw mismatch(`gives ${streamed} bytes`, expected, paths);
+  done(hasher.digestLater());
 }
 
 // A ChunkHasher on this thread: each chunk is hashed before update returns.
@@ -114,6 +128,7 @@ function mainThreadChunkHasher(): ChunkHasher {
       size += chunk.length;
     },
     digest: () => ({ digest: `sha256:${hash.digest('hex')}` as Digest, size }),
+    digestLater: async () => ({ digest: `sha256:${hash.digest('hex')}` as Digest, size }),
   };
 }
 
