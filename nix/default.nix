@@ -180,8 +180,8 @@ let
         builder = "${nix-strata}/bin/nix-strata";
         args = [ "conf" ];
         __structuredAttrs = true;
-        # Local: the digest cache that makes rebuilds incremental is on this machine, and
-        # asking remote builders costs Nix a build-hook process (~20 ms of every rebuild).
+        # Local: it only plans (reads no store file), so a remote builder would cost more than the
+        # work: the closure copied there, and a build-hook process (~20 ms of every rebuild).
         preferLocalBuild = true;
         exportReferencesGraph.closure = if withStorePaths then layerPlacement.layerClosure else [ ];
       };

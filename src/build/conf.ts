@@ -1,6 +1,7 @@
 // `nix-strata conf`: turns the spec and closure graph Nix hands over (.attrs.json of a
 // __structuredAttrs derivation) into the conf the stream reads: the layer plan, the image
-// tag, the normalised dates, and each store layer's digest (cached across builds).
+// tag and the normalised dates. It reads no store file: sizes and digests are the stream's job,
+// so a rebuild after a small change costs a plan, not a pass over the closure.
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -15,17 +16,13 @@ import { isJsonObject, parseLossless } from '../json/lossless.ts';
 import { checkLayerLimit } from '../image/layer-limit.ts';
 import { planLayers } from '../layering/plan.ts';
 import type { Logger } from '../log.ts';
-import { defaultCacheDirectory, openDigestCache, type LayerKey } from '../cache/digest-cache.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import { writeOutputFile } from '../sinks/output-target.ts';
-import { hashStoreLayers } from './hash-layers.ts';
 
 export interface BuildConfOptions {
   attrsPath: string;
   /** Output file; defaults to the derivation's `outputs.out`. */
   outPath?: string;
-  /** Compute store-layer digests now (default) so streaming reads the store once. */
-  digests?: boolean;
   /** Print the layer table to stderr (the `debug` argument). */
   debug?: boolean;
   log: Logger;
@@ -99,21 +96,6 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
     own: { count: 1, what: 'customisation layer' },
   });
   const storeLayers: ConfStoreLayer[] = plan.map((paths) => ({ paths }));
-  if (options.digests !== false && mtime !== 'now' && graph !== undefined && plan.length > 0) {
-    const nodes = graph;
-    const keys: LayerKey[] = plan.map((paths) => ({
-      paths: paths.map((path) => ({ path, narHash: narHashOf(nodes, path) })),
-      owner,
-      mtime,
-      storeDir: spec.storeDir,
-    }));
-    const cache = openDigestCache(await defaultCacheDirectory());
-    // NAR sizes let a rebuild that misses only small layers skip starting hash workers (0: unknown).
-    const narSizes = plan.map((paths) => paths.reduce((sum, path) => sum + (nodes.nodes[nodes.index.get(path) ?? -1]?.narSize ?? 0), 0));
-    const digests = await hashStoreLayers(keys, { cache, log: options.log, narSizes });
-    digests.forEach((digest, index) => Object.assign(storeLayers[index]!, digest));
-  }
-
   return {
     version: 1,
     repoTag: `${spec.imageName}:${spec.tag ?? tagFromOutPath(options.tagSource)}`,
@@ -213,12 +195,6 @@ async function readPipeline(pipeline: BuildSpec['layeringPipeline']): Promise<un
   } catch (error) {
     throw new UserError('pipeline-malformed', `layeringPipeline: ${pipeline} is not valid JSON: ${oneLine(error)}`, { cause: error });
   }
-}
-
-function narHashOf(graph: ClosureGraph, path: string): string {
-  const node = graph.nodes[graph.index.get(path) ?? -1];
-  // Without a narHash (legacy graphs) the path itself must do; store paths are immutable.
-  return node?.narHash ?? path;
 }
 
 /**

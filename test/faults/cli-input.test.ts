@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { assertCleanFailure, assertNothingLeft, cli, makeFixture, runCli, writeConf, type Fixture } from './fixture.ts';
+import { assertCleanFailure, assertNothingLeft, makeFixture, runCli, writeConf, type Fixture } from './fixture.ts';
 import { layeredArchive } from '../support/base-archive.ts';
 
 const made: Fixture[] = [];

@@ -1,0 +1,25 @@
+// Starting the hashing thread (hash-worker.ts) and sizing it for the cores the build may use.
+import { availableParallelism } from 'node:os';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+
+/** Cores to use: NIX_BUILD_CORES inside a Nix build (0 or unset means all available). */
+export function buildCores(env: NodeJS.ProcessEnv = process.env): number {
+  const fromNix = Number(env.NIX_BUILD_CORES);
+  return Number.isSafeInteger(fromNix) && fromNix > 0 ? fromNix : availableParallelism();
+}
+
+/** Starts a hash-worker.ts thread. */
+// The worker module next to this one: .js from dist/; .ts when running under tsx (tests), where
+// the worker first loads tsx itself (workers do not inherit the main thread's module hooks).
+export function startWorker(options: WorkerOptions): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./hash-worker.js', import.meta.url), options);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const worker = new URL('./hash-worker.ts', import.meta.url).href;
+  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(worker)}); })`, { ...options, eval: true });
+}
+
+/**
+ * Worker settings: a small young generation, because the worker makes only short-lived
+ * garbage (messages) and every megabyte of its heap counts against the stream's memory budget.
+ */
+export const WORKER_OPTIONS: WorkerOptions = { resourceLimits: { maxYoungGenerationSizeMb: 2 } };
