@@ -9,9 +9,11 @@
 # come through extra-sandbox-paths = /usr /lib=/usr/lib /lib64=/usr/lib64 (scripts/setup-host.sh).
 { system ? builtins.currentSystem
 , root ? ../..
+, hostBin ? "/usr/bin"   # where the host's programs and libraries are (see host-pkgs.nix)
+, hostLib ? "/usr/lib"
 }:
 let
-  pkgs = import ./host-pkgs.nix { inherit system; };
+  pkgs = import ./host-pkgs.nix { inherit system hostBin hostLib; };
 
   lock = builtins.fromJSON (builtins.readFile (root + "/package-lock.json"));
   isDevOnly = relative: (lock.packages.${relative} or { }).dev or false;
