@@ -42,6 +42,12 @@ workdir=/
 if ((with_checkout)); then
   mkdir -p "$root$checkout"
   mount --bind "$checkout" "$root$checkout"
+  # A git worktree's repository lives elsewhere; the flake (a git+file flake) needs it.
+  gitdir=$(git -C "$checkout" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+  case "$gitdir" in
+    "" | "$checkout"/*) ;;
+    *) mkdir -p "$root$gitdir" && mount --bind "$gitdir" "$root$gitdir" ;;
+  esac
   workdir=$checkout
 fi
 

@@ -37,6 +37,14 @@ async function nix(command: string, args: readonly string[]): Promise<{ stdout: 
   }
 }
 
+/** `nix path-info --json` of one store path. Nix 2.19 changed the output from a list of infos to an object keyed by path; both are read. */
+export async function pathInfo(path: string): Promise<{ narHash: string; narSize: number; references: string[] }> {
+  const { stdout } = await execa('nix', ['path-info', '--json', path], { stdin: 'ignore' });
+  const parsed = JSON.parse(String(stdout)) as unknown;
+  const info = Array.isArray(parsed) ? parsed[0] : Object.values(parsed as Record<string, unknown>)[0];
+  return info as { narHash: string; narSize: number; references: string[] };
+}
+
 /** A built fixture: its store path and, from the same evaluation, the reference it loads as. */
 export interface BuiltImage {
   readonly path: string;

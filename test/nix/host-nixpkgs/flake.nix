@@ -8,7 +8,8 @@
 # ../host-npm.nix), the example packages hello and busybox (../stand-ins.nix), `callPackage`
 # and `extend` (for overlays). The builder is compiled from the flake's own src/ inside a
 # derivation, with npm dependencies taken from npm's cache (`npm ci` must have run once).
-# Needs `sandbox = false`, like everything host-wired.
+# Builds with the sandbox on when host programs are visible under /usr (extra-sandbox-paths, as
+# scripts/setup-host.sh sets it); run test/nix/seed-npm-tarballs.sh once after `npm ci`.
 {
   description = "Host-wired stand-in for nixpkgs (nix-strata tests only)";
 
