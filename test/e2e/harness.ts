@@ -70,9 +70,9 @@ export async function buildExpression(expression: string, options: readonly stri
   return stdout.trim();
 }
 
-/** Builds an expression that must fail; returns how it failed. */
-export async function buildFailure(expression: string): Promise<Failure> {
-  const { stderr, exitCode } = await nix('nix-build', ['--no-out-link', '-E', expression]);
+/** Builds an expression that must fail, with extra Nix options; returns how it failed. */
+export async function buildFailure(expression: string, options: readonly string[] = []): Promise<Failure> {
+  const { stderr, exitCode } = await nix('nix-build', ['--no-out-link', ...options, '-E', expression]);
   if (exitCode === 0) throw new Error(`expected nix-build to fail for: ${expression}`);
   return { exitCode, stderr };
 }
