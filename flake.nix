@@ -48,7 +48,8 @@
       # pinned sha256 would break; pkgs.nix-strata.pullImage is there to opt in (and re-pin).
       overlays.default = final: prev:
         let
-          builder = final.callPackage ./nix/package.nix { };
+          # The builder runs where the image is built: from buildPackages under cross-compilation.
+          builder = (final.buildPackages or final).callPackage ./nix/package.nix { };
           functions = import ./nix { pkgs = final; nix-strata = builder; };
         in
         {

@@ -1,6 +1,7 @@
 # fakeNss: minimal /etc/passwd, /etc/group and /etc/nsswitch.conf with root and nobody, and
 # an empty /var/empty (their home), for images whose programs look users up by name.
 # Same shape as nixpkgs' dockerTools.fakeNss, including `.override { extraPasswdLines, extraGroupLines }`.
+# `pkgs` is the build platform's package set (default.nix passes buildPackages): the files are text.
 { pkgs, system, ... }:
 let
   make = { extraPasswdLines ? [ ], extraGroupLines ? [ ] }@args:

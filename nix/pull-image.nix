@@ -8,6 +8,7 @@
 # names, headers, config file name), so the `sha256`/`hash` pinned for nixpkgs does NOT match:
 # build once with a fake hash and re-pin the value Nix reports. The image itself (manifest
 # digest, layer diff_ids, image ID) is the same.
+# `pkgs` is the build platform's package set (default.nix passes buildPackages).
 { pkgs, nix-strata, system, goArch }:
 { # Repository, e.g. "docker.io/library/alpine" or "127.0.0.1:5000/team/app".
   imageName
