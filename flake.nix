@@ -32,12 +32,15 @@
         ])
         (builtins.attrNames images));
       streamPackage = pkgs: name: image:
-        let program = "stream-${name}"; in
+        let
+          program = "stream-${name}";
+          inherit (pkgs.buildPackages or pkgs) bash coreutils;
+        in
         derivation {
           name = program;
           system = pkgs.stdenv.buildPlatform.system;
-          builder = "${pkgs.bash}/bin/bash";
-          args = [ "-ec" "${pkgs.coreutils}/bin/mkdir -p $out/bin; ${pkgs.coreutils}/bin/ln -s ${image.stream} $out/bin/${program}" ];
+          builder = "${bash}/bin/bash";
+          args = [ "-ec" "${coreutils}/bin/mkdir -p $out/bin; ${coreutils}/bin/ln -s ${image.stream} $out/bin/${program}" ];
         } // { meta = { mainProgram = program; description = description name; }; };
     in
     {
@@ -46,18 +49,21 @@
       # carrying every function for side-by-side use (pkgs.nix-strata.buildLayeredImage).
       # pullImage is deliberately NOT replaced: its archives differ from skopeo's, so every
       # pinned sha256 would break; pkgs.nix-strata.pullImage is there to opt in (and re-pin).
+      # fakeNss is replaced at both of nixpkgs' names (pkgs.fakeNss, pkgs.dockerTools.fakeNss):
+      # one fakeNss, with nixpkgs' arguments and text, as real files (nix/fake-nss.nix).
       overlays.default = final: prev:
         let
-          builder = final.callPackage ./nix/package.nix { };
+          # The builder runs where the image is built: from buildPackages under cross-compilation.
+          builder = (final.buildPackages or final).callPackage ./nix/package.nix { };
           functions = import ./nix { pkgs = final; nix-strata = builder; };
         in
         {
           nix-strata = builder // functions;
+          inherit (functions) fakeNss;
           dockerTools = (prev.dockerTools or { }) // {
             inherit (functions)
               streamLayeredImage buildLayeredImage buildLayeredImageWithNixDb
-              buildImage buildImageWithNixDb exportImage shadowSetup;
-            fakeNss = prev.dockerTools.fakeNss or functions.fakeNss;
+              buildImage buildImageWithNixDb exportImage shadowSetup fakeNss;
           };
         };
 
@@ -84,7 +90,12 @@
         examplesBySystem.${system} // {
           nix-strata = pkgs.nix-strata;
           overlay = assert viaOverlay.conf.spec.version == 1; viaOverlay;
-          # buildImage comes through the overlay too (the offline stand-in has no dockerTools).
+          # One fakeNss: both of nixpkgs' names are ours (the stand-in has a nixpkgs-like one of its own).
+          overlay-fake-nss =
+            assert pkgs.fakeNss.drvPath == pkgs.nix-strata.fakeNss.drvPath;
+            assert pkgs.dockerTools.fakeNss.drvPath == pkgs.nix-strata.fakeNss.drvPath;
+            pkgs.dockerTools.fakeNss.override { extraPasswdLines = [ "check:x:1000:1000::/:/bin/sh" ]; };
+          # buildImage comes through the overlay too (the offline stand-in's dockerTools has only fakeNss).
           overlay-build-image = pkgs.dockerTools.buildImage {
             name = "overlay-build-image-check";
             copyToRoot = [ pkgs.hello ];

@@ -14,6 +14,7 @@
 #     base ++ child (duplicates kept); base diff_ids recomputed; the default tag is the hash
 #     part of THIS derivation's output path (known at evaluation, and what the builder reads
 #     from its own $out, so the passthru imageTag and the tag inside the image agree).
+# `pkgs` is the build platform's package set (default.nix passes buildPackages).
 { pkgs, nix-strata, system, goArch, lowerAscii, makeOverridable }:
 let
   inherit (builtins) baseNameOf concatStringsSep filter isList map storeDir stringLength substring;

@@ -13,6 +13,7 @@
 #
 # Returns the layer derivation, or null when there is nothing to run (the conf derivation
 # then builds the layer itself: `inConf` in default.nix).
+# `pkgs` is the build platform's package set (default.nix passes buildPackages).
 { pkgs, nix-strata, system }:
 { baseName
 , contents            # list of store paths / path literals (already a list)

@@ -15,13 +15,20 @@
 # (test/nix/host.nix). What `pkgs` must provide: stdenv.{build,host}Platform, bash,
 # coreutils, findutils, fakeroot, proot, pigz, zstd; for includeNixDB also nix, sqlite and
 # closureInfo; for the default builder also what nix/package.nix needs.
+#
+# Cross builds: every derivation's `system` is the build platform, so its builder and the tools
+# it runs (nix-strata itself included) come from `pkgs.buildPackages`, as in nixpkgs'
+# dockerTools (a package set without one, like the stand-ins, is its own); the modules below get
+# that set as their `pkgs`. What goes into an image (shadowSetup's paths) and `architecture`
+# follow the host platform.
 { pkgs
-, nix-strata ? pkgs.callPackage ./package.nix { }
+, nix-strata ? (pkgs.buildPackages or pkgs).callPackage ./package.nix { }
 , ...
 }:
 let
   inherit (builtins) baseNameOf isList map removeAttrs storeDir stringLength substring;
   check = import ./validate.nix;
+  buildPackages = pkgs.buildPackages or pkgs;
 
   system = pkgs.stdenv.buildPlatform.system;
   hostPlatform = pkgs.stdenv.hostPlatform;
@@ -39,8 +46,8 @@ let
     in
     hostPlatform.go.GOARCH or table.${cpu} or cpu;
 
-  writeText = import ./write-text.nix { inherit (pkgs) bash coreutils; inherit system; };
-  customisationLayer = import ./customisation.nix { inherit pkgs nix-strata system; };
+  writeText = import ./write-text.nix { inherit (buildPackages) bash coreutils; inherit system; };
+  customisationLayer = import ./customisation.nix { pkgs = buildPackages; inherit nix-strata system; };
 
   # Like nixpkgs' lib.makeOverridable, for our two public functions: the result gets
   # `.override` taking an attribute set or a function of the previous arguments.
@@ -198,7 +205,7 @@ let
         name = "stream";
         executable = true;
         text = ''
-          #!${pkgs.bash}/bin/bash
+          #!${buildPackages.bash}/bin/bash
           # Usage: stream CONF [-t NAME:TAG] [--output FILE] > image.tar
           conf=$1
           shift
@@ -220,7 +227,7 @@ let
         executable = true;
         inputs = if check.bool "debug" name debug then [ layerTable ] else [ ];
         text = ''
-          #!${pkgs.bash}/bin/bash
+          #!${buildPackages.bash}/bin/bash
           exec ${streamScript} ${conf} "$@"
         '';
       };
@@ -250,7 +257,7 @@ let
         builder = "${nix-strata}/bin/nix-strata";
         args = [ "stream" "--conf" "${stream.conf}" "--compressor" compressor "--output" (builtins.placeholder "out") ];
         # The builder runs these compressors; PATH is otherwise empty in a build.
-        PATH = "${pkgs.pigz}/bin:${pkgs.zstd}/bin";
+        PATH = "${buildPackages.pigz}/bin:${buildPackages.zstd}/bin";
       };
     in
     archive // {
@@ -266,11 +273,12 @@ in
   buildLayeredImageWithNixDb = args: buildLayeredImage (args // { includeNixDB = true; });
 
   # /etc/passwd and /etc/group with root and nobody, for images that need user names.
-  fakeNss = import ./fake-nss.nix { inherit pkgs system; };
+  fakeNss = import ./fake-nss.nix { pkgs = buildPackages; inherit system; };
 
   # nixpkgs' buildImage(WithNixDb), exportImage, pullImage and shadowSetup, without a VM (nix/build-image.nix …).
-  inherit (import ./build-image.nix { inherit pkgs nix-strata system goArch lowerAscii makeOverridable; }) buildImage buildImageWithNixDb;
-  exportImage = import ./export-image.nix { inherit pkgs nix-strata system; };
-  pullImage = import ./pull-image.nix { inherit pkgs nix-strata system goArch; };
+  inherit (import ./build-image.nix { pkgs = buildPackages; inherit nix-strata system goArch lowerAscii makeOverridable; }) buildImage buildImageWithNixDb;
+  exportImage = import ./export-image.nix { pkgs = buildPackages; inherit nix-strata system; };
+  pullImage = import ./pull-image.nix { pkgs = buildPackages; inherit nix-strata system goArch; };
+  # Host platform: its paths go into the image.
   shadowSetup = import ./shadow-setup.nix { inherit pkgs; };
 }

@@ -50,6 +50,11 @@ describe('flake.nix with nixpkgs overridden by the host stand-in', () => {
     }
   });
 
+  it('the overlay gives one fakeNss: pkgs.fakeNss and pkgs.dockerTools.fakeNss are nix-strata\'s, not the package set\'s own', async () => {
+    const { stdout } = await execa('nix', ['eval', '--json', ...flakeOverride, `.#checks.${system}.overlay-fake-nss.passwd`], { cwd: repoRoot });
+    assert.equal(JSON.parse(String(stdout)), 'root:x:0:0:root user:/var/empty:/bin/sh\ncheck:x:1000:1000::/:/bin/sh\nnobody:x:65534:65534:nobody:/var/empty:/bin/sh\n');
+  });
+
   it('nix flake check passes (examples, the builder package, the overlay)', async () => {
     await flakeCheck();
   });
