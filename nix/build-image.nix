@@ -5,10 +5,12 @@
 #     - no runAsRoot: copyToRoot COPIED into an empty root (rsync -a semantics), the Nix
 #       database if asked, extraCommands as the build user, every entry owned by uid:gid;
 #     - runAsRoot: inside ONE fakeroot session the base image is flattened
-#       (`nix-strata export`) and unpacked, snapshotted, copyToRoot copied over it, runAsRoot
+#       (`nix-strata export`) and unpacked, its inodes pinned (`build-image pin`: none can be
+#       reused under a stale fakeroot record), snapshotted, copyToRoot copied over it, runAsRoot
 #       run as root in a proot chroot of that tree (/dev, /proc, /sys and the store bound in),
 #       extraCommands run, and only what changed since the snapshot is archived, deletions
-#       as `.wh.<name>` whiteouts (src/build-image/).
+#       as `.wh.<name>` whiteouts, fakeroot's records checked against the real tree
+#       (src/build-image/).
 #   docker-image-<baseName>.tar.gz     `nix-strata build-image archive`: the base's layers, then
 #     the new layer followed by the store paths it references that the base lacks; Env is
 #     base ++ child (duplicates kept); base diff_ids recomputed; the default tag is the hash
@@ -116,7 +118,8 @@ let
       # later inherits the fakeroot record of one deleted unseen (by a static program). The
       # pinning moves ctimes: it comes before the snapshot.
       coproc pinner { nix-strata build-image pin --root "$root" --links "$NIX_BUILD_TOP/pins" ${excludes}; }
-      read -r pinned <&"''${pinner[0]}" || { wait "$pinner_PID"; exit 1; }
+      pinnerPid=$pinner_PID
+      read -r pinned <&"''${pinner[0]}" || { wait "$pinnerPid" || true; exit 1; }
       nix-strata build-image snapshot --root "$root" --out "$NIX_BUILD_TOP/before" ${excludes}
       if ((''${#contents[@]})); then
         echo "Adding contents..." >&2
@@ -128,16 +131,18 @@ let
       proot -r "$root" -b /dev -b /proc -b /sys -b ${storeDir} -w / "$runAsRootScript" || {
         status=$?
         if ((realUid != 0)); then
-          echo "runAsRoot failed (exit $status) as build user uid $realUid, not root: a statically linked program (e.g. busybox) cannot chown or mknod there, as fakeroot cannot see it; use a dynamically linked one (e.g. coreutils' chown) or build as root" >&2
+          echo "runAsRoot failed (exit $status) as build user uid $realUid, not root; if a chown, chgrp or mknod failed: statically linked programs (e.g. busybox) cannot do those there, as fakeroot cannot see them, so use dynamically linked ones (e.g. coreutils') or build as root" >&2
         fi
         exit "$status"
       }
       (cd "$root"; ${nixDbCommands}
        eval "$extraCommands")
       echo "Packing layer..." >&2
-      nix-strata build-image layer --root "$root" --out "''${outputs[out]}" --before "$NIX_BUILD_TOP/before" ${excludes}
+      realOwners=()
+      if ((realUid == 0)); then realOwners=(--real-owners); fi
+      nix-strata build-image layer --root "$root" --out "''${outputs[out]}" --before "$NIX_BUILD_TOP/before" "''${realOwners[@]}" ${excludes}
       eval "exec ''${pinner[1]}>&-"
-      wait "$pinner_PID"
+      wait "$pinnerPid"
     '';
 
     layer = derivation {

@@ -101,6 +101,10 @@ rec {
       for i in 1 2 3 4 5 6 7 8; do echo secret > data/keep$i; ${d}/bin/chown 1000:1000 data/keep$i; ${d}/bin/chmod 0600 data/keep$i; done
       echo file > opt/f
       ${d}/bin/chown 1000:1000 opt/f
+      mkdir srv
+      echo kept > srv/kept
+      ${d}/bin/chown 1000:1000 srv/kept
+      ${d}/bin/chmod 0600 srv/kept
     '';
   };
   reuse = buildImage {
@@ -113,6 +117,9 @@ rec {
       echo y > /opt/f/y
       rm /data/keep*
       for i in 1 2 3 4 5 6 7 8; do echo public > /data/public$i; chmod 644 /data/public$i; done
+      # Behind the base's record of /srv/kept (built as root, so the static chown is real).
+      chmod 0640 /srv/kept
+      chown 3000:3000 /srv/kept
     '';
   };
 
@@ -135,6 +142,8 @@ rec {
         ${d}/bin/chown 0:0 /data/keep1
         ${d}/bin/chmod 0644 /data/keep1
         rm /data/keep2
+        # The static busybox's chmod, behind the base's record.
+        chmod 0640 /srv/kept
       '';
       extraCommands = "while read -r key value _; do if [[ $key == Uid: ]]; then echo $value > built-by-uid; fi; done < /proc/self/status";
     };

@@ -1,7 +1,8 @@
 // Issue 14 #2: while a tree is pinned, deleting its entries frees no inode number, so files and
 // directories made afterwards cannot inherit a deleted entry's fakeroot record.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +69,19 @@ describe('pinInodes', () => {
     const lines = String(result.stderr).trim().split('\n');
     assert.equal(lines.length, 1, String(result.stderr));
     assert.match(lines[0]!, /^nix-strata: cannot hold more than \d+ directories of .*tree-c open for runAsRoot \(open-file limit reached\); raise the build's limit/);
+  });
+
+  it('as a command, says "pinned FILES DIRS" once pinned and holds until its stdin ends', async () => {
+    const root = join(dir, 'tree-e');
+    await mkdir(join(root, 'sub'), { recursive: true });
+    await writeFile(join(root, 'sub', 'file'), 'x');
+    const child = spawn(process.execPath, [cli, 'build-image', 'pin', '--root', root, '--links', join(dir, 'links-e')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const [line] = await once(child.stdout, 'data') as [Buffer];
+    assert.equal(line.toString(), 'pinned 1 2\n');
+    assert.equal(child.exitCode, null, 'still holding');
+    child.stdin.end();
+    const [code] = await once(child, 'exit') as [number];
+    assert.equal(code, 0);
   });
 
   it('is a UserError when the tree cannot be walked', () => {

@@ -76,12 +76,16 @@ let
   # fakeroot-sysv itself, not /usr/bin/fakeroot: that is a link into /etc/alternatives, which the
   # sandbox does not show (fakeroot-sysv starts faked-sysv by its /usr/bin path). Run by
   # /usr/bin/sh: its `#!/bin/sh` may not exist in the sandbox (Debian's Nix 2.8 binds none).
-  # `-l` preloads the store copy of its library by absolute path.
+  # `-l` preloads the store copy of its library by absolute path. Not root, it does not try the
+  # real chown: in a user namespace (the sandbox) that fails with EINVAL, which Debian's
+  # fakeroot reports and nixpkgs' (einval.patch) ignores.
   fakeroot = hostBuild "fakeroot" ''
     ${requireHost "${hostBin}/fakeroot-sysv"}
     mkdir -p "$out/bin" "$out/lib"
     cp ${hostLib}/${multiarch}/libfakeroot/libfakeroot-sysv.so "$out/lib/"
-    printf '%s\n' '#!${bash}/bin/bash' 'PATH=$PATH:${hostBin} exec ${hostBin}/sh ${hostBin}/fakeroot-sysv -f ${hostBin}/faked-sysv -l '"$out"'/lib/libfakeroot-sysv.so "$@"' > "$out/bin/fakeroot"
+    printf '%s\n' '#!${bash}/bin/bash' \
+      'if ((EUID != 0)); then export FAKEROOTDONTTRYCHOWN=1; fi' \
+      'PATH=$PATH:${hostBin} exec ${hostBin}/sh ${hostBin}/fakeroot-sysv -f ${hostBin}/faked-sysv -l '"$out"'/lib/libfakeroot-sysv.so "$@"' > "$out/bin/fakeroot"
     chmod 0555 "$out/bin/fakeroot"
   '';
 

@@ -59,11 +59,12 @@ export function buildImageCommand(): Command {
     .option('--exclude <rel>', 'relative path left out with its subtree (repeatable)', collect, [] as string[])
     .option('--uid <n>', 'owner forced on every entry')
     .option('--gid <n>', 'group forced on every entry')
-    .action(async (opts: { root: string; out: string; before?: string; exclude: string[]; uid?: string; gid?: string }) => {
+    .option('--real-owners', 'with --before: the build runs as root, so real owners that differ from fakeroot\'s records win')
+    .action(async (opts: { root: string; out: string; before?: string; exclude: string[]; uid?: string; gid?: string; realOwners?: boolean }) => {
       const before = opts.before === undefined ? undefined : await (await import('../../build-image/snapshot.ts')).readSnapshotFile(opts.before);
       const owner = opts.uid === undefined && opts.gid === undefined ? undefined : { uid: id(opts.uid ?? '0', '--uid'), gid: id(opts.gid ?? '0', '--gid') };
       const { writeLayerTar } = await import('../../build-image/layer-tar.ts');
-      await writeLayerTar({ root: opts.root, outDir: opts.out, exclude: opts.exclude, ...(before ? { before } : {}), ...(owner ? { owner } : {}) });
+      await writeLayerTar({ root: opts.root, outDir: opts.out, exclude: opts.exclude, realOwners: opts.realOwners === true, ...(before ? { before } : {}), ...(owner ? { owner } : {}) });
     }));
   command.addCommand(new Command('archive')
     .description('write the image archive from a structured-attrs file (spec, closure, outputs.out)')
