@@ -13,6 +13,7 @@ import { openOutput, type Compressor } from '../sinks/output.ts';
 import { readDockerArchive } from '../sources/docker-archive.ts';
 import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';
+import { openPipeOutput, stdoutIsPipe } from './pipe-output.ts';
 import { VerifyHasher } from './verify-hasher.ts';
 import { buildCores } from './worker-thread.ts';
 
@@ -34,7 +35,10 @@ export async function streamImage(options: StreamOptions): Promise<void> {
   }
   const { image, mtime, close } = await imageFromConf(conf, options.repoTag);
   try {
-    const output = openOutput({ compressor: options.compressor, ...(options.output === undefined ? {} : { path: options.output }) });
+    // An uncompressed stream to a pipe (`| docker load`) is written by a thread of its own.
+    const output = options.output === undefined && options.compressor === 'none' && stdoutIsPipe()
+      ? openPipeOutput()
+      : openOutput({ compressor: options.compressor, ...(options.output === undefined ? {} : { path: options.output }) });
     try {
       await writeDockerArchive(image, output.stream, { mtime, log: options.log });
       await output.finish();

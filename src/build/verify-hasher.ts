@@ -12,8 +12,8 @@ import type { ChunkHasher, ChunkVerifier } from '../sources/store-paths.ts';
 import { startWorker, WORKER_OPTIONS } from './worker-thread.ts';
 import { CONTROL_BYTES, DIGEST_OFFSET, DONE, SIZE_OFFSET } from './verify-protocol.ts';
 
-// Slots of the ring (chunks the worker may be behind by) and their size: 8 MiB in all.
-const RING_SLOTS = 32;
+// Slots of the ring (chunks the worker may be behind by) and their size: 4 MiB in all.
+const RING_SLOTS = 16;
 const SLOT_BYTES = 256 * 1024;
 // How long the stream thread waits for the worker before giving up (it never should).
 const STALL_MS = 120_000;
@@ -78,7 +78,7 @@ export class VerifyHasher implements ChunkVerifier {
   }
 
   private spawn(): Worker {
-    const worker = startWorker(WORKER_OPTIONS);
+    const worker = startWorker('hash-worker', WORKER_OPTIONS);
     worker.postMessage({ id: -1, kind: 'verify-ring', ring: this.ring, words: this.ringWords.buffer, slotBytes: SLOT_BYTES });
     this.worker = worker;
     return worker;

@@ -87,7 +87,10 @@ class ArchiveWriter {
     if (!this.ending) this.failure ??= readerGone(undefined);
   };
 
+  private readonly recycles: boolean;
+
   constructor(private readonly output: Writable) {
+    this.recycles = output === process.stdout || (output as { copiesWrites?: boolean }).copiesWrites === true;
     output.on('error', this.onError);
     output.on('close', this.onClose);
   }
@@ -110,8 +113,9 @@ class ArchiveWriter {
           reported = streamed;
           progress(streamed, size);
         }
-        // Nothing pending on stdout means the write completed (a file or a pipe): the chunk may be refilled.
-        if (this.output === process.stdout && this.output.writableLength === 0) recycleChunk(source, bytes);
+        // Nothing pending on stdout means the write completed (a file or a pipe), as it does on an
+        // output that copies what it is given: the chunk may be refilled.
+        if (this.recycles && this.output.writableLength === 0) recycleChunk(source, bytes);
       }
     } catch (error) {
       throw this.failure ?? unreadableLayer(error, name, layer);
