@@ -2,13 +2,14 @@
 // (`--sort=name --numeric-owner --mtime=@315532800 --hard-dereference`, default gnu format)
 // writes a directory tree, without needing GNU tar at build time.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readlinkSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readlinkSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { digestFromHex, type Digest } from '../digest/digest.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import { outputError, UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { makeOutputDirectory } from '../sinks/output-dir.ts';
+import { stagingDirectory } from '../sinks/output-target.ts';
 import { ChunkBuffer, describeFsError, openForContent } from '../tar/chunks.ts';
 import { encodeGnuHeader, type GnuEntryType } from '../tar/gnu-header.ts';
 import { listTree, listTreeDirectly, runForOutput, type TreeListingEntry } from './tree-listing.ts';
@@ -58,16 +59,20 @@ async function listingWithDevices(root: string, exclude: readonly string[]): Pro
  * an interrupt removes what was written (and `outDir`, when this made it).
  */
 export async function writeLayerFiles(outDir: string, chunks: Generator<Buffer>): Promise<{ digest: Digest; size: number }> {
-  const created = makeOutputDirectory(outDir);
+  // A Nix builder's output is made in the build directory and renamed (output-target.ts).
+  const staged = stagingDirectory(outDir);
+  const created = staged ?? makeOutputDirectory(outDir);
+  const dir = staged ?? outDir;
   const written = created !== undefined ? [created] : [join(outDir, 'layer.tar'), join(outDir, 'checksum')];
   const guards = written.map((path) => removeOnInterrupt(path));
   try {
-    const result = await writeLayerTar(join(outDir, 'layer.tar'), chunks);
-    const checksum = join(outDir, 'checksum');
+    const result = await writeLayerTar(join(dir, 'layer.tar'), chunks);
+    const checksum = join(dir, 'checksum');
     try {
       writeFileSync(checksum, `${result.hex}\n`);
+      if (staged !== undefined) renameSync(staged, outDir);
     } catch (error) {
-      throw outputError(error, checksum);
+      throw outputError(error, staged === undefined ? checksum : outDir);
     }
     return { digest: digestFromHex(result.hex), size: result.size };
   } catch (error) {

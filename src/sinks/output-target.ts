@@ -3,7 +3,7 @@
 // name. Anything else the user names (a device such as /dev/null, a FIFO, /dev/stdout) is
 // written in place: renaming over it would replace the device or the link with a plain file.
 // A symlink is followed, so the file it names gets the content. Light to load: `conf` uses it.
-import { linkSync, lstatSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { removeOnInterrupt } from '../cleanup.ts';
 import { outputError, UserError } from '../errors.ts';
@@ -82,19 +82,38 @@ function realDirname(path: string): string {
 
 /**
  * The temporary name for `final`: beside it, except for a Nix builder's output directly in the
- * store. Nix kills a build with SIGKILL (Ctrl-C, timeout, max-silent-time), and a temporary file
- * beside `$out` would stay in the store directory; in the build directory, Nix removes it with
- * the directory. That works when the build directory can be renamed onto the output, which a
- * probe link tells; in a sandbox it cannot (another mount), but there the store directory the
- * builder sees is the sandbox's own, and Nix deletes it with the sandbox.
+ * store (see inBuildDirectory).
  */
 function temporaryFor(final: string): string {
-  const name = `.${basename(final)}.partial-${process.pid}`;
-  const beside = join(dirname(final), name);
+  return inBuildDirectory(final) ?? join(dirname(final), `.${basename(final)}.partial-${process.pid}`);
+}
+
+/**
+ * A new directory in the Nix build directory to build the directory output `dir` in and rename
+ * onto it when complete (see inBuildDirectory); undefined outside a Nix build.
+ */
+export function stagingDirectory(dir: string): string | undefined {
+  const final = resolve(dir);
+  const staged = inBuildDirectory(final);
+  if (staged === undefined) return undefined;
+  rmSync(staged, { force: true });
+  mkdirSync(staged, { mode: 0o755 });
+  return staged;
+}
+
+/**
+ * Nix kills a build with SIGKILL (Ctrl-C, timeout, max-silent-time), which runs no cleanup: a
+ * temporary file beside `$out` would stay in the store directory. In the build directory, Nix
+ * removes it with the directory. That needs a rename from there onto the output to work (the
+ * same mount), which a probe link tells; in a sandbox it does not, but there the store directory
+ * the builder sees is the sandbox's own, and Nix deletes it with the sandbox. Gives the path of
+ * an (empty) file in the build directory, or undefined.
+ */
+function inBuildDirectory(final: string): string | undefined {
   const buildTop = process.env.NIX_BUILD_TOP;
   const storeDir = process.env.NIX_STORE;
-  if (buildTop === undefined || buildTop === '' || storeDir === undefined || dirname(final) !== resolve(storeDir)) return beside;
-  const inBuildDir = join(buildTop, name);
+  if (buildTop === undefined || buildTop === '' || storeDir === undefined || dirname(final) !== resolve(storeDir)) return undefined;
+  const inBuildDir = join(buildTop, `.${basename(final)}.partial-${process.pid}`);
   try {
     writeFileSync(inBuildDir, '');
     // A link is what a rename needs (the same mount); `final` is Nix's to own, and new.
@@ -103,6 +122,6 @@ function temporaryFor(final: string): string {
     return inBuildDir;
   } catch {
     rmSync(inBuildDir, { force: true });
-    return beside;
+    return undefined;
   }
 }

@@ -11,15 +11,18 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { startLocalRegistry, type LocalRegistry } from '../e2e/local-registry.ts';
 import { cli, makeFixture, runCli, writeConf, type Fixture } from './fixture.ts';
 
 const SIGNALS = [['SIGHUP', 129], ['SIGINT', 130], ['SIGQUIT', 131], ['SIGTERM', 143]] as const;
 
 let base: Fixture; // a small image, gzip-compressed, as onBase's fromImage
-let huge: Fixture; // 256 MiB sparse data file, conf without digests: streaming hashes for a while
+let huge: Fixture; // 256 MiB sparse data file, conf without digests: streaming hashes for a while; pushed to a local registry
 let onBase: Fixture; // the same on a gzip-compressed fromImage (copied uncompressed into $TMPDIR)
 let inConf: Fixture; // conf building the customisation layer, then hashing 1 GiB
 let image: string; // huge's archive, for export
+let registry: LocalRegistry; // huge's image pushed, for pull
+let pushed: string; // its manifest digest
 let imageGz: string; // the same, gzip-compressed (export copies it uncompressed into $TMPDIR)
 before(async () => {
   base = await makeFixture();
@@ -41,8 +44,15 @@ before(async () => {
   attrs.spec = { ...attrs.spec, customisationLayer: join(inConf.storeDir, `${'1'.repeat(32)}-layer`), customisationContents: [inConf.app] };
   attrs.outputs = { out: attrs.spec.customisationLayer as string, conf: join(inConf.storeDir, `${'2'.repeat(32)}-conf`) };
   await writeFile(inConf.attrsPath, JSON.stringify(attrs));
+  const registryDir = join(huge.work, 'registry');
+  await mkdir(registryDir);
+  registry = await startLocalRegistry(registryDir);
+  const digestFile = join(registryDir, 'digest');
+  await execa('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', '--digestfile', digestFile, `docker-archive:${image}`, `docker://${registry.address}/strata/huge:latest`]);
+  pushed = (await readFile(digestFile, 'utf8')).trim();
 });
 after(async () => {
+  await registry?.stop();
   for (const f of [base, huge, onBase, inConf]) if (f) await rm(f.work, { recursive: true, force: true });
 });
 
@@ -54,6 +64,10 @@ interface Case {
 }
 
 const anyIn = async (dir: string, prefix: string): Promise<boolean> => (await readdir(dir)).some((name) => name.startsWith(prefix));
+const blobsIn = async (tmp: string): Promise<boolean> => {
+  const dirs = (await readdir(tmp)).filter((name) => name.startsWith('nix-strata-pull-'));
+  return (await Promise.all(dirs.map(async (dir) => (await readdir(join(tmp, dir)).catch(() => [])).length > 0))).some(Boolean);
+};
 const layerDir = () => join(inConf.storeDir, `${'1'.repeat(32)}-layer`);
 
 const cases: Record<string, Case> = {
@@ -73,6 +87,11 @@ const cases: Record<string, Case> = {
     args: (out) => ['export', '--quiet', imageGz, '--output', join(out, 'rootfs.tar')],
     writing: async (out, tmp) => await anyIn(out, '.rootfs.tar.partial-') && await anyIn(tmp, 'nix-strata-base-'),
   },
+  'pull --output': {
+    args: (out) => ['pull', '--quiet', '--no-tls-verify', `${registry.address}/strata/huge:latest`, '--digest', pushed, '--output', join(out, 'pulled.tar')],
+    // Downloading and decompressing the blobs (in $TMPDIR) takes longer than writing the archive.
+    writing: async (out, tmp) => await anyIn(out, '.pulled.tar.partial-') || await blobsIn(tmp),
+  },
   'conf --out, building the customisation layer': {
     args: (out) => ['conf', '--attrs', inConf.attrsPath, '--out', join(out, 'conf.json')],
     // The layer is built; the conf is hashing the 1 GiB store layer.
@@ -84,9 +103,9 @@ const cases: Record<string, Case> = {
   },
 };
 
-/** Polls `condition` (every 10 ms, 60 s at most); fails if the command never got there. */
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 6000; i++) {
+/** Polls `condition` every 10 ms while the command runs; fails if it ended (or 60 s passed) first. */
+async function until(condition: () => Promise<boolean>, running: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 6000 && running(); i++) {
     if (await condition()) return;
     await sleep(10);
   }
@@ -103,7 +122,7 @@ describe('every output command under every signal leaves nothing behind', { conc
         await Promise.all([mkdir(tmp), mkdir(out)]);
         const child = execa('node', [cli, ...c.args(out)], { reject: false, timeout: 120_000, stdin: 'ignore', env: { TMPDIR: tmp, NIX_STRATA_CACHE: '' } });
         try {
-          await until(() => c.writing(out, tmp), `${name} writing`);
+          await until(() => c.writing(out, tmp), () => child.exitCode === null, `${name} writing`);
         } catch (error) {
           child.kill('SIGKILL');
           throw new Error(`${String(error)}; the command ended with ${String((await child).stderr)}`);
