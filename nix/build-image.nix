@@ -173,7 +173,8 @@ let
       args = [ "build-image" "archive" ];
       __structuredAttrs = true;
       spec = {
-        inherit imageName architecture compressor storeDir;
+        inherit imageName compressor storeDir;
+        architecture = check.string "architecture" name architecture;
         config = check.config name config;
         tag = check.tag name tag;
         created = check.date "created" name created;

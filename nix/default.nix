@@ -158,7 +158,10 @@ let
       # The contract's `spec` (docs/contract.md); `nix-strata conf` rejects unknown keys.
       spec = {
         version = 1;
-        inherit imageName architecture uname gname storeDir;
+        inherit imageName storeDir;
+        architecture = check.string "architecture" name architecture;
+        uname = check.string "uname" name uname;
+        gname = check.string "gname" name gname;
         includeStorePaths = withStorePaths;
         tag = check.tag name tag;
         created = check.date "created" name created;

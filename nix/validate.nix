@@ -177,6 +177,11 @@ in
       fail name "enableFakechroot is not supported when building on Darwin: proot, which provides the fake chroot, is not portable to Darwin (see https://github.com/NixOS/nixpkgs/issues/327311); use fakeRootCommands without enableFakechroot, cross-compile from Linux, or build inside a Linux VM"
     else enable;
 
+  # Strings the builder writes as given: `architecture` (non-empty), `uname`, `gname`.
+  string = argument: name: value:
+    if isString value && (argument != "architecture" || value != "") then value
+    else fail name "the ${argument} argument must be a ${if argument == "architecture" then "non-empty " else ""}string, got ${builtins.toJSON value}";
+
   # Booleans, so a typo such as `includeStorePaths = "false"` does not silently mean true.
   bool = argument: name: value:
     if builtins.isBool value then value

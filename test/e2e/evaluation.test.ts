@@ -156,6 +156,14 @@ describe('evaluation errors (api.md §8)', () => {
     assert.match(String(drv), /-app-customisation-layer\.drv$/);
   });
 
+  it('architecture, uname and gname must be strings (the builder would refuse them at build)', async () => {
+    await expectError(stream('name = "app"; architecture = 1;'), /in docker image app: the architecture argument must be a non-empty string, got 1/);
+    await expectError(stream('name = "app"; architecture = "";'), /the architecture argument must be a non-empty string, got ""/);
+    await expectError(stream('name = "app"; uname = 0;'), /in docker image app: the uname argument must be a string, got 0/);
+    await expectError(build('name = "app"; gname = null;'), /in docker image app: the gname argument must be a string, got null/);
+    await expectError(`(${host}.buildImage { name = "app"; architecture = null; })`, /in docker image app: the architecture argument must be a non-empty string, got null/);
+  });
+
   it('a tag must follow Docker\'s grammar (row 15)', async () => {
     await expectError(stream('name = "app"; tag = "-bad";'), /in docker image app: the tag '-bad' is not a valid Docker tag/);
     await expectError(stream('name = "app"; tag = "a$b";'), /the tag 'a\$b' is not a valid Docker tag/);
