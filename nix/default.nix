@@ -170,7 +170,7 @@ let
         gid = check.id "gid" name gid;
         maxLayers = check.maxLayers name layeringPipeline maxLayers;
         layeringStrategy = check.layeringStrategy name layeringStrategy;
-        layeringPipeline = if layeringPipeline == null || isList layeringPipeline then layeringPipeline else "${layeringPipeline}";
+        layeringPipeline = let p = check.pipeline name layeringPipeline; in if p == null || isList p then p else "${p}";
         fromImage = pathOrNull fromImage;
         baseJson = "${baseJson}";
         inherit (layerPlacement) customisationLayer customisationContents;

@@ -164,6 +164,23 @@ describe('evaluation errors (api.md §8)', () => {
     await expectError(`(${host}.buildImage { name = "app"; architecture = null; })`, /in docker image app: the architecture argument must be a non-empty string, got null/);
   });
 
+  it('a layeringPipeline list is checked step by step at evaluation, with the builder\'s wording (layering.md §7.7)', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['[ [ "popularity_contest" ] [ "limit_layers" 0 ] ]', /in docker image app: layeringPipeline step 2 \(limit_layers\): n must be > 0, got 0/],
+      ['[ [ "popularity" ] ]', /layeringPipeline step 1 \(popularity\): unknown operation; expected one of flatten, limit_layers/],
+      ['[ [ "reverse" 1 ] ]', /layeringPipeline step 1 \(reverse\): takes 0 arguments, got 1/],
+      ['[ "limit_layers" ]', /layeringPipeline step 1: a step must be a list starting with an operation name/],
+      ['[ [ "over" "rest" [ "pipe" [ [ "popularity_contest" ] [ "split_every" 2.5 ] ] ] ] ]', /layeringPipeline step 1\.1\.2 \(split_every\): n must be an integer, got 2\.5/],
+      ['[ [ "subcomponent_out" "/nix/store/x" ] ]', /layeringPipeline step 1 \(subcomponent_out\): the argument must be a list of store paths/],
+      ['[ [ "split_paths" [ { children = "/x"; } ] ] ]', /layeringPipeline step 1 \(split_paths\): expects a list of specs/],
+      ['{ steps = [ ]; }', /the layeringPipeline argument must be a list of steps .*, or a path or derivation of such a JSON file/],
+    ];
+    for (const [pipeline, message] of cases) await expectError(stream(`name = "app"; layeringPipeline = ${pipeline};`), message);
+    const spec = await evalJson(`${stream(`name = "app"; layeringPipeline = [ [ "split_paths" [ "/nix/store/a" { children_of = [ "/nix/store/b" ]; } ] ]
+      [ "over" "main" [ "map" [ "remove_paths" "/nix/store/c" ] ] ] [ "over" "rest" [ "pipe" [ [ "popularity_contest" ] [ "limit_layers" 3 ] ] ] ] ];`)}.conf.spec`) as { layeringPipeline: unknown[] };
+    assert.equal(spec.layeringPipeline.length, 3);
+  });
+
   it('a tag must follow Docker\'s grammar (row 15)', async () => {
     await expectError(stream('name = "app"; tag = "-bad";'), /in docker image app: the tag '-bad' is not a valid Docker tag/);
     await expectError(stream('name = "app"; tag = "a$b";'), /the tag 'a\$b' is not a valid Docker tag/);
