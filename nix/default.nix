@@ -116,7 +116,7 @@ let
       # or the separate layer derivation's .drv file.
       baseName = baseNameOf (check.name (b: if inConf then "${b}-customisation-layer-conf" else "${b}-customisation-layer.drv") name imageName);
       # Interpolation (not toString) copies a path literal such as ./dir into the store.
-      contentsList = map (element: "${element}") (if isList contents then contents else [ contents ]);
+      contentsList = map (check.contents name) (if isList contents then contents else [ contents ]);
 
       baseJson = writeText {
         name = "${baseName}-base.json";
@@ -125,7 +125,9 @@ let
 
       # The layer derivation, or null: then the conf derivation builds the layer too.
       customisationLayerDrv = customisationLayer {
-        inherit baseName extraCommands fakeRootCommands;
+        inherit baseName;
+        extraCommands = check.commands "extraCommands" name extraCommands;
+        fakeRootCommands = check.commands "fakeRootCommands" name fakeRootCommands;
         contents = contentsList;
         enableFakechroot = check.fakechroot name isDarwin (check.bool "enableFakechroot" name enableFakechroot);
         includeNixDB = check.bool "includeNixDB" name includeNixDB;
@@ -171,7 +173,7 @@ let
         maxLayers = check.maxLayers name layeringPipeline maxLayers;
         layeringStrategy = check.layeringStrategy name layeringStrategy;
         layeringPipeline = let p = check.pipeline name layeringPipeline; in if p == null || isList p then p else "${p}";
-        fromImage = pathOrNull fromImage;
+        fromImage = pathOrNull (check.fromImage name fromImage);
         baseJson = "${baseJson}";
         inherit (layerPlacement) customisationLayer customisationContents;
       };

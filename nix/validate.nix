@@ -222,6 +222,24 @@ in
     if isString value && (argument != "architecture" || value != "") then value
     else fail name "the ${argument} argument must be a ${if argument == "architecture" then "non-empty " else ""}string, got ${builtins.toJSON value}";
 
+  # `fromImage`: a docker-archive file, i.e. a path or derivation (or a store path string), not
+  # an image reference such as "alpine:3.20", which would only fail at build with ENOENT.
+  fromImage = name: image:
+    if image == null || builtins.isPath image || (builtins.isAttrs image && image ? outPath)
+      || (isString image && match "/.*" image != null) then image
+    else fail name "fromImage must be a docker-archive file (a path, or a derivation such as a buildLayeredImage or pullImage result), got ${builtins.toJSON image}; to build on a registry image, fetch it with pullImage { imageName = ...; imageDigest = ...; hash = ...; }";
+
+  # A `contents`/`copyToRoot` element: a directory given as a path or derivation (or an
+  # absolute path string); interpolated, which copies a path literal into the store.
+  contents = name: element:
+    if builtins.isPath element || (builtins.isAttrs element && element ? outPath) || (isString element && match "/.*" element != null) then "${element}"
+    else fail name "each contents/copyToRoot element must be a directory given as a path or derivation (e.g. pkgs.hello or ./root), got ${builtins.toJSON element}";
+
+  # Shell commands (`extraCommands`, `fakeRootCommands`, `runAsRoot`): a string, or null for runAsRoot.
+  commands = argument: name: value:
+    if isString value || (argument == "runAsRoot" && value == null) then value
+    else fail name "the ${argument} argument must be a string of shell commands${if argument == "runAsRoot" then " (or null)" else ""}, got a value of type ${builtins.typeOf value}";
+
   # Booleans, so a typo such as `includeStorePaths = "false"` does not silently mean true.
   bool = argument: name: value:
     if builtins.isBool value then value

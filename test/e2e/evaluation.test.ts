@@ -181,6 +181,28 @@ describe('evaluation errors (api.md §8)', () => {
     assert.equal(spec.layeringPipeline.length, 3);
   });
 
+  it('fromImage must be an archive, not an image reference, in every builder that takes it', async () => {
+    const message = /in docker image app: fromImage must be a docker-archive file \(a path, or a derivation such as a buildLayeredImage or pullImage result\), got "alpine:3\.20"; to build on a registry image, fetch it with pullImage/;
+    await expectError(stream('name = "app"; fromImage = "alpine:3.20";'), message);
+    await expectError(`(${host}.buildImage { name = "app"; fromImage = "alpine:3.20"; })`, message);
+    await expectError(`(${host}.exportImage { name = "app"; fromImage = "alpine:3.20"; })`, message);
+  });
+
+  it('contents/copyToRoot elements are paths or derivations, and buildImage copies a path literal into the store', async () => {
+    await expectError(stream('name = "app"; contents = [ "hello" ];'), /in docker image app: each contents\/copyToRoot element must be a directory given as a path or derivation \(e\.g\. pkgs\.hello or \.\/root\), got "hello"/);
+    await expectError(`(${host}.buildImage { name = "app"; copyToRoot = [ 1 ]; })`, /each contents\/copyToRoot element must be .*, got 1/);
+    // toString would pass the source path itself, which a sandboxed build cannot read.
+    const contents = await evalJson(`(${host}.buildImage { name = "app"; copyToRoot = ${repoRoot}/test/e2e/test-dummy; }).layer.drvAttrs.contents`) as string[];
+    assert.match(contents[0]!, /^\/nix\/store\/[0-9a-z]{32}-test-dummy$/);
+  });
+
+  it('extraCommands, fakeRootCommands and runAsRoot must be strings (runAsRoot may be null)', async () => {
+    await expectError(stream('name = "app"; extraCommands = [ "touch x" ];'), /in docker image app: the extraCommands argument must be a string of shell commands, got a value of type list/);
+    await expectError(stream('name = "app"; fakeRootCommands = null;'), /the fakeRootCommands argument must be a string of shell commands, got a value of type null/);
+    await expectError(`(${host}.buildImage { name = "app"; runAsRoot = 1; })`, /the runAsRoot argument must be a string of shell commands \(or null\), got a value of type int/);
+    await expectError(`(${host}.buildImage { name = "app"; extraCommands = null; })`, /the extraCommands argument must be a string of shell commands/);
+  });
+
   it('a tag must follow Docker\'s grammar (row 15)', async () => {
     await expectError(stream('name = "app"; tag = "-bad";'), /in docker image app: the tag '-bad' is not a valid Docker tag/);
     await expectError(stream('name = "app"; tag = "a$b";'), /the tag 'a\$b' is not a valid Docker tag/);
