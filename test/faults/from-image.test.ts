@@ -228,3 +228,17 @@ test('a gzip fromImage with trailing garbage after a whole tar is read, as docke
   const members = await file('members.tar.gz', Buffer.concat([gzipSync(archive.subarray(0, 1536)), gzipSync(archive.subarray(1536)), Buffer.from('x')]));
   assert.equal((await readDockerArchive(members)).layers.length, 1);
 });
+
+test('a script as the image (streamLayeredImage\'s stream program) says so and how to get an archive, in conf, export and inspect', async () => {
+  const script = await file('stream-app', Buffer.from('#!/bin/bash\nexec nix-strata stream --conf /nix/store/x-conf "$@"\n'));
+  const pattern = /stream-app: is a script \(such as the stream program streamLayeredImage returns\), not a docker-archive; use buildLayeredImage's archive as fromImage, or run the script to write one/;
+  assertCleanFailure(await runCli(['inspect', script]), pattern);
+  assertCleanFailure(await runCli(['export', script, '--output', join(dir, 'script-rootfs.tar')]), pattern);
+  const f = await makeFixture({ spec: { fromImage: script } });
+  try {
+    assertCleanFailure(await runCli(['conf', '--attrs', f.attrsPath, '--out', f.confPath]), pattern);
+    await assertNothingLeft(f.work, 'conf.json');
+  } finally {
+    await rm(f.work, { recursive: true, force: true });
+  }
+});
