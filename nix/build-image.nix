@@ -76,7 +76,9 @@ let
       else if contents != null then
         builtins.trace "warning: in docker image ${name}: The contents parameter is deprecated. Change to copyToRoot if the contents are designed to be copied to the root filesystem, such as when you use `buildEnv` or similar between contents and your packages. Use copyToRoot = buildEnv { ... }; or similar if you intend to add packages to /bin." contents
       else copyToRoot;
-    contentsList = if rootContents == null then [ ] else map toString (if isList rootContents then rootContents else [ rootContents ]);
+    # Interpolation (not toString) copies a path literal such as ./root into the store, where a
+    # sandboxed build can read it.
+    contentsList = if rootContents == null then [ ] else map (check.contents name) (if isList rootContents then rootContents else [ rootContents ]);
     extension = check.extension name compressor;
     withNixDb = check.bool "includeNixDB" name includeNixDB;
 
@@ -92,7 +94,7 @@ let
         #!${pkgs.bash}/bin/bash
         set -e
         export PATH=${pkgs.coreutils}/bin:/bin:/usr/bin:/sbin:/usr/sbin
-        ${runAsRoot}
+        ${check.commands "runAsRoot" name runAsRoot}
       '';
     };
 
@@ -147,10 +149,11 @@ let
 
     layer = derivation {
       name = "docker-layer-${baseName}";
-      inherit system extraCommands nixDb fakeRootScript;
+      inherit system nixDb fakeRootScript;
+      extraCommands = check.commands "extraCommands" name extraCommands;
       contents = contentsList;
       keepContentsDirlinks = check.bool "keepContentsDirlinks" name keepContentsDirlinks;
-      fromImage = if fromImage == null then "" else "${fromImage}";
+      fromImage = if fromImage == null then "" else "${check.fromImage name fromImage}";
       runAsRootScript = if runAsRoot == null then "" else "${runAsRootScript}";
       uid = toString (check.id "uid" name uid);
       gid = toString (check.id "gid" name gid);
@@ -195,11 +198,12 @@ let
       args = [ "build-image" "archive" ];
       __structuredAttrs = true;
       spec = {
-        inherit imageName architecture compressor storeDir;
+        inherit imageName compressor storeDir;
+        architecture = check.string "architecture" name architecture;
         config = check.config name config;
         tag = check.tag name tag;
         created = check.date "created" name created;
-        fromImage = if fromImage == null then null else "${fromImage}";
+        fromImage = if fromImage == null then null else "${check.fromImage name fromImage}";
         layer = "${layer}";
       };
       # The store paths the layer references are added to it (nixpkgs: writeClosure [ layer ]).

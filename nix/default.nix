@@ -123,7 +123,7 @@ let
       # or the separate layer derivation's .drv file.
       baseName = baseNameOf (check.name (b: if inConf then "${b}-customisation-layer-conf" else "${b}-customisation-layer.drv") name imageName);
       # Interpolation (not toString) copies a path literal such as ./dir into the store.
-      contentsList = map (element: "${element}") (if isList contents then contents else [ contents ]);
+      contentsList = map (check.contents name) (if isList contents then contents else [ contents ]);
 
       baseJson = writeText {
         name = "${baseName}-base.json";
@@ -132,7 +132,9 @@ let
 
       # The layer derivation, or null: then the conf derivation builds the layer too.
       customisationLayerDrv = customisationLayer {
-        inherit baseName extraCommands fakeRootCommands;
+        inherit baseName;
+        extraCommands = check.commands "extraCommands" name extraCommands;
+        fakeRootCommands = check.commands "fakeRootCommands" name fakeRootCommands;
         contents = contentsList;
         enableFakechroot = check.fakechroot name isDarwin (check.bool "enableFakechroot" name enableFakechroot);
         includeNixDB = check.bool "includeNixDB" name includeNixDB;
@@ -165,7 +167,10 @@ let
       # The contract's `spec` (docs/contract.md); `nix-strata conf` rejects unknown keys.
       spec = {
         version = 1;
-        inherit imageName architecture uname gname storeDir;
+        inherit imageName storeDir;
+        architecture = check.string "architecture" name architecture;
+        uname = check.string "uname" name uname;
+        gname = check.string "gname" name gname;
         includeStorePaths = withStorePaths;
         tag = check.tag name tag;
         created = check.date "created" name created;
@@ -174,8 +179,8 @@ let
         gid = check.id "gid" name gid;
         maxLayers = check.maxLayers name layeringPipeline maxLayers;
         layeringStrategy = check.layeringStrategy name layeringStrategy;
-        layeringPipeline = if layeringPipeline == null || isList layeringPipeline then layeringPipeline else "${layeringPipeline}";
-        fromImage = pathOrNull fromImage;
+        layeringPipeline = let p = check.pipeline name layeringPipeline; in if p == null || isList p then p else "${p}";
+        fromImage = pathOrNull (check.fromImage name fromImage);
         baseJson = "${baseJson}";
         inherit (layerPlacement) customisationLayer customisationContents;
       };

@@ -18,7 +18,7 @@
 derivation {
   inherit name system;
   builder = "${nix-strata}/bin/nix-strata";
-  args = [ "export" "${fromImage}" "--output" (builtins.placeholder "out") ];
+  args = [ "export" "${(import ./validate.nix).fromImage name fromImage}" "--output" (builtins.placeholder "out") ];
   # Decompressors for compressed archives and layers.
   PATH = builtins.concatStringsSep ":" (map (p: "${p}/bin") (builtins.filter (p: p != null) [ pkgs.zstd (pkgs.xz or null) (pkgs.bzip2 or null) ]));
 }

@@ -161,6 +161,46 @@ in
     # field fails on a bad field itself; forcing them all is the check.
     else builtins.seq (builtins.all field (builtins.attrNames config)) config;
 
+  # `layeringPipeline` given as a list: the shape of every step, with the builder's wording
+  # (src/layering/pipeline.ts), so a typo fails at evaluation, not in the conf build
+  # (layering.md §7.7). What the steps do to the graph is still checked by the builder.
+  pipeline = name: pipeline:
+    let
+      inherit (builtins) all elemAt genList head isList length tail toJSON;
+      arity = {
+        popularity_contest = 0; flatten = 0; reverse = 0; limit_layers = 1; split_every = 1; over = 2;
+        map = 1; pipe = 1; remove_paths = 1; subcomponent_in = 1; subcomponent_out = 1; split_paths = 1;
+      };
+      bad = where: what: fail name "layeringPipeline ${where}: ${what}";
+      pathLike = v: isString v || builtins.isPath v || (builtins.isAttrs v && v ? outPath);
+      pathList = v: isList v && all pathLike v;
+      integral = v: isInt v || (builtins.isFloat v && builtins.floor v == v);
+      spec = v: pathLike v || (builtins.isAttrs v && builtins.attrNames v == [ "children_of" ] && (pathLike v.children_of || pathList v.children_of));
+      steps = prefix: list: all (i: step "${prefix}${toString (i + 1)}" (elemAt list i)) (genList (i: i) (length list));
+      step = index: s:
+        let op = head s; args = tail s; arg = elemAt args; where = "step ${index} (${op})"; count = length args; in
+        if !isList s || s == [ ] || !isString (head s) then
+          bad "step ${index}" "a step must be a list starting with an operation name, e.g. [ \"limit_layers\" 20 ]; got ${toJSON s}"
+        else if !(arity ? ${op}) then bad where "unknown operation; expected one of ${builtins.concatStringsSep ", " (builtins.attrNames arity)}"
+        else if count != arity.${op} then bad where "takes ${toString arity.${op}} argument${if arity.${op} == 1 then "" else "s"}, got ${toString count}"
+        else if op == "limit_layers" || op == "split_every" then
+          (if !integral (arg 0) then bad where "n must be an integer, got ${toJSON (arg 0)}"
+           else if arg 0 <= 0 then bad where "n must be > 0, got ${toJSON (arg 0)}" else true)
+        else if op == "over" then
+          (if !isString (arg 0) then bad where "the key must be a string such as \"main\" or \"rest\", got ${toJSON (arg 0)}" else step "${index}.1" (arg 1))
+        else if op == "map" then step "${index}.1" (arg 0)
+        else if op == "pipe" then (if !isList (arg 0) then bad where "expects a list of steps, got ${toJSON (arg 0)}" else steps "${index}." (arg 0))
+        else if op == "remove_paths" && !(pathLike (arg 0) || pathList (arg 0)) then bad where "the argument must be a list of store paths, got ${toJSON (arg 0)}"
+        else if (op == "subcomponent_in" || op == "subcomponent_out") && !pathList (arg 0) then bad where "the argument must be a list of store paths, got ${toJSON (arg 0)}"
+        else if op == "split_paths" && !(isList (arg 0) && all spec (arg 0)) then
+          bad where "expects a list of specs (store paths or { children_of = path-or-paths; }), got ${toJSON (arg 0)}"
+        else true;
+    in
+    if pipeline == null || pathLike pipeline then pipeline
+    else if !isList pipeline then
+      fail name "the layeringPipeline argument must be a list of steps such as [ [ \"popularity_contest\" ] [ \"limit_layers\" 100 ] ], or a path or derivation of such a JSON file, got ${toJSON pipeline}"
+    else builtins.seq (steps "" pipeline) pipeline;
+
   # `layeringStrategy` (extension): one of the two strategies of layering.md.
   layeringStrategy = name: strategy:
     if elem strategy [ "popularity" "auto" ] then strategy
@@ -176,6 +216,29 @@ in
     if enable && isDarwin then
       fail name "enableFakechroot is not supported when building on Darwin: proot, which provides the fake chroot, is not portable to Darwin (see https://github.com/NixOS/nixpkgs/issues/327311); use fakeRootCommands without enableFakechroot, cross-compile from Linux, or build inside a Linux VM"
     else enable;
+
+  # Strings the builder writes as given: `architecture` (non-empty), `uname`, `gname`.
+  string = argument: name: value:
+    if isString value && (argument != "architecture" || value != "") then value
+    else fail name "the ${argument} argument must be a ${if argument == "architecture" then "non-empty " else ""}string, got ${builtins.toJSON value}";
+
+  # `fromImage`: a docker-archive file, i.e. a path or derivation (or a store path string), not
+  # an image reference such as "alpine:3.20", which would only fail at build with ENOENT.
+  fromImage = name: image:
+    if image == null || builtins.isPath image || (builtins.isAttrs image && image ? outPath)
+      || (isString image && match "/.*" image != null) then image
+    else fail name "fromImage must be a docker-archive file (a path, or a derivation such as a buildLayeredImage or pullImage result), got ${builtins.toJSON image}; to build on a registry image, fetch it with pullImage { imageName = ...; imageDigest = ...; hash = ...; }";
+
+  # A `contents`/`copyToRoot` element: a directory given as a path or derivation (or an
+  # absolute path string); interpolated, which copies a path literal into the store.
+  contents = name: element:
+    if builtins.isPath element || (builtins.isAttrs element && element ? outPath) || (isString element && match "/.*" element != null) then "${element}"
+    else fail name "each contents/copyToRoot element must be a directory given as a path or derivation (e.g. pkgs.hello or ./root), got ${builtins.toJSON element}";
+
+  # Shell commands (`extraCommands`, `fakeRootCommands`, `runAsRoot`): a string, or null for runAsRoot.
+  commands = argument: name: value:
+    if isString value || (argument == "runAsRoot" && value == null) then value
+    else fail name "the ${argument} argument must be a string of shell commands${if argument == "runAsRoot" then " (or null)" else ""}, got a value of type ${builtins.typeOf value}";
 
   # Booleans, so a typo such as `includeStorePaths = "false"` does not silently mean true.
   bool = argument: name: value:

@@ -52,6 +52,10 @@ export async function detectCompression(path: string): Promise<LayerCompression>
     if ((await handle.stat()).isDirectory()) throw await notAnArchiveDirectory(path);
     const head = Buffer.alloc(6);
     const { bytesRead } = await handle.read(head, 0, 6, 0);
+    // A common slip: streamLayeredImage's result is the program that writes the archive.
+    if (head.subarray(0, 2).toString('latin1') === '#!') {
+      throw new UserError('archive-is-script', `${path}: is a script (such as the stream program streamLayeredImage returns), not a docker-archive; use buildLayeredImage's archive as fromImage, or run the script to write one (\`${path} > image.tar\`)`);
+    }
     return sniffCompression(head.subarray(0, bytesRead));
   } finally {
     await handle.close();

@@ -156,6 +156,53 @@ describe('evaluation errors (api.md §8)', () => {
     assert.match(String(drv), /-app-customisation-layer\.drv$/);
   });
 
+  it('architecture, uname and gname must be strings (the builder would refuse them at build)', async () => {
+    await expectError(stream('name = "app"; architecture = 1;'), /in docker image app: the architecture argument must be a non-empty string, got 1/);
+    await expectError(stream('name = "app"; architecture = "";'), /the architecture argument must be a non-empty string, got ""/);
+    await expectError(stream('name = "app"; uname = 0;'), /in docker image app: the uname argument must be a string, got 0/);
+    await expectError(build('name = "app"; gname = null;'), /in docker image app: the gname argument must be a string, got null/);
+    await expectError(`(${host}.buildImage { name = "app"; architecture = null; })`, /in docker image app: the architecture argument must be a non-empty string, got null/);
+  });
+
+  it('a layeringPipeline list is checked step by step at evaluation, with the builder\'s wording (layering.md §7.7)', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['[ [ "popularity_contest" ] [ "limit_layers" 0 ] ]', /in docker image app: layeringPipeline step 2 \(limit_layers\): n must be > 0, got 0/],
+      ['[ [ "popularity" ] ]', /layeringPipeline step 1 \(popularity\): unknown operation; expected one of flatten, limit_layers/],
+      ['[ [ "reverse" 1 ] ]', /layeringPipeline step 1 \(reverse\): takes 0 arguments, got 1/],
+      ['[ "limit_layers" ]', /layeringPipeline step 1: a step must be a list starting with an operation name/],
+      ['[ [ "over" "rest" [ "pipe" [ [ "popularity_contest" ] [ "split_every" 2.5 ] ] ] ] ]', /layeringPipeline step 1\.1\.2 \(split_every\): n must be an integer, got 2\.5/],
+      ['[ [ "subcomponent_out" "/nix/store/x" ] ]', /layeringPipeline step 1 \(subcomponent_out\): the argument must be a list of store paths/],
+      ['[ [ "split_paths" [ { children = "/x"; } ] ] ]', /layeringPipeline step 1 \(split_paths\): expects a list of specs/],
+      ['{ steps = [ ]; }', /the layeringPipeline argument must be a list of steps .*, or a path or derivation of such a JSON file/],
+    ];
+    for (const [pipeline, message] of cases) await expectError(stream(`name = "app"; layeringPipeline = ${pipeline};`), message);
+    const spec = await evalJson(`${stream(`name = "app"; layeringPipeline = [ [ "split_paths" [ "/nix/store/a" { children_of = [ "/nix/store/b" ]; } ] ]
+      [ "over" "main" [ "map" [ "remove_paths" "/nix/store/c" ] ] ] [ "over" "rest" [ "pipe" [ [ "popularity_contest" ] [ "limit_layers" 3 ] ] ] ] ];`)}.conf.spec`) as { layeringPipeline: unknown[] };
+    assert.equal(spec.layeringPipeline.length, 3);
+  });
+
+  it('fromImage must be an archive, not an image reference, in every builder that takes it', async () => {
+    const message = /in docker image app: fromImage must be a docker-archive file \(a path, or a derivation such as a buildLayeredImage or pullImage result\), got "alpine:3\.20"; to build on a registry image, fetch it with pullImage/;
+    await expectError(stream('name = "app"; fromImage = "alpine:3.20";'), message);
+    await expectError(`(${host}.buildImage { name = "app"; fromImage = "alpine:3.20"; })`, message);
+    await expectError(`(${host}.exportImage { name = "app"; fromImage = "alpine:3.20"; })`, message);
+  });
+
+  it('contents/copyToRoot elements are paths or derivations, and buildImage copies a path literal into the store', async () => {
+    await expectError(stream('name = "app"; contents = [ "hello" ];'), /in docker image app: each contents\/copyToRoot element must be a directory given as a path or derivation \(e\.g\. pkgs\.hello or \.\/root\), got "hello"/);
+    await expectError(`(${host}.buildImage { name = "app"; copyToRoot = [ 1 ]; })`, /each contents\/copyToRoot element must be .*, got 1/);
+    // toString would pass the source path itself, which a sandboxed build cannot read.
+    const contents = await evalJson(`(${host}.buildImage { name = "app"; copyToRoot = ${repoRoot}/test/e2e/test-dummy; }).layer.drvAttrs.contents`) as string[];
+    assert.match(contents[0]!, /^\/nix\/store\/[0-9a-z]{32}-test-dummy$/);
+  });
+
+  it('extraCommands, fakeRootCommands and runAsRoot must be strings (runAsRoot may be null)', async () => {
+    await expectError(stream('name = "app"; extraCommands = [ "touch x" ];'), /in docker image app: the extraCommands argument must be a string of shell commands, got a value of type list/);
+    await expectError(stream('name = "app"; fakeRootCommands = null;'), /the fakeRootCommands argument must be a string of shell commands, got a value of type null/);
+    await expectError(`(${host}.buildImage { name = "app"; runAsRoot = 1; })`, /the runAsRoot argument must be a string of shell commands \(or null\), got a value of type int/);
+    await expectError(`(${host}.buildImage { name = "app"; extraCommands = null; })`, /the extraCommands argument must be a string of shell commands/);
+  });
+
   it('a tag must follow Docker\'s grammar (row 15)', async () => {
     await expectError(stream('name = "app"; tag = "-bad";'), /in docker image app: the tag '-bad' is not a valid Docker tag/);
     await expectError(stream('name = "app"; tag = "a$b";'), /the tag 'a\$b' is not a valid Docker tag/);

@@ -224,3 +224,13 @@ test('stream -t/--repo-tag is checked as docker load reads it, before any output
   const { stdout } = await execa('tar', ['-xOf', out, 'manifest.json']);
   assert.deepEqual((JSON.parse(stdout) as Array<{ RepoTags: string[] }>)[0]!.RepoTags, ['registry.example.com:5000/team/app:1.0']);
 });
+
+test('build-image layer: --uid/--gid beyond 2^32−2 are refused before anything is written', async () => {
+  const f = await fixture();
+  for (const flag of ['--uid', '--gid']) {
+    const out = join(f.work, `layer${flag}`);
+    const result = await runCli(['build-image', 'layer', '--root', f.lib, '--out', out, flag, '4294967295']);
+    assertCleanFailure(result, new RegExp(`${flag} "4294967295" is not an integer from 0 to 4294967294`));
+    await assertNothingLeft(f.work, `layer${flag}`);
+  }
+});

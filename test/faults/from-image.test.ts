@@ -197,3 +197,47 @@ test('a directory as the image (OCI layout, unpacked archive, layer dir, derivat
     assert.ok(!existsSync(join(dir, `${kind}-image.tar`)));
   }
 });
+
+test('a gzip fromImage with trailing garbage after a whole tar is read, as docker load reads it; garbage cutting the tar short is still an error', async () => {
+  const archive = oneLayerArchive(vectorC(), sha(vectorC()));
+  for (const [name, garbage] of [
+    ['text', Buffer.from('trailing garbage\n')],
+    ['gzip-magic', Buffer.from([0x1f, 0x8b, 0x01, 0x02, 0x03])],
+    ['zeros-then-text', Buffer.concat([Buffer.alloc(300), Buffer.from('x')])],
+  ] as const) {
+    const path = await file(`garbage-${name}.tar.gz`, Buffer.concat([gzipSync(archive), garbage]));
+    const base = await readDockerArchive(path);
+    assert.equal(base.layers.length, 1, name);
+    const copy = await copyOf(path);
+    assert.ok(copy.includes(vectorC()), `${name}: the base layer is copied`);
+    const inspected = await runCli(['inspect', path]);
+    assert.equal(inspected.exitCode, 0, Buffer.from(inspected.stderr).toString());
+  }
+  // Garbage after gzip data that is itself cut short, or corrupt, is not trailing: refused.
+  const gzipped = gzipSync(archive);
+  const cut = await file('garbage-cut.tar.gz', Buffer.concat([gzipped.subarray(0, gzipped.length - 20), Buffer.from('garbage')]));
+  await assertBrokenArchive(cut, /cannot read it as a \(gzip\/bzip2\/xz\/zstd-compressed\) tar archive \(.*\)/, 'cut');
+  // The trailer: CRC-32 at 8 bytes from the end, the length at 4.
+  for (const [at, pattern] of [[6, /\(gzip CRC-32 mismatch: the data is corrupt\)/], [2, /\(gzip length mismatch: the data is corrupt\)/]] as const) {
+    const flipped = Buffer.from(gzipped);
+    flipped.writeUInt8(flipped.readUInt8(flipped.length - at) ^ 1, flipped.length - at);
+    await assertBrokenArchive(await file(`bad-trailer-${at}.tar.gz`, flipped), pattern, `trailer ${at}`);
+  }
+  // Several members (pigz, cat a.gz b.gz) are one stream, as before.
+  const members = await file('members.tar.gz', Buffer.concat([gzipSync(archive.subarray(0, 1536)), gzipSync(archive.subarray(1536)), Buffer.from('x')]));
+  assert.equal((await readDockerArchive(members)).layers.length, 1);
+});
+
+test('a script as the image (streamLayeredImage\'s stream program) says so and how to get an archive, in conf, export and inspect', async () => {
+  const script = await file('stream-app', Buffer.from('#!/bin/bash\nexec nix-strata stream --conf /nix/store/x-conf "$@"\n'));
+  const pattern = /stream-app: is a script \(such as the stream program streamLayeredImage returns\), not a docker-archive; use buildLayeredImage's archive as fromImage, or run the script to write one/;
+  assertCleanFailure(await runCli(['inspect', script]), pattern);
+  assertCleanFailure(await runCli(['export', script, '--output', join(dir, 'script-rootfs.tar')]), pattern);
+  const f = await makeFixture({ spec: { fromImage: script } });
+  try {
+    assertCleanFailure(await runCli(['conf', '--attrs', f.attrsPath, '--out', f.confPath]), pattern);
+    await assertNothingLeft(f.work, 'conf.json');
+  } finally {
+    await rm(f.work, { recursive: true, force: true });
+  }
+});

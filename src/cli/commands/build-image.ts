@@ -9,8 +9,9 @@ import { stderrLogger } from '../../log.ts';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+// 0 to 2^32−2, as nix/validate.nix allows: a larger id would be truncated by Docker (root-owned files).
 function id(value: string, what: string): number {
-  if (!/^\d+$/.test(value)) throw new UserError('bad-id', `${what} ${JSON.stringify(value)} is not a non-negative integer`);
+  if (!/^\d+$/.test(value) || Number(value) > 0xfffffffe) throw new UserError('bad-id', `${what} ${JSON.stringify(value)} is not an integer from 0 to 4294967294`);
   return Number(value);
 }
 
