@@ -16,6 +16,7 @@
 #     base ++ child (duplicates kept); base diff_ids recomputed; the default tag is the hash
 #     part of THIS derivation's output path (known at evaluation, and what the builder reads
 #     from its own $out, so the passthru imageTag and the tag inside the image agree).
+# `pkgs` is the build platform's package set (default.nix passes buildPackages).
 { pkgs, nix-strata, system, goArch, lowerAscii, makeOverridable }:
 let
   inherit (builtins) baseNameOf concatStringsSep filter isList map storeDir stringLength substring;
@@ -70,13 +71,16 @@ let
   }@args:
   let
     imageName = lowerAscii name;
-    baseName = baseNameOf (check.name name imageName);
+    # The longest store path name made from baseName: the archive's .drv file.
+    baseName = baseNameOf (check.name (b: "docker-image-${b}${extension}.drv") name imageName);
     rootContents =
       if contents != null && copyToRoot != null then throw "in docker image ${name}: You can not specify both contents and copyToRoot."
       else if contents != null then
         builtins.trace "warning: in docker image ${name}: The contents parameter is deprecated. Change to copyToRoot if the contents are designed to be copied to the root filesystem, such as when you use `buildEnv` or similar between contents and your packages. Use copyToRoot = buildEnv { ... }; or similar if you intend to add packages to /bin." contents
       else copyToRoot;
-    contentsList = if rootContents == null then [ ] else map toString (if isList rootContents then rootContents else [ rootContents ]);
+    # Interpolation (not toString) copies a path literal such as ./root into the store, where a
+    # sandboxed build can read it.
+    contentsList = if rootContents == null then [ ] else map (check.contents name) (if isList rootContents then rootContents else [ rootContents ]);
     extension = check.extension name compressor;
     withNixDb = check.bool "includeNixDB" name includeNixDB;
 
@@ -92,7 +96,7 @@ let
         #!${pkgs.bash}/bin/bash
         set -e
         export PATH=${pkgs.coreutils}/bin:/bin:/usr/bin:/sbin:/usr/sbin
-        ${runAsRoot}
+        ${check.commands "runAsRoot" name runAsRoot}
       '';
     };
 
@@ -105,7 +109,7 @@ let
     # Inside the fakeroot session (runAsRoot only), so unpacking, runAsRoot and the archiver
     # all see the same faked owners.
     fakeRootScript = ''
-      source "$NIX_ATTRS_SH_FILE"
+      ${import ./source-attrs.nix}
       root="$NIX_BUILD_TOP/rootfs"
       mkdir "$root"
       if [[ -n "$fromImage" ]]; then
@@ -147,10 +151,11 @@ let
 
     layer = derivation {
       name = "docker-layer-${baseName}";
-      inherit system extraCommands nixDb fakeRootScript;
+      inherit system nixDb fakeRootScript;
+      extraCommands = check.commands "extraCommands" name extraCommands;
       contents = contentsList;
       keepContentsDirlinks = check.bool "keepContentsDirlinks" name keepContentsDirlinks;
-      fromImage = if fromImage == null then "" else "${fromImage}";
+      fromImage = if fromImage == null then "" else "${check.fromImage name fromImage}";
       runAsRootScript = if runAsRoot == null then "" else "${runAsRootScript}";
       uid = toString (check.id "uid" name uid);
       gid = toString (check.id "gid" name gid);
@@ -162,7 +167,7 @@ let
         "-c"
         (''
           set -o pipefail
-          source "$NIX_ATTRS_SH_FILE"
+          ${import ./source-attrs.nix}
           export PATH SOURCE_DATE_EPOCH=315532800
           out=''${outputs[out]}
         '' + (if runAsRoot == null then ''
@@ -195,11 +200,12 @@ let
       args = [ "build-image" "archive" ];
       __structuredAttrs = true;
       spec = {
-        inherit imageName architecture compressor storeDir;
+        inherit imageName compressor storeDir;
+        architecture = check.string "architecture" name architecture;
         config = check.config name config;
         tag = check.tag name tag;
         created = check.date "created" name created;
-        fromImage = if fromImage == null then null else "${fromImage}";
+        fromImage = if fromImage == null then null else "${check.fromImage name fromImage}";
         layer = "${layer}";
       };
       # The store paths the layer references are added to it (nixpkgs: writeClosure [ layer ]).

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { copyToRoot } from '../../src/build-image/copy-to-root.ts';
 import { UserError } from '../../src/errors.ts';
+import { removeTree } from '../tar/fixtures.ts';
 
 let dir: string;
 let first: string;
@@ -33,7 +34,7 @@ before(async () => {
   await chmod(join(second, 'bin', 'tool'), 0o444);
   await writeFile(join(second, 'bin', 'extra'), 'extra\n');
 });
-after(() => rm(dir, { recursive: true, force: true }));
+after(() => removeTree(dir));
 
 describe('copyToRoot (rsync -a semantics)', () => {
   it('copies files and symlinks, keeps modes, merges directories, later items win', async () => {

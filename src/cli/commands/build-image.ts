@@ -9,8 +9,9 @@ import { stderrLogger } from '../../log.ts';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+// 0 to 2^32−2, as nix/validate.nix allows: a larger id would be truncated by Docker (root-owned files).
 function id(value: string, what: string): number {
-  if (!/^\d+$/.test(value)) throw new UserError('bad-id', `${what} ${JSON.stringify(value)} is not a non-negative integer`);
+  if (!/^\d+$/.test(value) || Number(value) > 0xfffffffe) throw new UserError('bad-id', `${what} ${JSON.stringify(value)} is not an integer from 0 to 4294967294`);
   return Number(value);
 }
 
@@ -68,7 +69,7 @@ export function buildImageCommand(): Command {
     }));
   command.addCommand(new Command('archive')
     .description('write the image archive from a structured-attrs file (spec, closure, outputs.out)')
-    .option('--attrs <file>', 'the .attrs.json (default: $NIX_ATTRS_JSON_FILE)')
+    .option('--attrs <file>', 'the .attrs.json (default: $NIX_BUILD_TOP/.attrs.json)')
     .action(async (opts: { attrs?: string }) => {
       const path = opts.attrs ?? defaultAttrsPath('the buildImage archive derivation');
       const { buildImageArchive, readBuildImageAttrs } = await import('../../build-image/archive.ts');
