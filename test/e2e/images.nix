@@ -176,6 +176,19 @@ rec {
     '';
   };
 
+  # A chmod by the static busybox after a dynamic chown and chmod (fakeroot's record) is kept.
+  staticChmodAfterRecord = streamLayeredImage {
+    name = "${prefix}/static-chmod-after-record";
+    tag = "latest";
+    contents = [ s.busybox ];
+    fakeRootCommands = let d = s.dynamicCoreutils; in ''
+      echo kept > kept
+      ${d}/bin/chown 1000:1000 kept
+      ${d}/bin/chmod 0600 kept
+      ${s.busybox}/bin/chmod 0640 kept
+    '';
+  };
+
   # A26: under the fake chroot, `/` is the layer.
   imageViaFakeChroot = streamLayeredImage {
     name = "${prefix}/image-via-fake-chroot";

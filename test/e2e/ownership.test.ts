@@ -18,6 +18,7 @@ before(async () => {
     'chownTestImage',
     'nonRootTestImage',
     'layeredStoreSymlink',
+    'staticChmodAfterRecord',
   ]);
 });
 after(() => docker.cleanup());
@@ -126,5 +127,12 @@ describe('a store path that is a symlink (A21)', () => {
     const symlink = await evalJson(`${fixture('layeredStoreSymlink')}.stream.storeSymlink.outPath`);
     await docker.run(image, ['test', '-L', String(symlink)]);
     assert.equal((await docker.run(image, ['cat', '/dir/target'])).trim(), 'Content does not matter.');
+  });
+});
+
+describe('fakeRootCommands: a static program behind fakeroot\'s record', () => {
+  it('keeps a static chmod of a file a dynamic chown and chmod recorded', async () => {
+    const image = await docker.load(out.staticChmodAfterRecord!.path, 'stream');
+    assert.equal((await docker.run(image, ['stat', '-c', '%u:%g %a', '/kept'])).trim(), '1000:1000 640');
   });
 });
