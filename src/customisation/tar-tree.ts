@@ -228,9 +228,14 @@ export async function deviceNumbers(root: string, listing: readonly TreeListingE
   for (const entry of listing) {
     if (entry.kind !== 'c' && entry.kind !== 'b') continue;
     const path = Buffer.concat([Buffer.from(`${rootDisk}/`, 'utf8'), Buffer.from(entry.path, 'latin1')]).toString('utf8');
-    const stdout = (await runForOutput('stat', ['-c', '%t %T', path])).toString('utf8');
-    const [major, minor] = stdout.trim().split(' ').map((hex) => parseInt(hex, 16));
-    result.set(entry.path, { major: major ?? 0, minor: minor ?? 0 });
+    const stdout = (await runForOutput('stat', ['-c', '%t %T %F', path])).toString('utf8');
+    const [major, minor, ...type] = stdout.trim().split(' ');
+    // A statically linked `stat` sees the empty file fakeroot's mknod made, not the device
+    // (its numbers would be 0, 0 without a word).
+    if (!/^(character|block) special file$/.test(type.join(' '))) {
+      throw new UserError('stat-without-fakeroot', `the stat on PATH sees /${Buffer.from(entry.path, 'latin1').toString('utf8')} as a ${type.join(' ')}, not the device fakeroot made (a statically linked stat cannot see fakeroot); put a dynamically linked coreutils on the build's PATH`);
+    }
+    result.set(entry.path, { major: parseInt(major ?? '0', 16), minor: parseInt(minor ?? '0', 16) });
   }
   return result;
 }

@@ -189,6 +189,13 @@ rec {
     '';
   };
 
+  # A device fakeroot fakes, with the stand-ins' static busybox `stat` on the builder's PATH.
+  deviceWithStaticStat = streamLayeredImage {
+    name = "${prefix}/device-with-static-stat";
+    tag = "latest";
+    fakeRootCommands = "mkdir dev; ${s.dynamicCoreutils}/bin/mknod dev/null c 1 3";
+  };
+
   # A26: under the fake chroot, `/` is the layer.
   imageViaFakeChroot = streamLayeredImage {
     name = "${prefix}/image-via-fake-chroot";
