@@ -38,6 +38,8 @@ export function outputError(error: unknown, where: string): unknown {
   if (NO_SPACE.has(code)) {
     return new UserError('disk-full', `no space left on the device while writing ${where} (${code}); free some space and retry`, { cause: error });
   }
-  const message = error instanceof Error ? error.message : String(error);
+  // Node's message ends with the syscall and the path it used (maybe a hidden temporary file):
+  // the user named `where`, so that is the only path the line gives.
+  const message = (error instanceof Error ? error.message : String(error)).replace(/, \w+ '.*$/s, '');
   return new UserError('output-failed', `cannot write ${where}: ${message}`, { cause: error });
 }

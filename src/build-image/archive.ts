@@ -13,9 +13,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { digestFromHex, type Digest } from '../digest/digest.ts';
+import { removeOnInterrupt } from '../cleanup.ts';
 import { UserError } from '../errors.ts';
 import { parseToUnixSeconds, currentInstant, formatUtcSeconds } from '../image/date.ts';
 import { decompressed } from '../image/decompress.ts';
+import { checkLayerLimit } from '../image/layer-limit.ts';
 import type { Image, Layer } from '../image/types.ts';
 import { isJsonObject, parseLossless, type JsonObject, type JsonValue } from '../json/lossless.ts';
 import { pythonJsonDumps } from '../json/python-compat.ts';
@@ -103,8 +105,10 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
   const tag = spec.tag ?? tagOfOutput(options.output);
   const created = spec.created === 'now' ? formatUtcSeconds(currentInstant().seconds) : checkedCreated(spec.created);
   const work = await mkdtemp(join(tmpdir(), 'nix-strata-build-image-'));
+  const guard = removeOnInterrupt(work);
   try {
     const base = spec.fromImage === null ? undefined : await readDockerArchive(spec.fromImage);
+    checkLayerLimit({ base: base?.layers.length ?? 0, own: { count: 1, what: 'new layer' } });
     const baseLayers: Layer[] = [];
     const inBase = new Set<string>();
     const storeRelative = spec.storeDir.replace(/^\/+|\/+$/g, '');
@@ -152,6 +156,7 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
     }
   } finally {
     await rm(work, { recursive: true, force: true });
+    guard.release();
   }
 }
 

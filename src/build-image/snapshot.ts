@@ -3,9 +3,10 @@
 // that tell whether an entry was touched between two snapshots without reading file contents:
 // any write, chmod, rename or re-creation moves the ctime or changes the inode, and a chown
 // under fakeroot (which leaves the real ctime alone) changes the faked uid/gid we compare.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.ts';
 import { findRecords, type TreeListingEntry } from '../customisation/tree-listing.ts';
+import { writeOutputFile } from '../sinks/output-target.ts';
 
 /** One entry of a snapshot: a tree-listing entry plus what detects changes. */
 export interface SnapshotEntry extends TreeListingEntry {
@@ -30,7 +31,7 @@ export async function snapshotTree(root: string, exclude: readonly string[] = []
 
 /** Writes the raw snapshot records of `root` to `file`, for a later `readSnapshotFile`. */
 export async function writeSnapshotFile(root: string, file: string, exclude: readonly string[] = []): Promise<void> {
-  await writeFile(file, await snapshotRecords(root, exclude));
+  writeOutputFile(file, await snapshotRecords(root, exclude));
 }
 
 /** Reads a snapshot written by `writeSnapshotFile`. */

@@ -3,19 +3,21 @@
 // tag and the normalised dates. It reads no store file: sizes and digests are the stream's job,
 // so a rebuild after a small change costs a plan, not a pass over the closure.
 import { existsSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { closureGraphFromAttrs } from '../closure/parse.ts';
 import { closureOf, createClosureGraph, type ClosureGraph } from '../closure/graph.ts';
 import { buildCustomisationLayer } from '../customisation/layer-node.ts';
 import { parseSpec, type BuildSpec } from '../conf/spec.ts';
 import { serializeConf, type Conf, type ConfStoreLayer, type StoreOwner } from '../conf/conf.ts';
-import { outputError, UserError } from '../errors.ts';
+import { UserError } from '../errors.ts';
 import { normaliseDate, normaliseMtime } from '../image/date.ts';
 import { isJsonObject, parseLossless } from '../json/lossless.ts';
+import { checkLayerLimit } from '../image/layer-limit.ts';
 import { planLayers } from '../layering/plan.ts';
 import type { Logger } from '../log.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
+import { writeOutputFile } from '../sinks/output-target.ts';
 
 export interface BuildConfOptions {
   attrsPath: string;
@@ -41,7 +43,7 @@ export async function buildConf(options: BuildConfOptions): Promise<Conf> {
   try {
     // The default tag is the hash of the derivation's own output, even when writing elsewhere.
     const conf = await confFor(spec, attrs, { ...options, outPath, tagSource: derivationOut ?? outPath });
-    await writeConf(conf, outPath);
+    writeConf(conf, outPath);
     return conf;
   } catch (error) {
     if (layerDir !== undefined) await rm(layerDir, { recursive: true, force: true });
@@ -51,19 +53,10 @@ export async function buildConf(options: BuildConfOptions): Promise<Conf> {
   }
 }
 
-// Written aside and renamed, so a full disk or an interrupt never leaves a truncated conf.
-async function writeConf(conf: Conf, outPath: string): Promise<void> {
-  const temporary = `${outPath}.partial`;
-  const guard = removeOnInterrupt(temporary);
-  try {
-    await writeFile(temporary, serializeConf(conf));
-    await rename(temporary, outPath);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw outputError(error, outPath);
-  } finally {
-    guard.release();
-  }
+// Written aside and renamed (or in place, to a device), so a full disk or an interrupt never
+// leaves a truncated conf.
+function writeConf(conf: Conf, outPath: string): void {
+  writeOutputFile(outPath, serializeConf(conf));
 }
 
 async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options: BuildConfOptions & { outPath: string; tagSource: string }): Promise<Conf> {
@@ -77,14 +70,14 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
     ? closureGraphFromAttrs(attrs, 'closure', { source: options.attrsPath, storeDir: spec.storeDir })
     : undefined;
   if (spec.customisationContents !== null) graph = await customiseHere(spec, spec.customisationContents, graph, options);
+  // Loaded only when needed: the reader pulls in the decompressors, and conf start-up time
+  // is most of an incremental rebuild.
+  const baseLayerCount = spec.fromImage === null
+    ? 0
+    : (await (await import('../sources/docker-archive.ts')).readDockerArchive(spec.fromImage)).layers.length;
   // Nothing to place without store paths, so the layer budget is not checked either
   // (an improvement over nixpkgs, api.md §10 item 11).
   if (graph !== undefined) {
-    // Loaded only when needed: the reader pulls in the decompressors, and conf start-up time
-    // is most of an incremental rebuild.
-    const baseLayerCount = spec.fromImage === null
-      ? 0
-      : (await (await import('../sources/docker-archive.ts')).readDockerArchive(spec.fromImage)).layers.length;
     plan = planLayers(graph, {
       strategy: spec.layeringStrategy,
       maxLayers: spec.maxLayers,
@@ -95,6 +88,13 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
     });
   }
 
+  // maxLayers (≤ 125 at evaluation) bounds a strategy's plan; a pipeline, or a deep base with
+  // no store paths to budget, is bounded only here (api.md §10 item 12).
+  checkLayerLimit({
+    base: baseLayerCount,
+    ...(spec.layeringPipeline !== null ? { store: { count: plan.length, decidedBy: 'the layeringPipeline' } } : {}),
+    own: { count: 1, what: 'customisation layer' },
+  });
   const storeLayers: ConfStoreLayer[] = plan.map((paths) => ({ paths }));
   return {
     version: 1,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { ClosureNode } from '../closure/graph.ts';
 import { narSizeOfFlatDirectory } from '../closure/nar-size.ts';
 import { scanReferences } from '../closure/reference-scan.ts';
+import { removeOnInterrupt } from '../cleanup.ts';
 import type { Logger } from '../log.ts';
 import { customise } from './customise.ts';
 
@@ -27,10 +28,12 @@ export async function buildCustomisationLayer(options: CustomisationLayerOptions
   // The symlink tree is scaffolding: only the archive of it is the output.
   // Its root is the layer's `./` entry: created by the merge (0755), not by mkdtemp (0700).
   const scratch = await mkdtemp(join(tmpdir(), 'nix-strata-customisation-'));
+  const guard = removeOnInterrupt(scratch);
   try {
     await customise({ into: join(scratch, 'layer'), elements: options.contents, outDir: options.outDir, log: options.log });
   } finally {
     await rm(scratch, { recursive: true, force: true });
+    guard.release();
   }
   const files = ['checksum', 'layer.tar'].map((name) => ({ name, size: statSync(join(options.outDir, name)).size }));
   return {

@@ -2,11 +2,14 @@
 // (`--sort=name --numeric-owner --mtime=@315532800 --hard-dereference`, default gnu format)
 // writes a directory tree, without needing GNU tar at build time.
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readlinkSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { digestFromHex, type Digest } from '../digest/digest.ts';
-import { UserError } from '../errors.ts';
+import { removeOnInterrupt } from '../cleanup.ts';
+import { outputError, UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { makeOutputDirectory } from '../sinks/output-dir.ts';
+import { stagingDirectory } from '../sinks/output-target.ts';
 import { ChunkBuffer, describeFsError, openForContent } from '../tar/chunks.ts';
 import { encodeGnuHeader, type GnuEntryType } from '../tar/gnu-header.ts';
 import { listTree, listTreeDirectly, runForOutput, type TreeListingEntry } from './tree-listing.ts';
@@ -52,27 +55,68 @@ async function listingWithDevices(root: string, exclude: readonly string[]): Pro
 
 /**
  * Streams `chunks` to `<outDir>/layer.tar` (creating `outDir`) and writes its sha256 to
- * `<outDir>/checksum`; shared with buildImage's layer (build-image/layer-tar.ts).
+ * `<outDir>/checksum`; shared with buildImage's layer (build-image/layer-tar.ts). A failure or
+ * an interrupt removes what was written (and `outDir`, when this made it).
  */
 export async function writeLayerFiles(outDir: string, chunks: Generator<Buffer>): Promise<{ digest: Digest; size: number }> {
+  // A Nix builder's output is made in the build directory and renamed (output-target.ts).
+  const staged = stagingDirectory(outDir);
+  const created = staged ?? makeOutputDirectory(outDir);
+  const dir = staged ?? outDir;
+  const written = created !== undefined ? [created] : [join(outDir, 'layer.tar'), join(outDir, 'checksum')];
+  const guards = written.map((path) => removeOnInterrupt(path));
+  try {
+    const result = await writeLayerTar(join(dir, 'layer.tar'), chunks);
+    const checksum = join(dir, 'checksum');
+    try {
+      writeFileSync(checksum, `${result.hex}\n`);
+      if (staged !== undefined) renameSync(staged, outDir);
+    } catch (error) {
+      throw outputError(error, staged === undefined ? checksum : outDir);
+    }
+    return { digest: digestFromHex(result.hex), size: result.size };
+  } catch (error) {
+    for (const path of written) rmSync(path, { recursive: true, force: true });
+    throw error;
+  } finally {
+    for (const guard of guards) guard.release();
+  }
+}
+
+// Bytes written between two turns of the event loop, so that a signal is handled mid-layer.
+const YIELD_EVERY = 32 << 20;
+
+async function writeLayerTar(file: string, chunks: Generator<Buffer>): Promise<{ hex: string; size: number }> {
   // Synchronous writes: the chunks come from a synchronous generator, and a stream pipeline
   // would only add modules to load and event-loop turns (paid by every rebuild's small layer).
-  mkdirSync(outDir, { recursive: true });
   const hash = createHash('sha256');
   let size = 0;
-  const fd = openSync(join(outDir, 'layer.tar'), 'w');
+  let sinceYield = 0;
+  let fd: number;
+  try {
+    fd = openSync(file, 'w');
+  } catch (error) {
+    throw outputError(error, file);
+  }
   try {
     for (const chunk of chunks) {
       hash.update(chunk);
       size += chunk.length;
-      for (let written = 0; written < chunk.length;) written += writeSync(fd, chunk, written, chunk.length - written);
+      try {
+        for (let written = 0; written < chunk.length;) written += writeSync(fd, chunk, written, chunk.length - written);
+      } catch (error) {
+        throw outputError(error, file);
+      }
+      sinceYield += chunk.length;
+      if (sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
   } finally {
     closeSync(fd);
   }
-  const hex = hash.digest('hex');
-  writeFileSync(join(outDir, 'checksum'), `${hex}\n`);
-  return { digest: digestFromHex(hex), size };
+  return { hex: hash.digest('hex'), size };
 }
 
 /** The GNU tar bytes of a listed tree, in `--sort=name` order (depth-first, bytewise per directory). */

@@ -1,15 +1,16 @@
-// Where an archive goes: stdout or a file, optionally through a compressor. A file is
-// written under a temporary name and renamed when complete, so a failure (disk full, a
-// bad layer, an interrupt) never leaves a partial archive under the final name.
-import { createWriteStream } from 'node:fs';
+// Where an archive goes: stdout or a file, optionally through a compressor. A regular file
+// is written under a temporary name and renamed when complete, so a failure (disk full, a
+// bad layer, an interrupt) never leaves a partial archive under the final name; a device,
+// FIFO or /dev/stdout is written in place (output-target.ts).
+import { createWriteStream, openSync, statSync } from 'node:fs';
 import { rm, rename } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { PassThrough, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { outputError, UserError } from '../errors.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
+import { outputTarget, type OutputTarget } from './output-target.ts';
 
 export type Compressor = 'none' | 'gz' | 'zstd';
 
@@ -46,20 +47,21 @@ function compressorCommand(compressor: Exclude<Compressor, 'none'>): [string, st
 /** Opens stdout (path undefined) or a file for an archive, compressed as asked. */
 export function openOutput(options: { path?: string; compressor: Compressor }): Output {
   const { path, compressor } = options;
-  const temporary = path === undefined ? undefined : join(dirname(path), `.${basename(path)}.partial-${process.pid}`);
-  const guard = temporary === undefined ? undefined : removeOnInterrupt(temporary);
-  const sink: Writable = temporary === undefined ? process.stdout : createWriteStream(temporary, { mode: 0o644 });
+  const target = path === undefined ? undefined : outputTarget(path);
+  const temporary = target?.kind === 'replace' ? target.temporary : undefined;
   const where = path ?? 'the archive to stdout';
+  const sink: Writable = target === undefined ? process.stdout : openSink(target, where);
+  const guard = temporary === undefined ? undefined : removeOnInterrupt(temporary);
 
   if (compressor === 'none') {
-    const done = temporary === undefined ? Promise.resolve() : finished(sink, where);
+    const done = target === undefined ? Promise.resolve() : finished(sink, where);
     return output(sink, done, sink);
   }
   const [command, args] = compressorCommand(compressor);
   const input = new PassThrough({ highWaterMark: 1 << 20 });
   const child = execa(command, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true } });
   let sinkFailure: unknown;
-  const delivered = pipeline(child.stdout!, sink, { end: temporary !== undefined }).catch((error: unknown) => {
+  const delivered = pipeline(child.stdout!, sink, { end: target !== undefined }).catch((error: unknown) => {
     // The destination failed (disk full): say so to the writer now, rather than let it see
     // the compressor die of SIGPIPE and report that.
     sinkFailure = outputError(error, where);
@@ -76,13 +78,21 @@ export function openOutput(options: { path?: string; compressor: Compressor }): 
   return output(input, done, sink, () => child.kill());
 
   function output(stream: Writable, written: Promise<void>, last: Writable, stop?: () => void): Output {
+    // Awaited by finish or abort; until then a failure must not count as unhandled.
+    written.catch(() => undefined);
     return {
       stream,
       async finish() {
         await written;
-        if (temporary !== undefined && path !== undefined) {
-          await rename(temporary, path);
-          guard?.release();
+        if (target?.kind === 'replace') {
+          try {
+            await rename(target.temporary, target.final);
+          } catch (error) {
+            await rm(target.temporary, { force: true });
+            throw outputError(error, where);
+          } finally {
+            guard?.release();
+          }
         }
       },
       async abort() {
@@ -94,6 +104,26 @@ export function openOutput(options: { path?: string; compressor: Compressor }): 
         guard?.release();
       },
     };
+  }
+}
+
+// Opened now, so a missing directory or a read-only file system is reported before any work,
+// naming the user's path. A FIFO is opened asynchronously: that waits for its reader.
+function openSink(target: OutputTarget, where: string): Writable {
+  if (target.kind === 'in-place' && isFifo(target.path)) return createWriteStream(target.path);
+  try {
+    const fd = target.kind === 'replace' ? openSync(target.temporary, 'w', 0o644) : openSync(target.path, 'w');
+    return createWriteStream('', { fd });
+  } catch (error) {
+    throw outputError(error, where);
+  }
+}
+
+function isFifo(path: string): boolean {
+  try {
+    return statSync(path).isFIFO();
+  } catch {
+    return false;
   }
 }
 

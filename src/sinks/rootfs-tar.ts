@@ -4,11 +4,12 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import tar from 'tar-stream';
-import { UserError } from '../errors.ts';
+import { removeOnInterrupt } from '../cleanup.ts';
+import { outputError, UserError } from '../errors.ts';
 import { decompressed } from '../image/decompress.ts';
 import type { Image, Layer } from '../image/types.ts';
 import type { Logger } from '../log.ts';
@@ -63,6 +64,7 @@ export async function exportRootfs(source: LayerSource, output: Writable, option
   const layers = isImage(source) ? source.layers : source;
   const ownTmp = options.tmpDir === undefined;
   const tmp = options.tmpDir ?? await mkdtemp(join(tmpdir(), 'nix-strata-export-'));
+  const guard = ownTmp ? removeOnInterrupt(tmp) : undefined;
   try {
     const tree = new Tree();
     let spilled = 0;
@@ -75,6 +77,7 @@ export async function exportRootfs(source: LayerSource, output: Writable, option
     await writeTree(tree, output);
   } finally {
     if (ownTmp) await rm(tmp, { recursive: true, force: true });
+    guard?.release();
   }
 }
 
@@ -184,7 +187,13 @@ async function toEntry(header: tar.Header, path: string, body: AsyncIterable<unk
       data = Buffer.concat(chunks);
     } else {
       const file = spillPath();
-      await pipeline(body, createWriteStream(file));
+      const spill = createWriteStream(file);
+      let spillFailure: unknown;
+      spill.once('error', (error) => { spillFailure = error; });
+      await pipeline(body, spill).catch((error: unknown) => {
+        // A full temporary directory is not a broken layer: say where the space ran out.
+        throw spillFailure === undefined ? error : outputError(spillFailure, `a temporary file in ${dirname(file)} (TMPDIR)`);
+      });
       data = { file };
     }
   }
@@ -217,7 +226,11 @@ async function writeTree(tree: Tree, output: Writable): Promise<void> {
   const firstPath = new Map<Inode, string>();
   const pack = tar.pack();
   const writing = pipeline(pack, output);
+  // A failing output (disk full) rejects `writing` while an entry is being added: that entry
+  // then fails too, so the rejection is handled and the loop stops at once.
   const add = (header: Partial<tar.Header> & { name: string }, body?: Buffer | Readable): Promise<void> =>
+    Promise.race([writing, addEntry(header, body)]);
+  const addEntry = (header: Partial<tar.Header> & { name: string }, body?: Buffer | Readable): Promise<void> =>
     new Promise((resolve, reject) => {
       if (body === undefined) {
         pack.entry(header, (error) => (error ? reject(error) : resolve()));
@@ -259,6 +272,7 @@ async function writeTree(tree: Tree, output: Writable): Promise<void> {
     pack.finalize();
   } catch (error) {
     pack.destroy(error as Error);
+    await writing.catch(() => undefined);
     throw error;
   }
   await writing;
@@ -297,6 +311,7 @@ export async function exportImageArchive(options: { readonly image: string; read
     await output.finish();
   } catch (error) {
     await output.abort();
-    throw error;
+    // A system error here is the output's (disk full, I/O error): name the file asked for.
+    throw outputError(error, options.output);
   }
 }

@@ -6,7 +6,7 @@ import { mkdtemp, mkdir, readFile, symlink, writeFile, rm } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { repoRoot } from './harness.ts';
+import { pathInfo, repoRoot } from './harness.ts';
 import { storePathsLayer } from '../../src/sources/store-paths.ts';
 import { collect, sha256Hex } from '../tar/fixtures.ts';
 
@@ -17,12 +17,6 @@ after(async () => {
   await execa('docker', ['rmi', '-f', reference], { reject: false });
   await rm(work, { recursive: true, force: true });
 });
-
-async function narInfo(path: string): Promise<{ narHash: string; narSize: number }> {
-  const { stdout } = await execa('nix', ['path-info', '--json', path]);
-  const [info] = JSON.parse(stdout) as Array<{ narHash: string; narSize: number }>;
-  return info!;
-}
 
 test('an image streamed by the CLI from a busybox closure loads into Docker and runs', async () => {
   const { stdout: busybox } = await execa('nix-store', ['--add', '/bin/busybox']);
@@ -35,7 +29,7 @@ test('an image streamed by the CLI from a busybox closure loads into Docker and 
   await execa('node', [cli, 'tar-tree', '--root', root, '--out', customisation]);
   const baseJson = join(work, 'base.json');
   await writeFile(baseJson, JSON.stringify({ architecture: 'amd64', config: { Cmd: ['/bin/cat', '/greeting'] }, os: 'linux' }));
-  const info = await narInfo(busybox);
+  const info = await pathInfo(busybox);
   const attrs = {
     spec: {
       version: 1, imageName: 'strata-cli-e2e', tag: 'test', architecture: 'amd64',

@@ -8,7 +8,7 @@ import { stderrLogger } from '../../log.ts';
 export function confCommand(): Command {
   return new Command('conf')
     .description('plan the layers of a __structuredAttrs build (.attrs.json: spec + closure graph) and write the conf the stream reads')
-    .option('--attrs <file>', 'the derivation attributes (default: $NIX_ATTRS_JSON_FILE)')
+    .option('--attrs <file>', 'the derivation attributes (default: $NIX_BUILD_TOP/.attrs.json)')
     .option('--out <file>', 'where to write the conf (default: the derivation output)')
     .option('--debug', 'print the layer table to stderr')
     .action(async (options: { attrs?: string; out?: string; debug?: boolean }) => {

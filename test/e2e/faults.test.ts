@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { assertCleanFailure, assertNothingLeft, cli, makeFixture, writeConf, type Fixture } from './fixture.ts';
+import { assertCleanFailure, assertNothingLeft, cli, makeFixture, writeConf, type Fixture } from '../faults/fixture.ts';
 
 let small: Fixture; // 64 KiB of data
 let large: Fixture; // 4 MiB of incompressible data: more than the tmpfs holds, compressed or not
@@ -72,6 +72,30 @@ test('disk full (2 MiB tmpfs): "no space left", exit 1, the partial file removed
       assertCleanFailure(result, /no space left on the device while writing .*image\.tar/);
       await assertNothingLeft(mountPoint, 'image.tar');
       assert.deepEqual(await readdir(mountPoint), []);
+    }
+  } finally {
+    await execa('umount', [mountPoint]);
+  }
+});
+
+test('export on a full disk (2 MiB tmpfs) as output or as $TMPDIR: one line, no partial output, no spill directory, run after run', async () => {
+  const image = join(large.work, 'export-image.tar');
+  const streamed = await execa('node', [cli, 'stream', '-q', '--conf', large.confPath, '--output', image], { reject: false });
+  assert.equal(streamed.exitCode, 0, String(streamed.stderr));
+  const mountPoint = join(large.work, 'small-disk-export');
+  const roomyTmp = join(large.work, 'roomy-tmp');
+  await Promise.all([mkdir(mountPoint), mkdir(roomyTmp)]);
+  await execa('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountPoint]);
+  try {
+    for (let run = 0; run < 2; run++) {
+      const fullOutput = await execa('node', [cli, 'export', '--quiet', image, '--output', join(mountPoint, 'rootfs.tar')], { reject: false, timeout: 60_000, env: { TMPDIR: roomyTmp } });
+      assertCleanFailure(fullOutput, /no space left on the device while writing .*small-disk-export\/rootfs\.tar \(ENOSPC\)/);
+      assert.deepEqual(await readdir(mountPoint), [], 'no partial output');
+      assert.deepEqual(await readdir(roomyTmp), [], 'no spill directory');
+      const fullTmp = await execa('node', [cli, 'export', '--quiet', image, '--output', join(large.work, 'rootfs.tar')], { reject: false, timeout: 60_000, env: { TMPDIR: mountPoint } });
+      assertCleanFailure(fullTmp, /no space left on the device while writing a temporary file in .*small-disk-export\/nix-strata-export-\w+ \(TMPDIR\)/);
+      assert.deepEqual(await readdir(mountPoint), [], 'no spill directory');
+      await assertNothingLeft(large.work, 'rootfs.tar');
     }
   } finally {
     await execa('umount', [mountPoint]);
