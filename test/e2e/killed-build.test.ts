@@ -23,10 +23,11 @@ const ours = async (): Promise<string[]> => (await readdir(storeDir)).filter((na
 
 after(async () => {
   // The stand-in, and whatever else this test registered, leave the store again.
-  const valid = (await ours()).filter((name) => !name.endsWith('.lock')).map((name) => join(storeDir, name));
+  const valid = (await ours()).filter((name) => !name.endsWith('.lock') && !name.startsWith('.')).map((name) => join(storeDir, name));
   if (valid.length > 0) await execa('nix-store', ['--delete', ...valid], { reject: false });
-  // Nix leaves the killed build's lock file; nobody holds it any more.
-  for (const name of await ours()) if (name.endsWith('.lock')) await rm(join(storeDir, name), { force: true });
+  // Nix leaves the killed build's lock file (nobody holds it any more), and a failing run its
+  // temporary file: neither is a store path for nix-store to delete.
+  for (const name of await ours()) if (name.endsWith('.lock') || name.startsWith('.')) await rm(join(storeDir, name), { force: true });
 });
 
 // Waits for the node process streaming our archive to hold its temporary file open, then
