@@ -17,12 +17,31 @@
       examplesBySystem = forEachSystem (system: import ./examples { pkgs = pkgsBySystem.${system}; });
 
       # A stream is a single executable file (so `$(nix-build …) | docker load` and NixOS's
-      # oci-containers `imageStream` work), not $out/bin/<name>, so `nix run` cannot run it
-      # as a package. Nix resolves `apps.<system>.<attr path>` before `packages`, so each
-      # example gets an app at `<image>.stream` (and, to keep `nix flake check` happy, the
-      # image's own app entry is the same app): `nix run .#<image>.stream | docker load`.
-      # `nix build .#<image>` still finds the archive in `packages`.
-      streamApp = stream: { type = "app"; program = "${stream}"; };
+      # oci-containers `imageStream` work). `nix run` runs an app's `program`, but of anything
+      # in `packages` only `<out>/bin/<mainProgram>`, and `nix flake check` (Nix >= 2.25) allows
+      # only type, program and meta in an app and warns without meta.description. So each
+      # example's stream is the app `apps.<system>.<image>` and the flat `<image>-stream`, and
+      # `packages.<system>.<image>.stream` (what `nix run .#<image>.stream` falls back to, there
+      # being no `stream` inside the app) is a package whose bin/ holds the stream.
+      description = name: "Write the ${name} image as a docker-archive to stdout (| docker load)";
+      streamApp = name: image: { type = "app"; program = "${image.stream}"; meta.description = description name; };
+      appsOf = images: builtins.listToAttrs (builtins.concatMap
+        (name: let app = streamApp name images.${name}; in [
+          { inherit name; value = app; }
+          { name = "${name}-stream"; value = app; }
+        ])
+        (builtins.attrNames images));
+      streamPackage = pkgs: name: image:
+        let
+          program = "stream-${name}";
+          inherit (pkgs.buildPackages or pkgs) bash coreutils;
+        in
+        derivation {
+          name = program;
+          system = pkgs.stdenv.buildPlatform.system;
+          builder = "${bash}/bin/bash";
+          args = [ "-ec" "${coreutils}/bin/mkdir -p $out/bin; ${coreutils}/bin/ln -s ${image.stream} $out/bin/${program}" ];
+        } // { meta = { mainProgram = program; description = description name; }; };
     in
     {
       # The overlay: replaces dockerTools' builders (an existing flake switches by adding this
@@ -30,18 +49,21 @@
       # carrying every function for side-by-side use (pkgs.nix-strata.buildLayeredImage).
       # pullImage is deliberately NOT replaced: its archives differ from skopeo's, so every
       # pinned sha256 would break; pkgs.nix-strata.pullImage is there to opt in (and re-pin).
+      # fakeNss is replaced at both of nixpkgs' names (pkgs.fakeNss, pkgs.dockerTools.fakeNss):
+      # one fakeNss, with nixpkgs' arguments and text, as real files (nix/fake-nss.nix).
       overlays.default = final: prev:
         let
-          builder = final.callPackage ./nix/package.nix { };
+          # The builder runs where the image is built: from buildPackages under cross-compilation.
+          builder = (final.buildPackages or final).callPackage ./nix/package.nix { };
           functions = import ./nix { pkgs = final; nix-strata = builder; };
         in
         {
           nix-strata = builder // functions;
+          inherit (functions) fakeNss;
           dockerTools = (prev.dockerTools or { }) // {
             inherit (functions)
               streamLayeredImage buildLayeredImage buildLayeredImageWithNixDb
-              buildImage buildImageWithNixDb exportImage shadowSetup;
-            fakeNss = prev.dockerTools.fakeNss or functions.fakeNss;
+              buildImage buildImageWithNixDb exportImage shadowSetup fakeNss;
           };
         };
 
@@ -52,13 +74,12 @@
 
       packages = forEachSystem (system:
         let pkgs = pkgsBySystem.${system}; in
-        examplesBySystem.${system} // {
+        mapAttrs (name: image: image // { stream = streamPackage pkgs name image; }) examplesBySystem.${system} // {
           nix-strata = pkgs.nix-strata;
           default = pkgs.nix-strata;
         });
 
-      apps = forEachSystem (system:
-        mapAttrs (_: image: streamApp image.stream // { stream = streamApp image.stream; }) examplesBySystem.${system});
+      apps = forEachSystem (system: appsOf examplesBySystem.${system});
 
       checks = forEachSystem (system:
         let
@@ -69,7 +90,12 @@
         examplesBySystem.${system} // {
           nix-strata = pkgs.nix-strata;
           overlay = assert viaOverlay.conf.spec.version == 1; viaOverlay;
-          # buildImage comes through the overlay too (the offline stand-in has no dockerTools).
+          # One fakeNss: both of nixpkgs' names are ours (the stand-in has a nixpkgs-like one of its own).
+          overlay-fake-nss =
+            assert pkgs.fakeNss.drvPath == pkgs.nix-strata.fakeNss.drvPath;
+            assert pkgs.dockerTools.fakeNss.drvPath == pkgs.nix-strata.fakeNss.drvPath;
+            pkgs.dockerTools.fakeNss.override { extraPasswdLines = [ "check:x:1000:1000::/:/bin/sh" ]; };
+          # buildImage comes through the overlay too (the offline stand-in's dockerTools has only fakeNss).
           overlay-build-image = pkgs.dockerTools.buildImage {
             name = "overlay-build-image-check";
             copyToRoot = [ pkgs.hello ];

@@ -1,7 +1,7 @@
 # The benchmark image: a streamLayeredImage of a synthetic closure made of this machine's own
 # directories (already added to the store by bench/run.ts, passed here as store paths), plus
 # one small path holding `nonce`, so a new nonce is "one small store path changed".
-# `mtime` is part of every layer's digest-cache key: a fresh mtime means no cached digests.
+# `mtime` is in every layer's bytes: a fresh mtime means every layer changes.
 { copies, nonce, mtime, root ? ../. }:
 let
   strata = import (root + "/test/nix/host.nix") { };
@@ -9,12 +9,13 @@ let
   paths = map builtins.storePath copies;
   # Small generated paths, built like nixpkgs' trivial builders (writeText, runCommandLocal):
   # locally, without asking remote builders (which would cost Nix a build-hook process).
+  # The host's sh through /usr, which the bench's sandbox settings bind in.
   local = name: script: derivation {
     inherit name;
     system = builtins.currentSystem;
-    builder = "/bin/sh";
+    builder = "/usr/bin/sh";
     args = [ "-ec" script ];
-    PATH = "/usr/bin:/bin";
+    PATH = "/usr/bin";
     preferLocalBuild = true;
   };
   small = local "bench-small" ''

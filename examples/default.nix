@@ -1,7 +1,7 @@
 # Example images, written exactly as for nixpkgs' dockerTools: the flake applies nix-strata's
 # overlay, so `pkgs.dockerTools.buildLayeredImage` here is nix-strata's.
 #   nix build .#hello && docker load < result && docker run --rm hello:latest
-#   nix run .#hello.stream | docker load
+#   nix run .#hello-stream | docker load   (or .#hello, .#hello.stream: see flake.nix)
 { pkgs }:
 let
   inherit (pkgs) dockerTools;

@@ -5,15 +5,18 @@
 #     - no runAsRoot: copyToRoot COPIED into an empty root (rsync -a semantics), the Nix
 #       database if asked, extraCommands as the build user, every entry owned by uid:gid;
 #     - runAsRoot: inside ONE fakeroot session the base image is flattened
-#       (`nix-strata export`) and unpacked, snapshotted, copyToRoot copied over it, runAsRoot
+#       (`nix-strata export`) and unpacked, its inodes pinned (`build-image pin`: none can be
+#       reused under a stale fakeroot record), snapshotted, copyToRoot copied over it, runAsRoot
 #       run as root in a proot chroot of that tree (/dev, /proc, /sys and the store bound in),
 #       extraCommands run, and only what changed since the snapshot is archived, deletions
-#       as `.wh.<name>` whiteouts (src/build-image/).
+#       as `.wh.<name>` whiteouts, fakeroot's records checked against the real tree
+#       (src/build-image/).
 #   docker-image-<baseName>.tar.gz     `nix-strata build-image archive`: the base's layers, then
 #     the new layer followed by the store paths it references that the base lacks; Env is
 #     base ++ child (duplicates kept); base diff_ids recomputed; the default tag is the hash
 #     part of THIS derivation's output path (known at evaluation, and what the builder reads
 #     from its own $out, so the passthru imageTag and the tag inside the image agree).
+# `pkgs` is the build platform's package set (default.nix passes buildPackages).
 { pkgs, nix-strata, system, goArch, lowerAscii, makeOverridable }:
 let
   inherit (builtins) baseNameOf concatStringsSep filter isList map storeDir stringLength substring;
@@ -66,13 +69,16 @@ let
   }@args:
   let
     imageName = lowerAscii name;
-    baseName = baseNameOf (check.name name imageName);
+    # The longest store path name made from baseName: the archive's .drv file.
+    baseName = baseNameOf (check.name (b: "docker-image-${b}${extension}.drv") name imageName);
     rootContents =
       if contents != null && copyToRoot != null then throw "in docker image ${name}: You can not specify both contents and copyToRoot."
       else if contents != null then
         builtins.trace "warning: in docker image ${name}: The contents parameter is deprecated. Change to copyToRoot if the contents are designed to be copied to the root filesystem, such as when you use `buildEnv` or similar between contents and your packages. Use copyToRoot = buildEnv { ... }; or similar if you intend to add packages to /bin." contents
       else copyToRoot;
-    contentsList = if rootContents == null then [ ] else map toString (if isList rootContents then rootContents else [ rootContents ]);
+    # Interpolation (not toString) copies a path literal such as ./root into the store, where a
+    # sandboxed build can read it.
+    contentsList = if rootContents == null then [ ] else map (check.contents name) (if isList rootContents then rootContents else [ rootContents ]);
     extension = check.extension name compressor;
     withNixDb = check.bool "includeNixDB" name includeNixDB;
 
@@ -88,7 +94,7 @@ let
         #!${pkgs.bash}/bin/bash
         set -e
         export PATH=${pkgs.coreutils}/bin:/bin:/usr/bin:/sbin:/usr/sbin
-        ${runAsRoot}
+        ${check.commands "runAsRoot" name runAsRoot}
       '';
     };
 
@@ -101,7 +107,7 @@ let
     # Inside the fakeroot session (runAsRoot only), so unpacking, runAsRoot and the archiver
     # all see the same faked owners.
     fakeRootScript = ''
-      source "$NIX_ATTRS_SH_FILE"
+      ${import ./source-attrs.nix}
       root="$NIX_BUILD_TOP/rootfs"
       mkdir "$root"
       if [[ -n "$fromImage" ]]; then
@@ -110,28 +116,44 @@ let
         tar -C "$root" -xpf "$NIX_BUILD_TOP/base.tar" --numeric-owner --same-owner
         rm "$NIX_BUILD_TOP/base.tar"
       fi
+      # Keep every inode of the tree allocated until the layer is written, so no file made
+      # later inherits the fakeroot record of one deleted unseen (by a static program). The
+      # pinning moves ctimes: it comes before the snapshot.
+      coproc pinner { nix-strata build-image pin --root "$root" --links "$NIX_BUILD_TOP/pins" ${excludes}; }
+      pinnerPid=$pinner_PID
+      read -r pinned <&"''${pinner[0]}" || { wait "$pinnerPid" || true; exit 1; }
       nix-strata build-image snapshot --root "$root" --out "$NIX_BUILD_TOP/before" ${excludes}
       if ((''${#contents[@]})); then
         echo "Adding contents..." >&2
         nix-strata build-image copy-to-root --into "$root" ''${keepContentsDirlinks:+--keep-dirlinks} "''${contents[@]}"
       fi
-      # Not root for real: let proot fake uid 0 for programs fakeroot cannot reach (static ones).
-      fakeId=()
-      if [[ "$realUid" != 0 ]]; then fakeId=(-0); fi
       echo "Running runAsRoot..." >&2
-      proot "''${fakeId[@]}" -r "$root" -b /dev -b /proc -b /sys -b ${storeDir} -w / "$runAsRootScript"
+      # No `proot -0`: it would make a static program's chown "succeed" unrecorded (lost). As
+      # a build user such a chown fails, and we say why (fakeroot sees dynamic programs only).
+      proot -r "$root" -b /dev -b /proc -b /sys -b ${storeDir} -w / "$runAsRootScript" || {
+        status=$?
+        if ((realUid != 0)); then
+          echo "runAsRoot failed (exit $status) as build user uid $realUid, not root; if a chown, chgrp or mknod failed: statically linked programs (e.g. busybox) cannot do those there, as fakeroot cannot see them, so use dynamically linked ones (e.g. coreutils') or build as root" >&2
+        fi
+        exit "$status"
+      }
       (cd "$root"; ${nixDbCommands}
        eval "$extraCommands")
       echo "Packing layer..." >&2
-      nix-strata build-image layer --root "$root" --out "''${outputs[out]}" --before "$NIX_BUILD_TOP/before" ${excludes}
+      realOwners=()
+      if ((realUid == 0)); then realOwners=(--real-owners); fi
+      nix-strata build-image layer --root "$root" --out "''${outputs[out]}" --before "$NIX_BUILD_TOP/before" "''${realOwners[@]}" ${excludes}
+      eval "exec ''${pinner[1]}>&-"
+      wait "$pinnerPid"
     '';
 
     layer = derivation {
       name = "docker-layer-${baseName}";
-      inherit system extraCommands nixDb fakeRootScript;
+      inherit system nixDb fakeRootScript;
+      extraCommands = check.commands "extraCommands" name extraCommands;
       contents = contentsList;
       keepContentsDirlinks = check.bool "keepContentsDirlinks" name keepContentsDirlinks;
-      fromImage = if fromImage == null then "" else "${fromImage}";
+      fromImage = if fromImage == null then "" else "${check.fromImage name fromImage}";
       runAsRootScript = if runAsRoot == null then "" else "${runAsRootScript}";
       uid = toString (check.id "uid" name uid);
       gid = toString (check.id "gid" name gid);
@@ -143,7 +165,7 @@ let
         "-c"
         (''
           set -o pipefail
-          source "$NIX_ATTRS_SH_FILE"
+          ${import ./source-attrs.nix}
           export PATH SOURCE_DATE_EPOCH=315532800
           out=''${outputs[out]}
         '' + (if runAsRoot == null then ''
@@ -159,8 +181,12 @@ let
           echo "Packing layer..." >&2
           nix-strata build-image layer --root "$layer" --out "$out" --uid "$uid" --gid "$gid"
         '' else ''
-          export realUid=$(id -u)
-          fakeroot -- bash -e -o pipefail -c "$fakeRootScript"
+          # As root, files static programs make or chown really are as they look (-u: unknown
+          # files keep their real owner); as a build user unknown files must read as root's.
+          export realUid=$EUID
+          unknownIsReal=()
+          if ((realUid == 0)); then unknownIsReal=(-u); fi
+          fakeroot "''${unknownIsReal[@]}" -- bash -e -o pipefail -c "$fakeRootScript"
         ''))
       ];
     };
@@ -172,11 +198,12 @@ let
       args = [ "build-image" "archive" ];
       __structuredAttrs = true;
       spec = {
-        inherit imageName architecture compressor storeDir;
+        inherit imageName compressor storeDir;
+        architecture = check.string "architecture" name architecture;
         config = check.config name config;
         tag = check.tag name tag;
         created = check.date "created" name created;
-        fromImage = if fromImage == null then null else "${fromImage}";
+        fromImage = if fromImage == null then null else "${check.fromImage name fromImage}";
         layer = "${layer}";
       };
       # The store paths the layer references are added to it (nixpkgs: writeClosure [ layer ]).

@@ -13,6 +13,7 @@
 #
 # Returns the layer derivation, or null when there is nothing to run (the conf derivation
 # then builds the layer itself: `inConf` in default.nix).
+# `pkgs` is the build platform's package set (default.nix passes buildPackages).
 { pkgs, nix-strata, system }:
 { baseName
 , contents            # list of store paths / path literals (already a list)
@@ -49,15 +50,23 @@ let
   nixDb = if includeNixDB then pkgs.closureInfo { rootPaths = contents; } else null;
 
   # Runs inside the fakeroot session: user commands first, then the archiver, so both see the
-  # same faked ownership. With the fake chroot, proot binds /dev, /proc, /sys, the store and the
-  # build directory into the layer; those mount points never reach the archive (api.md §2.2).
+  # same faked ownership. With the fake chroot, proot binds /dev, /proc, /sys and the store over
+  # the layer (not the build directory: in the sandbox it is /build, which an image may have).
+  # A mount point never reaches the archive (api.md §2.2): one proot leaves behind where the
+  # layer had none is removed (an empty directory), and the layer's own entries stay.
+  mountPoints = [ "/dev" "/proc" "/sys" storeDir ];
   fakeRootScript = ''
-    source "$NIX_ATTRS_SH_FILE"
+    ${import ./source-attrs.nix}
     ${if enableFakechroot then ''
-      proot -r "$layerRoot" \
-        -b /dev -b /proc -b /sys -b ${storeDir} -b "$NIX_BUILD_TOP" \
+      absent=()
+      for point in ${concatStringsSep " " mountPoints}; do
+        [[ -e "$layerRoot$point" || -L "$layerRoot$point" ]] || absent+=("$layerRoot$point")
+      done
+      proot -r "$layerRoot" ${concatStringsSep " " (map (p: "-b ${p}") mountPoints)} \
         -w / ${pkgs.bash}/bin/bash -e -c "$fakeRootCommands"
-      rm -rf "$layerRoot/dev" "$layerRoot/proc" "$layerRoot/sys" "$layerRoot${storeDir}" "$layerRoot$NIX_BUILD_TOP"
+      for point in "''${absent[@]}"; do
+        if [[ -d "$point" && ! -L "$point" ]]; then rmdir "$point"; fi
+      done
     '' else ''
       (cd "$layerRoot"; eval "$fakeRootCommands")
     ''}
@@ -78,7 +87,7 @@ if inConf then null else derivation {
     "-c"
     (''
       set -o pipefail
-      source "$NIX_ATTRS_SH_FILE"
+      ${import ./source-attrs.nix}
       export PATH SOURCE_DATE_EPOCH=315532800
       out=''${outputs[out]}
       export layerRoot="$NIX_BUILD_TOP/layer"
@@ -89,7 +98,11 @@ if inConf then null else derivation {
       '' else ""}
       (cd "$layerRoot"; eval "$extraCommands")
     '' + (if needsFakeroot then ''
-      fakeroot -- bash -e -o pipefail -c "$fakeRootScript"
+      # As root, what a static program makes or chowns (unseen by fakeroot) really is as it
+      # looks, so unknown files keep their real owner (-u); as a build user they read as root's.
+      unknownIsReal=()
+      if ((EUID == 0)); then unknownIsReal=(-u); fi
+      fakeroot "''${unknownIsReal[@]}" -- bash -e -o pipefail -c "$fakeRootScript"
     '' else ''
       nix-strata tar-tree --owner 0:0 --root "$layerRoot" --out "$out"
     ''))

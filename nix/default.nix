@@ -15,13 +15,20 @@
 # (test/nix/host.nix). What `pkgs` must provide: stdenv.{build,host}Platform, bash,
 # coreutils, findutils, fakeroot, proot, pigz, zstd; for includeNixDB also nix, sqlite and
 # closureInfo; for the default builder also what nix/package.nix needs.
+#
+# Cross builds: every derivation's `system` is the build platform, so its builder and the tools
+# it runs (nix-strata itself included) come from `pkgs.buildPackages`, as in nixpkgs'
+# dockerTools (a package set without one, like the stand-ins, is its own); the modules below get
+# that set as their `pkgs`. What goes into an image (shadowSetup's paths) and `architecture`
+# follow the host platform.
 { pkgs
-, nix-strata ? pkgs.callPackage ./package.nix { }
+, nix-strata ? (pkgs.buildPackages or pkgs).callPackage ./package.nix { }
 , ...
 }:
 let
   inherit (builtins) baseNameOf isList map removeAttrs storeDir stringLength substring;
   check = import ./validate.nix;
+  buildPackages = pkgs.buildPackages or pkgs;
 
   system = pkgs.stdenv.buildPlatform.system;
   hostPlatform = pkgs.stdenv.hostPlatform;
@@ -39,8 +46,8 @@ let
     in
     hostPlatform.go.GOARCH or table.${cpu} or cpu;
 
-  writeText = import ./write-text.nix { inherit (pkgs) bash coreutils; inherit system; };
-  customisationLayer = import ./customisation.nix { inherit pkgs nix-strata system; };
+  writeText = import ./write-text.nix { inherit (buildPackages) bash coreutils; inherit system; };
+  customisationLayer = import ./customisation.nix { pkgs = buildPackages; inherit nix-strata system; };
 
   # Like nixpkgs' lib.makeOverridable, for our two public functions: the result gets
   # `.override` taking an attribute set or a function of the previous arguments.
@@ -112,9 +119,11 @@ let
     let
       imageName = lowerAscii name;
       # Derivation names use the text after the last `/` (api.md §1, §4.4).
-      baseName = baseNameOf (check.name name imageName);
+      # The longest store path name made from baseName: the conf output of the layer derivation,
+      # or the separate layer derivation's .drv file.
+      baseName = baseNameOf (check.name (b: if inConf then "${b}-customisation-layer-conf" else "${b}-customisation-layer.drv") name imageName);
       # Interpolation (not toString) copies a path literal such as ./dir into the store.
-      contentsList = map (element: "${element}") (if isList contents then contents else [ contents ]);
+      contentsList = map (check.contents name) (if isList contents then contents else [ contents ]);
 
       baseJson = writeText {
         name = "${baseName}-base.json";
@@ -123,7 +132,9 @@ let
 
       # The layer derivation, or null: then the conf derivation builds the layer too.
       customisationLayerDrv = customisationLayer {
-        inherit baseName extraCommands fakeRootCommands;
+        inherit baseName;
+        extraCommands = check.commands "extraCommands" name extraCommands;
+        fakeRootCommands = check.commands "fakeRootCommands" name fakeRootCommands;
         contents = contentsList;
         enableFakechroot = check.fakechroot name isDarwin (check.bool "enableFakechroot" name enableFakechroot);
         includeNixDB = check.bool "includeNixDB" name includeNixDB;
@@ -156,7 +167,10 @@ let
       # The contract's `spec` (docs/contract.md); `nix-strata conf` rejects unknown keys.
       spec = {
         version = 1;
-        inherit imageName architecture uname gname storeDir;
+        inherit imageName storeDir;
+        architecture = check.string "architecture" name architecture;
+        uname = check.string "uname" name uname;
+        gname = check.string "gname" name gname;
         includeStorePaths = withStorePaths;
         tag = check.tag name tag;
         created = check.date "created" name created;
@@ -165,8 +179,8 @@ let
         gid = check.id "gid" name gid;
         maxLayers = check.maxLayers name layeringPipeline maxLayers;
         layeringStrategy = check.layeringStrategy name layeringStrategy;
-        layeringPipeline = if layeringPipeline == null || isList layeringPipeline then layeringPipeline else "${layeringPipeline}";
-        fromImage = pathOrNull fromImage;
+        layeringPipeline = let p = check.pipeline name layeringPipeline; in if p == null || isList p then p else "${p}";
+        fromImage = pathOrNull (check.fromImage name fromImage);
         baseJson = "${baseJson}";
         inherit (layerPlacement) customisationLayer customisationContents;
       };
@@ -178,8 +192,8 @@ let
         builder = "${nix-strata}/bin/nix-strata";
         args = [ "conf" ];
         __structuredAttrs = true;
-        # Local: the digest cache that makes rebuilds incremental is on this machine, and
-        # asking remote builders costs Nix a build-hook process (~20 ms of every rebuild).
+        # Local: it only plans (reads no store file), so a remote builder would cost more than the
+        # work: the closure copied there, and a build-hook process (~20 ms of every rebuild).
         preferLocalBuild = true;
         exportReferencesGraph.closure = if withStorePaths then layerPlacement.layerClosure else [ ];
       };
@@ -196,7 +210,7 @@ let
         name = "stream";
         executable = true;
         text = ''
-          #!${pkgs.bash}/bin/bash
+          #!${buildPackages.bash}/bin/bash
           # Usage: stream CONF [-t NAME:TAG] [--output FILE] > image.tar
           conf=$1
           shift
@@ -218,7 +232,7 @@ let
         executable = true;
         inputs = if check.bool "debug" name debug then [ layerTable ] else [ ];
         text = ''
-          #!${pkgs.bash}/bin/bash
+          #!${buildPackages.bash}/bin/bash
           exec ${streamScript} ${conf} "$@"
         '';
       };
@@ -248,7 +262,7 @@ let
         builder = "${nix-strata}/bin/nix-strata";
         args = [ "stream" "--conf" "${stream.conf}" "--compressor" compressor "--output" (builtins.placeholder "out") ];
         # The builder runs these compressors; PATH is otherwise empty in a build.
-        PATH = "${pkgs.pigz}/bin:${pkgs.zstd}/bin";
+        PATH = "${buildPackages.pigz}/bin:${buildPackages.zstd}/bin";
       };
     in
     archive // {
@@ -264,11 +278,12 @@ in
   buildLayeredImageWithNixDb = args: buildLayeredImage (args // { includeNixDB = true; });
 
   # /etc/passwd and /etc/group with root and nobody, for images that need user names.
-  fakeNss = import ./fake-nss.nix { inherit pkgs system; };
+  fakeNss = import ./fake-nss.nix { pkgs = buildPackages; inherit system; };
 
   # nixpkgs' buildImage(WithNixDb), exportImage, pullImage and shadowSetup, without a VM (nix/build-image.nix …).
-  inherit (import ./build-image.nix { inherit pkgs nix-strata system goArch lowerAscii makeOverridable; }) buildImage buildImageWithNixDb;
-  exportImage = import ./export-image.nix { inherit pkgs nix-strata system; };
-  pullImage = import ./pull-image.nix { inherit pkgs nix-strata system goArch; };
+  inherit (import ./build-image.nix { pkgs = buildPackages; inherit nix-strata system goArch lowerAscii makeOverridable; }) buildImage buildImageWithNixDb;
+  exportImage = import ./export-image.nix { pkgs = buildPackages; inherit nix-strata system; };
+  pullImage = import ./pull-image.nix { pkgs = buildPackages; inherit nix-strata system goArch; };
+  # Host platform: its paths go into the image.
   shadowSetup = import ./shadow-setup.nix { inherit pkgs; };
 }

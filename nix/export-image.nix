@@ -4,6 +4,7 @@
 # the layers bottom to top with their whiteouts and opaque directories (src/sinks/rootfs-tar.ts).
 # The output is the tar file itself, named like nixpkgs' (by default the base's name, even when
 # that ends in .tar.gz: the bytes are an uncompressed tar either way).
+# `pkgs` is the build platform's package set (default.nix passes buildPackages).
 { pkgs, nix-strata, system }:
 { # The image: a docker-archive path or derivation (buildLayeredImage, buildImage, pullImage, …).
   fromImage
@@ -17,7 +18,7 @@
 derivation {
   inherit name system;
   builder = "${nix-strata}/bin/nix-strata";
-  args = [ "export" "${fromImage}" "--output" (builtins.placeholder "out") ];
+  args = [ "export" "${(import ./validate.nix).fromImage name fromImage}" "--output" (builtins.placeholder "out") ];
   # Decompressors for compressed archives and layers.
   PATH = builtins.concatStringsSep ":" (map (p: "${p}/bin") (builtins.filter (p: p != null) [ pkgs.zstd (pkgs.xz or null) (pkgs.bzip2 or null) ]));
 }

@@ -1,6 +1,11 @@
 # fakeNss: minimal /etc/passwd, /etc/group and /etc/nsswitch.conf with root and nobody, and
 # an empty /var/empty (their home), for images whose programs look users up by name.
-# Same shape as nixpkgs' dockerTools.fakeNss, including `.override { extraPasswdLines, extraGroupLines }`.
+# nixpkgs' fakeNss (pkgs/by-name/fa/fakeNss): the same arguments (`.override { extraPasswdLines,
+# extraGroupLines }`, or a function of the previous ones) and the same text, extra lines
+# between root and nobody. Unlike nixpkgs' symlinkJoin, one store path of real files: an
+# image gets a plain /etc/passwd that runAsRoot's useradd can rewrite, and no extra store paths.
+# The flake's overlay makes this both pkgs.fakeNss and pkgs.dockerTools.fakeNss.
+# `pkgs` is the build platform's package set (default.nix passes buildPackages): the files are text.
 { pkgs, system, ... }:
 let
   make = { extraPasswdLines ? [ ], extraGroupLines ? [ ] }@args:
@@ -9,17 +14,14 @@ let
       inherit system;
       builder = "${pkgs.bash}/bin/bash";
       __structuredAttrs = true;
-      passwd = builtins.concatStringsSep "\n" ([
-        "root:x:0:0:root user:/var/empty:/bin/sh"
-        "nobody:x:65534:65534:nobody:/var/empty:/bin/sh"
-      ] ++ extraPasswdLines) + "\n";
-      group = builtins.concatStringsSep "\n" ([ "root:x:0:" "nobody:x:65534:" ] ++ extraGroupLines) + "\n";
+      passwd = lines ([ "root:x:0:0:root user:/var/empty:/bin/sh" ] ++ extraPasswdLines ++ [ "nobody:x:65534:65534:nobody:/var/empty:/bin/sh" ]);
+      group = lines ([ "root:x:0:" ] ++ extraGroupLines ++ [ "nobody:x:65534:" ]);
       nsswitch = "hosts: files dns\n";
       args = [
         "-e"
         "-c"
         ''
-          source "$NIX_ATTRS_SH_FILE"
+          ${import ./source-attrs.nix}
           out=''${outputs[out]}
           ${pkgs.coreutils}/bin/mkdir -p "$out/etc" "$out/var/empty"
           printf '%s' "$passwd" > "$out/etc/passwd"
@@ -27,6 +29,7 @@ let
           printf '%s' "$nsswitch" > "$out/etc/nsswitch.conf"
         ''
       ];
-    } // { override = newArgs: make (args // newArgs); };
+    } // { override = newArgs: make (args // (if builtins.isFunction newArgs then newArgs args else newArgs)); };
+  lines = list: builtins.concatStringsSep "" (map (line: line + "\n") list);
 in
 make { }

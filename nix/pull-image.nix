@@ -8,6 +8,7 @@
 # names, headers, config file name), so the `sha256`/`hash` pinned for nixpkgs does NOT match:
 # build once with a fake hash and re-pin the value Nix reports. The image itself (manifest
 # digest, layer diff_ids, image ID) is the same.
+# `pkgs` is the build platform's package set (default.nix passes buildPackages).
 { pkgs, nix-strata, system, goArch }:
 { # Repository, e.g. "docker.io/library/alpine" or "127.0.0.1:5000/team/app".
   imageName
@@ -34,8 +35,15 @@ let
     else if sha256 != "" then sha256
     else throw "pullImage ${imageName}: sha256 or hash is required (build once with a fake one to learn it)";
   isSri = builtins.match "[a-z0-9]+-.*" outputHash != null;
+  # A fixed-output derivation has network but no /etc/ssl: trust cacert's bundle, as nixpkgs'
+  # pullImage and fetchers do (nix-strata reads SSL_CERT_FILE as its CAs, src/registry/trust.ts).
+  cacert = pkgs.cacert or null;
+  caBundle = if cacert == null then { } else rec {
+    SSL_CERT_FILE = "${cacert}/etc/ssl/certs/ca-bundle.crt";
+    NIX_SSL_CERT_FILE = SSL_CERT_FILE;
+  };
 in
-derivation ({
+derivation (caBundle // {
   inherit name system imageDigest;
   imageName = finalImageName;
   imageTag = finalImageTag;
@@ -56,7 +64,7 @@ derivation ({
     "http_proxy" "https_proxy" "ftp_proxy" "all_proxy" "no_proxy"
     "HTTP_PROXY" "HTTPS_PROXY" "FTP_PROXY" "ALL_PROXY" "NO_PROXY"
     "NIX_STRATA_REGISTRY_USERNAME" "NIX_STRATA_REGISTRY_PASSWORD"
-    # Extra CA certificates for a private registry (Node's own bundle is used otherwise).
+    # Extra CA certificates for a private registry, trusted besides cacert's bundle.
     "NODE_EXTRA_CA_CERTS"
   ];
   outputHashMode = "flat";

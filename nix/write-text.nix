@@ -15,7 +15,7 @@ derivation {
     "-c"
     ''
       set -eu
-      source "$NIX_ATTRS_SH_FILE"
+      ${import ./source-attrs.nix}
       printf '%s' "$text" > "''${outputs[out]}"
       if [[ -n "$executable" ]]; then ${coreutils}/bin/chmod 0555 "''${outputs[out]}"; fi
     ''

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs and configures what nix-strata's tests need on a Debian machine:
-# Nix (single-user, as root), Docker Engine, and the image tools the tests use.
+# Nix (single-user, as root, sandbox on), Docker Engine, the image tools the tests use, and a
+# Debian trixie root with a current Nix for the second e2e run (scripts/make-trixie.sh).
 # Idempotent: safe to run again; it only does what is missing.
 set -euo pipefail
 
-packages=(nix-bin docker.io skopeo umoci podman fakeroot proot pigz zstd xz-utils bzip2 busybox-static bash-static jq sqlite3 docker-registry findutils)
+packages=(nix-bin docker.io skopeo umoci podman fakeroot proot pigz zstd xz-utils bzip2 busybox-static bash-static jq sqlite3 docker-registry findutils debootstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,9 +17,11 @@ if ((${#missing[@]})); then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Nix: single-user as root, no sandbox, no binary caches, flakes on.
+# Nix: single-user as root, sandbox on as users have it (and failing loudly where it cannot be
+# set up), host programs for the stand-ins through /usr only (never /bin: Nix makes its /bin/sh
+# mount point inside it, which on merged /usr truncates the host's dash), no binary caches.
 mkdir -p /etc/nix
-want=$'sandbox = false\nsubstituters =\nbuild-users-group =\nexperimental-features = nix-command flakes'
+want=$'sandbox = true\nsandbox-fallback = false\nextra-sandbox-paths = /usr /lib=/usr/lib /lib64=/usr/lib64\nsubstituters =\nbuild-users-group =\nexperimental-features = nix-command flakes'
 if [ "$(cat /etc/nix/nix.conf 2>/dev/null)" != "$want" ]; then
   printf '%s\n' "$want" > /etc/nix/nix.conf
 fi
@@ -35,3 +38,6 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /var/log/nix-strata-dockerd.log" >&2; exit 1; }
 fi
 echo "setup: nix $(nix --version | awk '{print $NF}'), docker $(docker version --format '{{.Server.Version}}')" >&2
+
+# The trixie root (Nix 2.26.3, sandbox, build users) the e2e suite runs in a second time.
+bash "$(dirname "${BASH_SOURCE[0]}")/make-trixie.sh"

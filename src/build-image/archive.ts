@@ -17,6 +17,7 @@ import { removeOnInterrupt } from '../cleanup.ts';
 import { UserError } from '../errors.ts';
 import { parseToUnixSeconds, currentInstant, formatUtcSeconds } from '../image/date.ts';
 import { decompressed } from '../image/decompress.ts';
+import { checkLayerLimit } from '../image/layer-limit.ts';
 import type { Image, Layer } from '../image/types.ts';
 import { isJsonObject, parseLossless, type JsonObject, type JsonValue } from '../json/lossless.ts';
 import { pythonJsonDumps } from '../json/python-compat.ts';
@@ -107,6 +108,7 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
   const guard = removeOnInterrupt(work);
   try {
     const base = spec.fromImage === null ? undefined : await readDockerArchive(spec.fromImage);
+    checkLayerLimit({ base: base?.layers.length ?? 0, own: { count: 1, what: 'new layer' } });
     const baseLayers: Layer[] = [];
     const inBase = new Set<string>();
     const storeRelative = spec.storeDir.replace(/^\/+|\/+$/g, '');

@@ -10,6 +10,7 @@ import { UserError } from '../errors.ts';
 import { ChunkBuffer } from '../tar/chunks.ts';
 import { encodeGnuHeader } from '../tar/gnu-header.ts';
 import { diffTrees, opaquePath } from './diff.ts';
+import { reconcile } from './reconcile.ts';
 import { snapshotTree, type Snapshot, type SnapshotEntry } from './snapshot.ts';
 
 /** How to write the layer. */
@@ -27,6 +28,8 @@ export interface LayerTarOptions {
    * so it must not be under a fakeroot session whose faked modes or devices should count.
    */
   readonly owner?: { readonly uid: number; readonly gid: number };
+  /** With `before`: the build runs as root (fakeroot -u), so real owners that differ from fakeroot's records win (reconcile.ts). */
+  readonly realOwners?: boolean;
 }
 
 // An entry to write: from the tree, or a whiteout/opaque marker that exists only in the tar.
@@ -36,7 +39,8 @@ type Planned = { readonly path: string; readonly entry: SnapshotEntry | undefine
 export async function writeLayerTar(options: LayerTarOptions): Promise<{ digest: Digest; size: number }> {
   // The whole tree: the customisation layer's writer (same dialect, order, devices and root entry).
   if (!options.before) return writeTreeTar({ root: options.root, outDir: options.outDir, exclude: options.exclude ?? [], owner: options.owner });
-  const after = await snapshotTree(options.root, options.exclude ?? []);
+  // What static programs did behind fakeroot's records (reconcile.ts).
+  const after = reconcile(await snapshotTree(options.root, options.exclude ?? []), { root: options.root, realOwners: options.realOwners === true });
   const root = after.get('');
   if (!root || root.kind !== 'd') throw new UserError('not-a-directory', `${options.root} is not a directory`);
   const planned: Planned[] = [];

@@ -1,6 +1,7 @@
 // `nix-strata conf`: turns the spec and closure graph Nix hands over (.attrs.json of a
 // __structuredAttrs derivation) into the conf the stream reads: the layer plan, the image
-// tag, the normalised dates, and each store layer's digest (cached across builds).
+// tag and the normalised dates. It reads no store file: sizes and digests are the stream's job,
+// so a rebuild after a small change costs a plan, not a pass over the closure.
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -12,19 +13,16 @@ import { serializeConf, type Conf, type ConfStoreLayer, type StoreOwner } from '
 import { UserError } from '../errors.ts';
 import { normaliseDate, normaliseMtime } from '../image/date.ts';
 import { isJsonObject, parseLossless } from '../json/lossless.ts';
+import { checkLayerLimit } from '../image/layer-limit.ts';
 import { planLayers } from '../layering/plan.ts';
 import type { Logger } from '../log.ts';
-import { defaultCacheDirectory, openDigestCache, type LayerKey } from '../cache/digest-cache.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import { writeOutputFile } from '../sinks/output-target.ts';
-import { hashStoreLayers } from './hash-layers.ts';
 
 export interface BuildConfOptions {
   attrsPath: string;
   /** Output file; defaults to the derivation's `outputs.out`. */
   outPath?: string;
-  /** Compute store-layer digests now (default) so streaming reads the store once. */
-  digests?: boolean;
   /** Print the layer table to stderr (the `debug` argument). */
   debug?: boolean;
   log: Logger;
@@ -72,14 +70,14 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
     ? closureGraphFromAttrs(attrs, 'closure', { source: options.attrsPath, storeDir: spec.storeDir })
     : undefined;
   if (spec.customisationContents !== null) graph = await customiseHere(spec, spec.customisationContents, graph, options);
+  // Loaded only when needed: the reader pulls in the decompressors, and conf start-up time
+  // is most of an incremental rebuild.
+  const baseLayerCount = spec.fromImage === null
+    ? 0
+    : (await (await import('../sources/docker-archive.ts')).readDockerArchive(spec.fromImage)).layers.length;
   // Nothing to place without store paths, so the layer budget is not checked either
   // (an improvement over nixpkgs, api.md §10 item 11).
   if (graph !== undefined) {
-    // Loaded only when needed: the reader pulls in the decompressors, and conf start-up time
-    // is most of an incremental rebuild.
-    const baseLayerCount = spec.fromImage === null
-      ? 0
-      : (await (await import('../sources/docker-archive.ts')).readDockerArchive(spec.fromImage)).layers.length;
     plan = planLayers(graph, {
       strategy: spec.layeringStrategy,
       maxLayers: spec.maxLayers,
@@ -90,22 +88,14 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
     });
   }
 
+  // maxLayers (≤ 125 at evaluation) bounds a strategy's plan; a pipeline, or a deep base with
+  // no store paths to budget, is bounded only here (api.md §10 item 12).
+  checkLayerLimit({
+    base: baseLayerCount,
+    ...(spec.layeringPipeline !== null ? { store: { count: plan.length, decidedBy: 'the layeringPipeline' } } : {}),
+    own: { count: 1, what: 'customisation layer' },
+  });
   const storeLayers: ConfStoreLayer[] = plan.map((paths) => ({ paths }));
-  if (options.digests !== false && mtime !== 'now' && graph !== undefined && plan.length > 0) {
-    const nodes = graph;
-    const keys: LayerKey[] = plan.map((paths) => ({
-      paths: paths.map((path) => ({ path, narHash: narHashOf(nodes, path) })),
-      owner,
-      mtime,
-      storeDir: spec.storeDir,
-    }));
-    const cache = openDigestCache(await defaultCacheDirectory());
-    // NAR sizes let a rebuild that misses only small layers skip starting hash workers (0: unknown).
-    const narSizes = plan.map((paths) => paths.reduce((sum, path) => sum + (nodes.nodes[nodes.index.get(path) ?? -1]?.narSize ?? 0), 0));
-    const digests = await hashStoreLayers(keys, { cache, log: options.log, narSizes });
-    digests.forEach((digest, index) => Object.assign(storeLayers[index]!, digest));
-  }
-
   return {
     version: 1,
     repoTag: `${spec.imageName}:${spec.tag ?? tagFromOutPath(options.tagSource)}`,
@@ -205,12 +195,6 @@ async function readPipeline(pipeline: BuildSpec['layeringPipeline']): Promise<un
   } catch (error) {
     throw new UserError('pipeline-malformed', `layeringPipeline: ${pipeline} is not valid JSON: ${oneLine(error)}`, { cause: error });
   }
-}
-
-function narHashOf(graph: ClosureGraph, path: string): string {
-  const node = graph.nodes[graph.index.get(path) ?? -1];
-  // Without a narHash (legacy graphs) the path itself must do; store paths are immutable.
-  return node?.narHash ?? path;
 }
 
 /**

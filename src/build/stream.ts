@@ -13,8 +13,9 @@ import { openOutput, type Compressor } from '../sinks/output.ts';
 import { readDockerArchive } from '../sources/docker-archive.ts';
 import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';
-import { buildCores, HashPool } from './hash-pool.ts';
+import { openPipeOutput, stdoutIsPipe } from './pipe-output.ts';
 import { VerifyHasher } from './verify-hasher.ts';
+import { buildCores } from './worker-thread.ts';
 
 export interface StreamOptions {
   confPath: string;
@@ -34,7 +35,10 @@ export async function streamImage(options: StreamOptions): Promise<void> {
   }
   const { image, mtime, close } = await imageFromConf(conf, options.repoTag);
   try {
-    const output = openOutput({ compressor: options.compressor, ...(options.output === undefined ? {} : { path: options.output }) });
+    // An uncompressed stream to a pipe (`| docker load`) is written by a thread of its own.
+    const output = options.output === undefined && options.compressor === 'none' && stdoutIsPipe()
+      ? openPipeOutput()
+      : openOutput({ compressor: options.compressor, ...(options.output === undefined ? {} : { path: options.output }) });
     try {
       await writeDockerArchive(image, output.stream, { mtime, log: options.log });
       await output.finish();
@@ -47,7 +51,7 @@ export async function streamImage(options: StreamOptions): Promise<void> {
       throw error;
     }
   } finally {
-    // Stops the hashing threads (still busy only when the stream failed early).
+    // Stops the hashing thread.
     await close();
   }
 }
@@ -57,23 +61,11 @@ export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ ima
   const now = currentInstant();
   const mtime = resolveMtime(conf.mtime, now);
   const baseImage = conf.fromImage === null ? undefined : await readDockerArchive(conf.fromImage);
-  // Layers without digests in the conf are hashed on worker threads, all started now, so
-  // layer i+1 is being hashed while layer i streams (the sink needs each size up front).
-  // Hashing threads: one per core beside the streaming one, two at most (enough to stay ahead
-  // of the stream; each costs memory).
-  const pool = new HashPool(Math.max(1, Math.min(2, buildCores() - 1)));
-  // With two cores or more, the digest check of the bytes being streamed runs on its own thread.
+  // Each store layer is sized from lstat and hashed as it streams (the config, which needs the
+  // digests, is written last). With two cores or more, the hashing runs on its own thread.
   const verifier = buildCores() > 1 ? new VerifyHasher() : undefined;
   const storeLayers = conf.storeLayers.map((layer) =>
-    storePathsLayer(layer.paths, {
-      ...conf.owner,
-      mtime,
-      hasher: pool.hasher,
-      ...(verifier === undefined ? {} : { verifier }),
-      ...(layer.digest !== undefined && layer.size !== undefined && conf.mtime !== 'now'
-        ? { known: { digest: layer.digest, size: layer.size } }
-        : {}),
-    }),
+    storePathsLayer(layer.paths, { ...conf.owner, mtime, ...(verifier === undefined ? {} : { verifier }) }),
   );
 
   const image = assembleImage({
@@ -85,8 +77,6 @@ export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ ima
     created: resolveCreated(conf.created, now),
     repoTag: repoTag ?? conf.repoTag,
   });
-  // A failure is reported when the sink asks for that layer's digest; this is only a head start.
-  for (const layer of storeLayers) layer.diffId().catch(() => undefined);
   // close() also removes the base's uncompressed copy, if streaming made one (a process 'exit' hook is the safety net).
-  return { image, mtime, close: async () => { await Promise.all([pool.close(), verifier?.close(), baseImage?.dispose()]); } };
+  return { image, mtime, close: async () => { await Promise.all([verifier?.close(), baseImage?.dispose()]); } };
 }

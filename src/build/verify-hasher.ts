@@ -1,6 +1,6 @@
-// Verifies streamed store layers on another thread: the stream thread reads the store and writes
-// the archive, a worker hashes the same chunks (shared memory, never copied) to check them
-// against the digest already announced. Each thread then does about half of the work.
+// Hashes streamed store layers on another thread: the stream thread reads the store and writes
+// the archive, a worker hashes the same chunks (copied into a shared ring) for the layer's
+// digest, or to check it against one announced. Each thread then does about half of the work.
 //
 // The protocol is synchronous on the stream side (the tar producer is a synchronous
 // generator): chunks are posted with a sequence number, the worker publishes the last number
@@ -9,11 +9,11 @@ import type { Worker } from 'node:worker_threads';
 import { parseDigest } from '../digest/digest.ts';
 import type { StoreLayerIdentity } from '../sources/store-paths.ts';
 import type { ChunkHasher, ChunkVerifier } from '../sources/store-paths.ts';
-import { startWorker, WORKER_OPTIONS } from './hash-pool.ts';
+import { startWorker, WORKER_OPTIONS } from './worker-thread.ts';
 import { CONTROL_BYTES, DIGEST_OFFSET, DONE, SIZE_OFFSET } from './verify-protocol.ts';
 
-// Slots of the ring (chunks the worker may be behind by) and their size: 8 MiB in all.
-const RING_SLOTS = 32;
+// Slots of the ring (chunks the worker may be behind by) and their size: 4 MiB in all.
+const RING_SLOTS = 16;
 const SLOT_BYTES = 256 * 1024;
 // How long the stream thread waits for the worker before giving up (it never should).
 const STALL_MS = 120_000;
@@ -29,10 +29,13 @@ export class VerifyHasher implements ChunkVerifier {
   private readonly ringWords = new Int32Array(new SharedArrayBuffer(4));
   private posted = 0;
 
+  // Layers started and not yet finished: the worker keeps the process alive only while there are some.
+  private pending = 0;
+
   /** Starts hashing one layer. */
   start(): ChunkHasher {
     const worker = this.worker ?? this.spawn();
-    worker.ref();
+    if (this.pending++ === 0) worker.ref();
     const id = this.nextId++;
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     const words = new Int32Array(control, 0, 2);
@@ -48,21 +51,34 @@ export class VerifyHasher implements ChunkVerifier {
         worker.postMessage({ id, kind: 'verify-chunk', slot, length: piece.length, sequence: this.posted });
       }
     };
+    const result = (): StoreLayerIdentity => {
+      if (--this.pending === 0) worker.unref();
+      const digest = Buffer.from(control, DIGEST_OFFSET, 32).toString('hex');
+      const size = new Float64Array(control, SIZE_OFFSET, 1)[0]!;
+      return { digest: parseDigest(`sha256:${digest}`, 'hashing thread'), size };
+    };
     return {
       update,
       digest(): StoreLayerIdentity {
         worker.postMessage({ id, kind: 'verify-end' });
         waitUntil(words, DONE, () => Atomics.load(words, DONE) === 1);
-        worker.unref();
-        const digest = Buffer.from(control, DIGEST_OFFSET, 32).toString('hex');
-        const size = new Float64Array(control, SIZE_OFFSET, 1)[0]!;
-        return { digest: parseDigest(`sha256:${digest}`, 'verifying thread'), size };
+        return result();
+      },
+      // The stream goes on with the next layer meanwhile: waiting here would drain the ring
+      // at every layer's end, leaving one thread idle while the other catches up.
+      async digestLater(): Promise<StoreLayerIdentity> {
+        worker.postMessage({ id, kind: 'verify-end' });
+        while (Atomics.load(words, DONE) !== 1) {
+          const waited = Atomics.waitAsync(words, DONE, 0, STALL_MS);
+          if (waited.async && (await waited.value) === 'timed-out') throw new Error('the hashing thread stopped responding');
+        }
+        return result();
       },
     };
   }
 
   private spawn(): Worker {
-    const worker = startWorker(WORKER_OPTIONS);
+    const worker = startWorker('hash-worker', WORKER_OPTIONS);
     worker.postMessage({ id: -1, kind: 'verify-ring', ring: this.ring, words: this.ringWords.buffer, slotBytes: SLOT_BYTES });
     this.worker = worker;
     return worker;

@@ -3,7 +3,6 @@
 // values reach the image config byte for byte.
 import { readFile } from 'node:fs/promises';
 import { isLosslessNumber, parse, stringify } from 'lossless-json';
-import { parseDigest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 
 /** Owner written on every store-layer entry. */
@@ -14,11 +13,9 @@ export interface StoreOwner {
   gname: string;
 }
 
-/** One store layer of the plan; `digest`/`size` are present when they were computed at build time. */
+/** One store layer of the plan (its size and digest are computed by the stream). */
 export interface ConfStoreLayer {
   paths: string[];
-  digest?: Digest;
-  size?: number;
 }
 
 export interface Conf {
@@ -75,10 +72,8 @@ function checkConf(value: unknown, path: string): Conf {
     if (!Array.isArray(layer.paths) || !layer.paths.every((p) => typeof p === 'string')) {
       fail(`storeLayers[${index}].paths must be a list of store paths`);
     }
-    const result: ConfStoreLayer = { paths: layer.paths as string[] };
-    if (layer.digest !== undefined) result.digest = parseDigest(layer.digest, `conf ${path}: storeLayers[${index}].digest`);
-    if (layer.size !== undefined) result.size = toNumber(layer.size) ?? fail(`storeLayers[${index}].size must be a number`);
-    return result;
+    // Confs of earlier versions also carried `digest` and `size`: ignored, the stream computes both.
+    return { paths: layer.paths as string[] };
   });
   return {
     version: 1,

@@ -39,7 +39,8 @@ type FieldCheck = (value: unknown, path: string) => string | undefined;
 const isString: FieldCheck = (v) => (typeof v === 'string' ? undefined : 'a string');
 const isNonEmptyString: FieldCheck = (v) => (typeof v === 'string' && v !== '' ? undefined : 'a non-empty string');
 const isBoolean: FieldCheck = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
-const isNaturalNumber: FieldCheck = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'an integer ≥ 0');
+// What tar and Docker store as an owner id; 2^32−1 is the kernel's "no id" (nix/validate.nix).
+const isOwnerId: FieldCheck = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 0xfffffffe ? undefined : 'an integer from 0 to 4294967294');
 const orNull = (check: FieldCheck): FieldCheck => (v, p) => (v === null ? undefined : check(v, p) && `${check(v, p)} or null`);
 
 const FIELDS: Record<keyof BuildSpec, FieldCheck> = {
@@ -49,8 +50,8 @@ const FIELDS: Record<keyof BuildSpec, FieldCheck> = {
   architecture: isNonEmptyString,
   created: isNonEmptyString,
   mtime: isNonEmptyString,
-  uid: isNaturalNumber,
-  gid: isNaturalNumber,
+  uid: isOwnerId,
+  gid: isOwnerId,
   uname: isString,
   gname: isString,
   maxLayers: (v) => (Number.isSafeInteger(v) ? undefined : 'an integer'),

@@ -26,9 +26,13 @@ export function parseToUnixSeconds(value: string, argument: string): number {
   const parts = dateTime ?? plain;
   if (!parts) throw badDate(value, argument);
   const [year, month, day, hour = 0, minute = 0, second = 0] = parts.slice(1, 7).map((part) => (part === undefined ? 0 : Number(part)));
-  const millis = Date.UTC(year!, month! - 1, day!, hour, minute, second);
-  const check = new Date(millis);
-  // Date.UTC rolls 2024-02-30 over to March: reject instead of silently moving the date.
+  // setUTCFullYear, unlike Date.UTC, keeps years 0000–0099 (Date.UTC maps them to 19xx).
+  const check = new Date(0);
+  check.setUTCFullYear(year!, month! - 1, day!);
+  check.setUTCHours(hour, minute, second);
+  const millis = check.getTime();
+  // Dates roll 2024-02-30 over to March: reject instead of silently moving the date. A leap
+  // second (:60) has no Unix time, and Go (Docker) refuses it too.
   if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month! - 1 || check.getUTCDate() !== day ||
     hour > 23 || minute > 59 || second > 59) {
     throw badDate(value, argument);
@@ -40,8 +44,17 @@ export function parseToUnixSeconds(value: string, argument: string): number {
     if (offsetHours > 23 || offsetMinutes > 59) throw badDate(value, argument);
     offsetSeconds = (dateTime[8] === '-' ? -1 : 1) * (offsetHours * 3600 + offsetMinutes * 60);
   }
-  return Math.floor(millis / 1000) - offsetSeconds;
+  const seconds = Math.floor(millis / 1000) - offsetSeconds;
+  // The offset may carry 9999-12-31 into year 10000 (or 0000-01-01 into year -1), which no
+  // RFC 3339 date-time can write.
+  if (seconds < FIRST_SECOND || seconds > LAST_SECOND) throw badDate(value, argument, 'it is outside the years 0000–9999 in UTC');
+  return seconds;
 }
+
+// Unix seconds of 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+const FIRST_SECOND = -62167219200;
+const LAST_SECOND = 253402300799;
+
 
 /** `YYYY-MM-DDTHH:MM:SS+00:00` for whole Unix seconds. */
 export function formatUtcSeconds(seconds: number): string {
@@ -74,9 +87,9 @@ export function resolveMtime(value: number | 'now', now: Instant): number {
   return value === 'now' ? now.seconds : value;
 }
 
-function badDate(value: string, argument: string): UserError {
+function badDate(value: string, argument: string, why?: string): UserError {
   return new UserError(
     'bad-date',
-    `${argument}: cannot parse ${JSON.stringify(value)}; use an RFC 3339 date-time ("2024-01-01T12:00:00Z", "…+02:00"), a date ("2024-01-01") or "now"`,
+    `${argument}: cannot parse ${JSON.stringify(value)}${why ? ` (${why})` : ''}; use an RFC 3339 date-time ("2024-01-01T12:00:00Z", "…+02:00"), a date ("2024-01-01") or "now"`,
   );
 }

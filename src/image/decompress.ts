@@ -4,10 +4,11 @@
 // the magic numbers and the decompressors (used by the docker-archive reader, the registry
 // source and the rootfs flattener).
 import { createReadStream } from 'node:fs';
-import { PassThrough, pipeline, Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { execa, type ExecaError } from 'execa';
 import { UserError } from '../errors.ts';
+import { gunzipArchive } from './gunzip-archive.ts';
 import type { LayerCompression } from './types.ts';
 
 const MAGIC: ReadonlyArray<readonly [LayerCompression, Buffer]> = [
@@ -48,14 +49,11 @@ export const fileDecompressions = { count: 0 };
 export function decompressedFile(path: string, compression: LayerCompression): Readable {
   if (compression === 'none') return createReadStream(path);
   fileDecompressions.count++;
-  if (compression === 'gzip') {
-    const gunzip = createGunzip();
-    return pipeline(createReadStream(path), gunzip, (error) => {
-      if (error) gunzip.destroy(error);
-    });
-  }
+  // Member by member, ignoring what follows the last one, as docker load does (gunzip-archive.ts).
+  if (compression === 'gzip') return gunzipArchive(createReadStream(path));
   return throughProgram(compression, ['--', path], undefined, path);
 }
+
 
 // Reads at least `n` bytes (or all, if shorter) and gives back a stream of the whole blob.
 async function peek(source: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {

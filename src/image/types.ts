@@ -24,12 +24,19 @@ export interface Layer {
   size(): Promise<number>;
   /** A fresh stream of the blob; every call yields the same bytes. */
   open(): Readable;
+  /**
+   * True when diffId and digest are computed by `open()` as it streams (store layers): asked for
+   * before a stream, they cost a separate pass over the source. A sink that writes the layer
+   * before the config asks afterwards, and names the member without the digest.
+   */
+  readonly identityFromStream?: boolean;
   /** What the history entry names: store paths, a base member name, a customisation path. */
   readonly origin: readonly string[];
   /**
    * How a docker-archive should name and head this blob when it is not the default
-   * `<diffId hex>/layer.tar`, 0644, 0:0: base layers keep their member, the
-   * customisation layer is 0444 root-owned (format.md §1.2).
+   * (`<diffId hex>/layer.tar`, or `layer-<position>/layer.tar` when the digest comes from
+   * the stream; 0644, 0:0): base layers keep their member, the customisation layer is
+   * 0444 root-owned (format.md §1.2).
    */
   readonly archiveMember?: ArchiveMember;
 }

@@ -148,7 +148,9 @@ function evaluateStep(step: PipelineStep, value: PipelineValue): PipelineValue {
         if (!isGraph(item)) fail(step.where, `item ${step.n + i} is ${describe(item)}; only graphs can be merged (add ["flatten"] first)`);
         return item.graph;
       });
-      return tail.length > 0 ? [...head, graphValue(concat(tail))] : head;
+      // Always one merged graph, empty when nothing remains, as nixpkgs does: a later reverse
+      // or limit_layers counts it; only the final flatten drops it.
+      return [...head, graphValue(concat(tail))];
     }
     case 'split_every': {
       const g = expectGraph(step, value);

@@ -3,6 +3,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { UserError } from '../errors.ts';
+import { trustedCertificates } from './trust.ts';
 
 /** Options for one request. */
 export interface HttpRequestOptions {
@@ -48,12 +49,14 @@ export async function httpRequest(url: URL, options: HttpRequestOptions): Promis
 }
 
 function requestOnce(url: URL, headers: Record<string, string>, options: HttpRequestOptions): Promise<HttpResponse> {
+  const ca = url.protocol === 'https:' && options.tlsVerify ? trustedCertificates() : undefined;
   return new Promise((resolve, reject) => {
     const module = url.protocol === 'http:' ? http : https;
     const request = module.request(url, {
       method: 'GET',
       headers: { 'User-Agent': 'nix-strata', ...headers },
       ...(url.protocol === 'https:' ? { rejectUnauthorized: options.tlsVerify } : {}),
+      ...(ca === undefined ? {} : { ca }),
     });
     let received: IncomingMessage | undefined;
     // The timeout stays on the socket while the body streams, so a stalled download fails too.
@@ -90,12 +93,23 @@ export function describeNetworkError(error: unknown, url: URL, options: Pick<Htt
     case 'ETIMEDOUT':
       return new UserError('registry-unreachable', `${where}: ${String(code)}; check the network connection`, { cause: error });
     default:
-      if (typeof code === 'string' && (code.startsWith('ERR_SSL') || code.includes('CERT') || code === 'EPROTO' || code.startsWith('ERR_TLS'))) {
-        const hint = options.tlsVerify ? 'pass --no-tls-verify (tlsVerify = false) for a registry with a self-signed certificate' : 'check whether the registry speaks https';
+      if (typeof code === 'string' && isCertificateError(code)) {
+        // The registry speaks TLS, with a certificate not trusted here: never retried over http.
+        const hint = options.tlsVerify ? 'trust the registry\'s CA through SSL_CERT_FILE or NODE_EXTRA_CA_CERTS, or pass --no-tls-verify (tlsVerify = false)' : 'check the registry\'s certificate';
+        return new UserError('registry-certificate', `${where}: TLS certificate not trusted, ${code} (${message}); ${hint}`, { cause: error });
+      }
+      if (typeof code === 'string' && (code.startsWith('ERR_SSL') || code === 'EPROTO' || code.startsWith('ERR_TLS'))) {
+        const hint = options.tlsVerify ? 'pass --no-tls-verify (tlsVerify = false) for a registry without TLS' : 'check whether the registry speaks https';
         return new UserError('registry-tls', `${where}: TLS error ${code} (${message}); ${hint}`, { cause: error });
       }
       return new UserError('registry-unreachable', `${where}: ${message}`, { cause: error });
   }
+}
+
+// OpenSSL's verification results (UNABLE_TO_VERIFY_LEAF_SIGNATURE, SELF_SIGNED_CERT_IN_CHAIN,
+// CERT_HAS_EXPIRED, …) and Node's host-name check.
+function isCertificateError(code: string): boolean {
+  return code.includes('CERT') || code.startsWith('UNABLE_TO_') || code === 'HOSTNAME_MISMATCH';
 }
 
 /** Reads a (small) response body into memory, refusing more than `limit` bytes. */

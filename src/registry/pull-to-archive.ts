@@ -3,11 +3,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseDigest } from '../digest/digest.ts';
+import { UserError } from '../errors.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import type { Logger } from '../log.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
 import { openOutput } from '../sinks/output.ts';
 import { nameAsWritten, pullImage, type PullImageOptions, type PulledImage } from '../sources/registry.ts';
+import { checkRepoTag, parseReference } from './reference.ts';
 
 /** Options of pullToDockerArchive: those of pullImage, plus where the archive goes and its name. */
 export interface PullToArchiveOptions extends Omit<PullImageOptions, 'blobDir' | 'repoTag' | 'log'> {
@@ -24,14 +27,25 @@ export interface PullToArchiveOptions extends Omit<PullImageOptions, 'blobDir' |
 /** Pulls `reference` by digest and writes it as an uncompressed docker-archive at `output`. */
 export async function pullToDockerArchive(options: PullToArchiveOptions): Promise<PulledImage> {
   const { output: path, finalName, finalTag, mtime, log, ...pull } = options;
+  // Checked before any request: the digest pins what is pulled, the name:tag must load.
+  const inReference = parseReference(options.reference).digest;
+  const digest = options.digest === undefined ? inReference : parseDigest(options.digest, '--digest');
+  if (digest === undefined) {
+    throw new UserError('no-digest', `image reference ${JSON.stringify(options.reference)}: no digest to pull by; append @sha256:<hex> to it or pass --digest sha256:<hex>`);
+  }
+  if (inReference !== undefined && inReference !== digest) {
+    throw new UserError('digest-conflict', `image reference ${JSON.stringify(options.reference)} names ${inReference} but --digest is ${digest}; give one digest`);
+  }
+  const repoTag = checkRepoTag(`${finalName ?? nameAsWritten(options.reference)}:${finalTag ?? 'latest'}`, 'the recorded name:tag (--final-name, --final-tag)');
   const blobDir = await mkdtemp(join(tmpdir(), 'nix-strata-pull-'));
   const guard = removeOnInterrupt(blobDir);
   try {
     const image = await pullImage({
       ...pull,
+      digest,
       blobDir,
       log,
-      repoTag: `${finalName ?? nameAsWritten(options.reference)}:${finalTag ?? 'latest'}`,
+      repoTag,
     });
     const output = openOutput({ path, compressor: 'none' });
     try {

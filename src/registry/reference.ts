@@ -19,10 +19,13 @@ const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$/;
 
-/** Parses a reference; `where` names the argument for error messages. */
-export function parseReference(text: string, where = 'image reference'): ImageReference {
+const REFERENCE_FORM = '[registry/]repository[:tag][@sha256:<hex>], e.g. docker.io/library/alpine:3.20';
+const REPO_TAG_FORM = 'NAME:TAG with a lower-case NAME, e.g. registry.example.com/team/app:1.0';
+
+/** Parses a reference; `where` names the argument for error messages, `form` is what is expected. */
+export function parseReference(text: string, where = 'image reference', form = REFERENCE_FORM): ImageReference {
   const fail = (why: string): never => {
-    throw new UserError('bad-reference', `${where} ${JSON.stringify(text)}: ${why}; expected [registry/]repository[:tag][@sha256:<hex>], e.g. docker.io/library/alpine:3.20`);
+    throw new UserError('bad-reference', `${where} ${JSON.stringify(text)}: ${why}; expected ${form}`);
   };
   if (text === '') fail('empty');
   let rest = text;
@@ -56,6 +59,21 @@ export function parseReference(text: string, where = 'image reference'): ImageRe
   const repository = parts.join('/');
   if (repository.length > 255) fail('repository name longer than 255 characters');
   return { registry, repository, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
+}
+
+/**
+ * Checks a `name:tag` to record in an archive's RepoTags as `docker load` reads it (a named,
+ * tagged reference without digest); returns it unchanged, as written.
+ */
+export function checkRepoTag(text: string, where: string): string {
+  const reference = parseReference(text, where, REPO_TAG_FORM);
+  if (reference.digest !== undefined) {
+    throw new UserError('bad-reference', `${where} ${JSON.stringify(text)}: a digest cannot be recorded as a tag; expected ${REPO_TAG_FORM}`);
+  }
+  if (reference.tag === undefined) {
+    throw new UserError('bad-reference', `${where} ${JSON.stringify(text)}: no tag (docker load needs one); expected ${REPO_TAG_FORM}`);
+  }
+  return text;
 }
 
 /** The canonical text of a reference (the digest wins over the tag when both are set). */

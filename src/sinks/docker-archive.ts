@@ -28,7 +28,7 @@ export async function writeDockerArchive(image: Image, output: Writable, options
     const layerNames: string[] = [];
     if (!image.layers.some((layer) => layer.kind === 'base')) options.log.info("No 'fromImage' provided");
     for (const [index, layer] of image.layers.entries()) {
-      const name = await memberName(layer);
+      const name = await memberName(layer, index + 1);
       options.log.info(progressLine(layer, index + 1, name));
       layerNames.push(name);
       await writer.layer(layer, name, options.mtime, (done, total) =>
@@ -47,8 +47,13 @@ export async function writeDockerArchive(image: Image, output: Writable, options
   }
 }
 
-async function memberName(layer: Layer): Promise<string> {
-  return layer.archiveMember?.name ?? `${hexOf(await layer.diffId())}/layer.tar`;
+// nixpkgs names a layer by its digest; a digest that only streaming computes is not there yet
+// when the member header is written, so such a layer is named by its position in the image
+// (distinct from base members, which keep their own names at lower positions).
+async function memberName(layer: Layer, position: number): Promise<string> {
+  if (layer.archiveMember !== undefined) return layer.archiveMember.name;
+  if (layer.identityFromStream === true) return `layer-${position}/layer.tar`;
+  return `${hexOf(await layer.diffId())}/layer.tar`;
 }
 
 function progressLine(layer: Layer, number: number, name: string): string {
@@ -82,7 +87,10 @@ class ArchiveWriter {
     if (!this.ending) this.failure ??= readerGone(undefined);
   };
 
+  private readonly recycles: boolean;
+
   constructor(private readonly output: Writable) {
+    this.recycles = output === process.stdout || (output as { copiesWrites?: boolean }).copiesWrites === true;
     output.on('error', this.onError);
     output.on('close', this.onClose);
   }
@@ -105,8 +113,9 @@ class ArchiveWriter {
           reported = streamed;
           progress(streamed, size);
         }
-        // Nothing pending on stdout means the write completed (a file or a pipe): the chunk may be refilled.
-        if (this.output === process.stdout && this.output.writableLength === 0) recycleChunk(source, bytes);
+        // Nothing pending on stdout means the write completed (a file or a pipe), as it does on an
+        // output that copies what it is given: the chunk may be refilled.
+        if (this.recycles && this.output.writableLength === 0) recycleChunk(source, bytes);
       }
     } catch (error) {
       throw this.failure ?? unreadableLayer(error, name, layer);

@@ -5,7 +5,7 @@
 // not once per layer), kept in os.tmpdir() and removed by dispose() or at exit.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
-import { mkdtemp, open as openFile, rm } from 'node:fs/promises';
+import { mkdtemp, open as openFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -49,12 +49,37 @@ export async function detectCompression(path: string): Promise<LayerCompression>
     throw new UserError('missing-archive', `${path}: cannot open the image archive (${codeOf(error)}); check the fromImage/IMAGE path`, { cause: error });
   });
   try {
+    if ((await handle.stat()).isDirectory()) throw await notAnArchiveDirectory(path);
     const head = Buffer.alloc(6);
     const { bytesRead } = await handle.read(head, 0, 6, 0);
+    // A common slip: streamLayeredImage's result is the program that writes the archive.
+    if (head.subarray(0, 2).toString('latin1') === '#!') {
+      throw new UserError('archive-is-script', `${path}: is a script (such as the stream program streamLayeredImage returns), not a docker-archive; use buildLayeredImage's archive as fromImage, or run the script to write one (\`${path} > image.tar\`)`);
+    }
     return sniffCompression(head.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The error for a directory given as the archive: what the directory looks like (an OCI
+ * layout, an unpacked docker-archive, a layer directory, a derivation output holding an
+ * archive) and how to get the docker-archive file that is expected.
+ */
+async function notAnArchiveDirectory(path: string): Promise<UserError> {
+  const entries = await readdir(path).catch(() => [] as string[]);
+  const archives = entries.filter((name) => /\.(tar(\.(gz|zst|xz|bz2))?|tgz)$/.test(name)).sort();
+  const [what, fix] = entries.includes('oci-layout')
+    ? ['an OCI image layout directory', `convert it with \`skopeo copy oci:${path} docker-archive:image.tar\``]
+    : entries.includes('manifest.json')
+      ? ['an unpacked docker-archive (a directory holding manifest.json)', `pack it with \`tar -C ${path} -cf image.tar .\``]
+      : entries.includes('layer.tar')
+        ? ['a single layer\'s directory (layer.tar), not an image', 'give the image built from it (buildImage or buildLayeredImage)']
+        : archives.length > 0
+          ? [`a directory holding ${archives.join(', ')}`, `give the file itself, e.g. ${posix.join(path, archives[0]!)}`]
+          : ['a directory', 'give the image file (e.g. a buildLayeredImage, buildImage or pullImage result, or `docker save` output)'];
+  return new UserError('archive-is-directory', `${path}: is ${what}, but a docker-archive file is expected (a tar, possibly gzip/bzip2/xz/zstd-compressed); ${fix}`);
 }
 
 /** tar-stream's header, with the pax records it attaches (extract.js sets `header.pax`). */

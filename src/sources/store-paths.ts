@@ -1,12 +1,14 @@
 // A store layer as a Layer value: the tar of some store paths (format.md §4), produced on demand.
+// Its size comes from lstat before any byte streams; its digest is computed while open() streams
+// it (the image config, which needs it, is written after the layers), so the store is read once.
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import type { Layer } from '../image/types.ts';
 import { GeneratorReadable } from '../tar/generator-readable.ts';
 import { ChunkPool } from '../tar/chunks.ts';
-import { storeLayerChunks, storeLayerDigest, storeLayerStream, type StoreLayerOptions } from '../tar/store-layer.ts';
+import { storeLayerChunks, storeLayerDigest, storeLayerPlan, type StoreLayerOptions, type StoreLayerPlan } from '../tar/store-layer.ts';
 
 /** Digest and size of a store layer. */
 export interface StoreLayerIdentity {
@@ -14,15 +16,14 @@ export interface StoreLayerIdentity {
   readonly size: number;
 }
 
-/** Computes a store layer's identity, e.g. on a worker thread (src/build/hash-pool.ts). */
-export type StoreLayerHasher = (paths: readonly string[], options: StoreLayerOptions) => Promise<StoreLayerIdentity>;
-
 /** Hashes one layer's chunks on another thread (src/build/verify-hasher.ts). */
 export interface ChunkHasher {
   /** Takes a chunk to hash (copied: the chunk may be reused as soon as this returns). */
   update(chunk: Buffer): void;
   /** Waits for the last chunk and returns the identity of them all. */
   digest(): StoreLayerIdentity;
+  /** The same without blocking this thread: resolves once the last chunk is hashed. */
+  digestLater(): Promise<StoreLayerIdentity>;
 }
 
 /** Starts a ChunkHasher per layer. */
@@ -30,77 +31,91 @@ export interface ChunkVerifier {
   start(): ChunkHasher;
 }
 
-/** Options of a store-paths layer: the tar options, plus a digest known from an earlier run. */
+/** Options of a store-paths layer: the tar options, plus a digest known beforehand. */
 export interface StorePathsLayerOptions extends StoreLayerOptions {
   /**
-   * Digest and size remembered from a previous build (a digest cache). They are trusted for
-   * headers and manifests and verified while `open()` streams, so a stale entry fails loudly.
+   * Digest and size known before streaming (e.g. a test vector's). They are trusted for headers
+   * and manifests and verified while `open()` streams, so a wrong one fails loudly.
    */
   readonly known?: StoreLayerIdentity;
-  /** How the hashing pass runs when no digest is known; default: on this thread. */
-  readonly hasher?: StoreLayerHasher;
-  /** Where `open()` verifies the bytes against the announced digest; default: on this thread. */
+  /** Where `open()` hashes the bytes it streams; default: on this thread. */
   readonly verifier?: ChunkVerifier;
 }
 
-/** The uncompressed store layer of `paths`, in list order; its identity costs one hashing pass, at most once. */
+/**
+ * The uncompressed store layer of `paths`, in list order. `size()` walks the trees' metadata
+ * (recording it for the stream); the digest is settled by the first complete `open()` stream
+ * (once its last chunk is hashed), and later streams are checked against it. Asked for before
+ * any stream, the digest costs a separate hashing pass.
+ */
 export function storePathsLayer(paths: readonly string[], options: StorePathsLayerOptions): Layer {
-  const { known, hasher, verifier, ...tarOptions } = options;
+  const { known, verifier, ...tarOptions } = options;
   const list = [...paths];
-  // The identity once it is settled, so open() can verify synchronously as it streams.
   let settled: StoreLayerIdentity | undefined = known;
-  let identity: Promise<StoreLayerIdentity> | undefined = known ? Promise.resolve(known) : undefined;
-  const measure = (): Promise<StoreLayerIdentity> => {
-    identity ??= (hasher ? hasher(list, tarOptions) : Promise.resolve().then(() => storeLayerDigest(list, tarOptions))).then((value) => {
-      settled = value;
-      return value;
-    });
-    return identity;
+  // What the first complete stream's hashing gives, while it may still be hashing.
+  let streamed: Promise<StoreLayerIdentity> | undefined;
+  let plan: StoreLayerPlan | undefined;
+  const size = (): number => settled?.size ?? (plan ??= storeLayerPlan(list, tarOptions)).size;
+  const identity = async (): Promise<StoreLayerIdentity> => settled ?? (await streamed) ?? (settled = storeLayerDigest(list, tarOptions));
+  const finished = (later: Promise<StoreLayerIdentity>): void => {
+    const first = streamed;
+    // A second stream finishing while the first is still being hashed is checked against it.
+    streamed = (first === undefined ? later : Promise.all([first, later]).then(([a, b]) => {
+      if (a.digest !== b.digest) throw mismatch(`hashes to ${b.digest} (${b.size} bytes)`, { identity: a, size: a.size }, list);
+      return a;
+    })).then((value) => (settled = value));
+    // Reported through diffId(); never an unhandled rejection when nobody asks.
+    streamed.catch(() => undefined);
   };
   return {
     compression: 'none',
     kind: 'store',
     origin: list,
-    diffId: async () => (await measure()).digest,
-    digest: async () => (await measure()).digest,
-    size: async () => (await measure()).size,
-    // Whatever a sink already announced (a known digest, or the one measured by the hashing pass)
-    // is checked against the bytes it streams: format.md §4.4 requires both passes to agree.
+    ...(known === undefined ? { identityFromStream: true } : {}),
+    diffId: async () => (await identity()).digest,
+    digest: async () => (await identity()).digest,
+    size: async () => size(),
     open: (): Readable => {
-      if (identity === undefined) return storeLayerStream(list, tarOptions);
-      if (settled !== undefined) {
-        // Chunks the sink hands back (recycleChunk) are refilled instead of allocated anew.
-        const pool = new ChunkPool();
-        // Hashed by another thread as they stream when a verifier is given, else on this one.
-        const hasher = verifier?.start() ?? mainThreadChunkHasher();
-        return new GeneratorReadable(verifiedChunks(storeLayerChunks(list, tarOptions, false, pool), hasher, settled, list, known !== undefined), pool);
-      }
-      // Opened while the hashing pass still runs (sinks normally ask for the size first): wait for it.
-      const pending = identity;
-      return Readable.from((async function* () {
-        yield* verifiedChunks(storeLayerChunks(list, tarOptions), mainThreadChunkHasher(), await pending, list, false);
-      })());
+      // Chunks the sink hands back (recycleChunk) are refilled instead of allocated anew.
+      const pool = new ChunkPool();
+      // Hashed by another thread as they stream when a verifier is given, else on this one.
+      const hasher = verifier?.start() ?? mainThreadChunkHasher();
+      const expected = { identity: settled, size: settled?.size ?? plan?.size };
+      // The recorded walk serves one stream: held no longer than that (a later one walks again).
+      const walk = plan?.walk;
+      if (plan !== undefined) plan = { size: plan.size, walk: undefined };
+      return new GeneratorReadable(hashedChunks(storeLayerChunks(list, tarOptions, false, pool, walk), hasher, expected, list, finished), pool);
     },
   };
 }
 
 /**
- * Passes the chunks through, handing each to `hasher`, and fails at the end, naming the layer,
- * when they are not what `expected` says. Hashing inside the generator: no extra stream stage.
+ * Passes the chunks through, handing each to `hasher`. Fails, naming the layer, as soon as they
+ * outgrow the announced size, and at the end when their size is not the announced one or their
+ * digest not the one already known; without a known digest, hands the one being computed to
+ * `done`. Hashing inside the generator: no extra stream stage.
  */
-function* verifiedChunks(
+function* hashedChunks(
   chunks: Generator<Buffer>,
   hasher: ChunkHasher,
-  expected: StoreLayerIdentity,
+  expected: { identity: StoreLayerIdentity | undefined; size: number | undefined },
   paths: readonly string[],
-  fromCache: boolean,
+  done: (identity: Promise<StoreLayerIdentity>) => void,
 ): Generator<Buffer> {
+  let streamed = 0;
   for (const chunk of chunks) {
+    streamed += chunk.length;
+    if (expected.size !== undefined && streamed > expected.size) throw mismatch(`gives more than ${expected.size} bytes`, expected, paths);
     hasher.update(chunk);
     yield chunk;
   }
-  const failure = mismatch(hasher.digest(), expected, paths, fromCache);
-  if (failure !== undefined) throw failure;
+  if (expected.identity !== undefined) {
+    const actual = hasher.digest();
+    if (actual.digest !== expected.identity.digest) throw mismatch(`hashes to ${actual.digest} (${actual.size} bytes)`, expected, paths);
+    return;
+  }
+  if (expected.size !== undefined && streamed !== expected.size) throw mismatch(`gives ${streamed} bytes`, expected, paths);
+  done(hasher.digestLater());
 }
 
 // A ChunkHasher on this thread: each chunk is hashed before update returns.
@@ -113,17 +128,18 @@ function mainThreadChunkHasher(): ChunkHasher {
       size += chunk.length;
     },
     digest: () => ({ digest: `sha256:${hash.digest('hex')}` as Digest, size }),
+    digestLater: async () => ({ digest: `sha256:${hash.digest('hex')}` as Digest, size }),
   };
 }
 
-// The error for bytes whose identity is not the announced one, naming the layer; undefined when they agree.
-function mismatch(actual: StoreLayerIdentity, expected: StoreLayerIdentity, paths: readonly string[], fromCache: boolean): UserError | undefined {
-  if (actual.digest === expected.digest && actual.size === expected.size) return undefined;
-  const fix = fromCache
-    ? 'the digest cache is stale or the store changed: clear the cache and rebuild'
-    : 'the store paths changed between hashing and streaming: make sure nothing modifies them and rebuild';
-  return new UserError(
-    'layer-digest-mismatch',
-    `store layer of ${paths.join(', ')} hashes to ${actual.digest} (${actual.size} bytes) but ${expected.digest} (${expected.size} bytes) was expected; ${fix}`,
-  );
+// The bytes are not what was announced: a known digest, or the size from the walk that wrote the
+// layer's tar header (then the tree changed while it was streamed).
+function mismatch(actual: string, expected: { identity: StoreLayerIdentity | undefined; size: number | undefined }, paths: readonly string[]): UserError {
+  const layer = `store layer of ${paths.join(', ')}`;
+  const fix = 'make sure nothing modifies the store paths and stream again';
+  if (expected.identity !== undefined) {
+    const { digest, size } = expected.identity;
+    return new UserError('layer-digest-mismatch', `${layer} ${actual} but ${digest} (${size} bytes) was expected; ${fix}`);
+  }
+  return new UserError('layer-size-mismatch', `${layer} changed while streamed: it ${actual} but its tar header announced ${expected.size} bytes; ${fix}`);
 }

@@ -8,8 +8,9 @@ import { UserError } from '../errors.ts';
 import { ChunkBuffer, ChunkPool, CHUNK_SIZE, describeFsError, openForContent, type ContentSource } from './chunks.ts';
 import { FAST_DIRECTORY, FAST_FILE, FAST_SYMLINK, FastHeader } from './fast-header.ts';
 import { GeneratorReadable } from './generator-readable.ts';
-import { encodeHeader, type TarHeader } from './header.ts';
+import { BLOCK_SIZE, encodeHeader, RECORD_SIZE, type TarHeader } from './header.ts';
 import { sortLatin1Names } from './name-order.ts';
+import { RECORD_DIRECTORY, RECORD_END, RECORD_FILE, RECORD_SYMLINK, WalkReader, WalkRecorder, type RecordKind } from './walk-record.ts';
 
 /** Owner and time written into every entry of a store layer. */
 export interface StoreLayerOwnership {
@@ -27,6 +28,8 @@ export interface StoreLayerOptions extends StoreLayerOwnership {
   readonly root?: string;
   /** Bytes per emitted chunk; tests lower it to exercise chunk boundaries. */
   readonly chunkSize?: number;
+  /** Bytes a plan's recorded walk may take (default RECORD_LIMIT); tests lower it. */
+  readonly recordLimit?: number;
 }
 
 /** A fresh stream of the store layer tar for `paths` (in list order); fails with a UserError on unsupported files. */
@@ -51,23 +54,60 @@ export function storeLayerDigest(paths: readonly string[], options: StoreLayerOp
 /**
  * The store layer as a sequence of large chunks; reads the disk lazily as chunks are pulled.
  * With `reuse`, every chunk is the same buffer, valid only until the next one is pulled; with
- * `pool`, chunks handed back to the pool are refilled.
+ * `pool`, chunks handed back to the pool are refilled. With `walk` (a plan's recorded walk of
+ * the same paths), the tree's metadata comes from the record instead of lstat and readdir.
  */
-export function* storeLayerChunks(paths: readonly string[], options: StoreLayerOptions, reuse = false, pool?: ChunkPool): Generator<Buffer> {
+export function* storeLayerChunks(paths: readonly string[], options: StoreLayerOptions, reuse = false, pool?: ChunkPool, walk?: Buffer): Generator<Buffer> {
   const out = new ChunkBuffer(options.chunkSize ?? CHUNK_SIZE, reuse, pool);
-  const owner = { uid: options.uid, gid: options.gid, uname: options.uname, gname: options.gname, mtime: options.mtime };
+  const owner = ownerOf(options);
   const writer = new LayerWriter(out, owner, rootPrefix(options.root ?? '/'));
+  const record = walk === undefined ? undefined : new WalkReader(walk);
   // nixpkgs writes these two with fixed names and mode 0755 even for another store dir (format.md §4.1).
   yield* out.put(encodeHeader({ ...owner, name: '/nix/', type: 'directory', mode: 0o755, size: 0 }));
   yield* out.put(encodeHeader({ ...owner, name: '/nix/store/', type: 'directory', mode: 0o755, size: 0 }));
   for (const path of paths) {
-    if (!path.startsWith('/')) {
-      throw new UserError('relative-store-path', `store path ${JSON.stringify(path)} is not absolute; pass full paths such as /nix/store/<hash>-<name>`);
-    }
-    const end = writer.path.setStorePath(Buffer.from(path.replace(/\/+$/, ''), 'utf8'));
-    yield* writer.entry(end, writer.stat(end, true));
+    const end = writer.path.setStorePath(storePathName(path));
+    if (record === undefined) yield* writer.entry(end, writer.stat(end, true));
+    else yield* writer.replay(end, record, record.next());
   }
   yield* out.end();
+}
+
+/** What sizing a store layer found: its byte length, and its walk when small enough to keep. */
+export interface StoreLayerPlan {
+  readonly size: number;
+  /** The recorded walk for storeLayerChunks; undefined when it outgrew RECORD_LIMIT. */
+  readonly walk: Buffer | undefined;
+}
+
+/**
+ * Sizes the store layer of `paths` from lstat, readdir and readlink alone: no file is opened.
+ * The size is what storeLayerChunks emits as long as the tree does not change (and if a file's
+ * size does, storeLayerChunks fails: its header would be wrong).
+ */
+export function storeLayerPlan(paths: readonly string[], options: StoreLayerOptions): StoreLayerPlan {
+  const owner = ownerOf(options);
+  const recorder = new WalkRecorder(options.recordLimit);
+  const sizer = new LayerSizer(owner, rootPrefix(options.root ?? '/'), recorder);
+  let bytes = encodeHeader({ ...owner, name: '/nix/', type: 'directory', mode: 0o755, size: 0 }).length
+    + encodeHeader({ ...owner, name: '/nix/store/', type: 'directory', mode: 0o755, size: 0 }).length;
+  for (const path of paths) {
+    const end = sizer.path.setStorePath(storePathName(path));
+    bytes += sizer.entry(end, sizer.stat(end, true), '');
+  }
+  // Two zero blocks, then padding to a whole record (format.md §3.3).
+  return { size: Math.ceil((bytes + 2 * BLOCK_SIZE) / RECORD_SIZE) * RECORD_SIZE, walk: recorder.bytes() };
+}
+
+function ownerOf(options: StoreLayerOptions): Owner {
+  return { uid: options.uid, gid: options.gid, uname: options.uname, gname: options.gname, mtime: options.mtime };
+}
+
+function storePathName(path: string): Buffer {
+  if (!path.startsWith('/')) {
+    throw new UserError('relative-store-path', `store path ${JSON.stringify(path)} is not absolute; pass full paths such as /nix/store/<hash>-<name>`);
+  }
+  return Buffer.from(path.replace(/\/+$/, ''), 'utf8');
 }
 
 type Owner = Pick<TarHeader, 'uid' | 'gid' | 'uname' | 'gname' | 'mtime'>;
@@ -116,12 +156,12 @@ class PathBuffer {
   }
 }
 
-// Walks the trees and writes their entries. Plain headers are written straight into the chunk.
-class LayerWriter {
+// What the writer and the sizer share: the path being visited, lstat, sorted listings, header lengths.
+class TreeWalk {
   readonly path: PathBuffer;
-  private readonly fast: FastHeader;
+  protected readonly fast: FastHeader;
 
-  constructor(private readonly out: ChunkBuffer, private readonly owner: Owner, root: Buffer) {
+  constructor(protected readonly owner: Owner, root: Buffer) {
     this.path = new PathBuffer(root);
     this.fast = new FastHeader(owner);
   }
@@ -135,33 +175,92 @@ class LayerWriter {
     }
   }
 
+  // Children sorted by code point: depth-first in this order is the component-wise order of
+  // format.md §4.1 (a directory's subtree comes before a sibling that merely extends its name).
+  protected children(end: number): string[] {
+    // Names as latin1 strings: one character per byte, so any name survives the round trip, and
+    // a directory of thousands of entries costs thousands of short strings rather than Buffers.
+    let children: string[];
+    try {
+      children = readdirSync(this.path.disk(end), { encoding: 'latin1' });
+    } catch (error) {
+      throw new UserError('unreadable-directory', `cannot list ${this.path.name(end).toString('utf8')}: ${describeFsError(error)}`, { cause: error });
+    }
+    sortLatin1Names(children);
+    return children;
+  }
+
+  protected link(end: number): Buffer {
+    return readLink(this.path.disk(end), this.path.name(end));
+  }
+
+  protected unsupported(end: number, stats: Stats): UserError {
+    return new UserError(
+      'unsupported-file-type',
+      `${this.path.name(end).toString('utf8')} is a ${kindOf(stats)}; store paths may only contain files, directories and symlinks`,
+    );
+  }
+
+  // Bytes of an entry's header (pax header included): the fast encoder's count, else the general encoder's.
+  protected headerLength(end: number, type: TarHeader['type'], flag: FastType, mode: number, size: number, linkname?: Buffer): number {
+    const name = this.path.name(end);
+    return this.fast.length(name, flag, size, linkname) || encodeHeader({ ...this.owner, name, type, mode, size, ...(linkname === undefined ? {} : { linkname }) }).length;
+  }
+}
+
+type FastType = typeof FAST_FILE | typeof FAST_DIRECTORY | typeof FAST_SYMLINK;
+
+// Walks the trees and writes their entries. Plain headers are written straight into the chunk.
+class LayerWriter extends TreeWalk {
+  constructor(private readonly out: ChunkBuffer, owner: Owner, root: Buffer) {
+    super(owner, root);
+  }
+
   *entry(end: number, stats: Stats): Generator<Buffer> {
     const mode = stats.mode & 0o7777;
     if (stats.isFile()) {
-      // Every name of a hard-linked file is written as a regular file with full content (format.md §4.2).
-      const size = stats.size;
-      const source = contentSource(this.path, end);
-      const fd = openForContent(source);
-      try {
-        yield* this.header(end, 'file', FAST_FILE, mode, size);
-        yield* this.out.fileContent(fd, size, source);
-      } finally {
-        closeSync(fd);
-      }
+      yield* this.file(end, mode, stats.size);
     } else if (stats.isDirectory()) {
       yield* this.header(end, 'directory', FAST_DIRECTORY, mode, 0);
-      yield* this.children(end);
+      for (const child of this.children(end)) {
+        const childEnd = this.path.child(end, child);
+        yield* this.entry(childEnd, this.stat(childEnd, false));
+      }
     } else if (stats.isSymbolicLink()) {
-      yield* this.header(end, 'symlink', FAST_SYMLINK, mode, 0, readLink(this.path.disk(end), this.path.name(end)));
+      yield* this.header(end, 'symlink', FAST_SYMLINK, mode, 0, this.link(end));
     } else {
-      throw new UserError(
-        'unsupported-file-type',
-        `${this.path.name(end).toString('utf8')} is a ${kindOf(stats)}; store paths may only contain files, directories and symlinks`,
-      );
+      throw this.unsupported(end, stats);
     }
   }
 
-  private *header(end: number, type: TarHeader['type'], flag: typeof FAST_FILE | typeof FAST_DIRECTORY | typeof FAST_SYMLINK, mode: number, size: number, linkname?: Buffer): Generator<Buffer> {
+  /** `entry` from a recorded walk: the record of the entry at `end` was just read into `walk`. */
+  *replay(end: number, walk: WalkReader, kind: RecordKind): Generator<Buffer> {
+    const mode = walk.mode;
+    if (kind === RECORD_FILE) {
+      yield* this.file(end, mode, walk.size);
+    } else if (kind === RECORD_SYMLINK) {
+      yield* this.header(end, 'symlink', FAST_SYMLINK, mode, 0, walk.link);
+    } else {
+      yield* this.header(end, 'directory', FAST_DIRECTORY, mode, 0);
+      for (let child = walk.next(); child !== RECORD_END; child = walk.next()) {
+        yield* this.replay(this.path.child(end, walk.name), walk, child);
+      }
+    }
+  }
+
+  // Every name of a hard-linked file is written as a regular file with full content (format.md §4.2).
+  private *file(end: number, mode: number, size: number): Generator<Buffer> {
+    const source = contentSource(this.path, end);
+    const fd = openForContent(source);
+    try {
+      yield* this.header(end, 'file', FAST_FILE, mode, size);
+      yield* this.out.fileContent(fd, size, source);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private *header(end: number, type: TarHeader['type'], flag: FastType, mode: number, size: number, linkname?: Buffer): Generator<Buffer> {
     const name = this.path.name(end);
     const length = this.fast.length(name, flag, size, linkname);
     if (length === 0) {
@@ -180,24 +279,40 @@ class LayerWriter {
     const full = this.out.advance(length);
     if (full !== undefined) yield full;
   }
+}
 
-  // Depth-first with children sorted by code point: this is the component-wise order of format.md
-  // §4.1 (a directory's subtree comes before a sibling that merely extends its name).
-  private *children(end: number): Generator<Buffer> {
-    // Names as latin1 strings: one character per byte, so any name survives the round trip, and
-    // a directory of thousands of entries costs thousands of short strings rather than Buffers.
-    let children: string[];
-    try {
-      children = readdirSync(this.path.disk(end), { encoding: 'latin1' });
-    } catch (error) {
-      throw new UserError('unreadable-directory', `cannot list ${this.path.name(end).toString('utf8')}: ${describeFsError(error)}`, { cause: error });
-    }
-    sortLatin1Names(children);
-    for (const child of children) {
-      const childEnd = this.path.child(end, child);
-      yield* this.entry(childEnd, this.stat(childEnd, false));
-    }
+// Counts the bytes LayerWriter would emit, from the same walk without opening any file, and
+// records the walk for it.
+class LayerSizer extends TreeWalk {
+  constructor(owner: Owner, root: Buffer, private readonly recorder: WalkRecorder) {
+    super(owner, root);
   }
+
+  entry(end: number, stats: Stats, name: string): number {
+    const mode = stats.mode & 0o7777;
+    if (stats.isFile()) {
+      this.recorder.entry(RECORD_FILE, mode, stats.size, name);
+      return this.headerLength(end, 'file', FAST_FILE, mode, stats.size) + blocksOf(stats.size);
+    }
+    if (stats.isSymbolicLink()) {
+      const link = this.link(end);
+      this.recorder.entry(RECORD_SYMLINK, mode, 0, name, link);
+      return this.headerLength(end, 'symlink', FAST_SYMLINK, mode, 0, link);
+    }
+    if (!stats.isDirectory()) throw this.unsupported(end, stats);
+    this.recorder.entry(RECORD_DIRECTORY, mode, 0, name);
+    let bytes = this.headerLength(end, 'directory', FAST_DIRECTORY, mode, 0);
+    for (const child of this.children(end)) {
+      const childEnd = this.path.child(end, child);
+      bytes += this.entry(childEnd, this.stat(childEnd, false), child);
+    }
+    this.recorder.end();
+    return bytes;
+  }
+}
+
+function blocksOf(size: number): number {
+  return Math.ceil(size / BLOCK_SIZE) * BLOCK_SIZE;
 }
 
 // What fileContent needs to read a file and name it in errors; the label is built only on error.

@@ -10,7 +10,7 @@ import { buildImageArchive, concatenatedEnv, tagOfOutput, type BuildImageSpec } 
 import { UserError } from '../../src/errors.ts';
 import { readDockerArchive } from '../../src/sources/docker-archive.ts';
 import { recordingLogger, tarOf, vectorC, vectorE } from '../sinks/vectors.ts';
-import { member } from '../support/base-archive.ts';
+import { layeredArchive, member } from '../support/base-archive.ts';
 import { parseLossless } from '../../src/json/lossless.ts';
 import { pythonJsonDumps } from '../../src/json/python-compat.ts';
 
@@ -88,4 +88,30 @@ describe('the base layers', () => {
       assert.equal(existsSync(output), false);
     });
   }
+});
+
+describe("Docker's 125-layer limit", () => {
+  it('a base of 125 layers fails before anything is written, saying how many layers the base may have', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nix-strata-build-image-deep-'));
+    try {
+      const fromImage = join(dir, 'base.tar');
+      await writeFile(fromImage, layeredArchive(125));
+      const layer = join(dir, 'layer');
+      await mkdir(layer);
+      await writeFile(join(layer, 'layer.tar'), vectorE());
+      const spec: BuildImageSpec = {
+        imageName: 'child', tag: '1', architecture: 'amd64', created: '1970-01-01T00:00:01Z', config: null,
+        fromImage, layer, compressor: 'none', storeDir: '/nix/store',
+      };
+      const output = join(dir, 'image.tar');
+      await assert.rejects(buildImageArchive({ spec, closure: [], output, log: recordingLogger() }), (error: Error) => {
+        assert.ok(error instanceof UserError && error.code === 'too-many-layers', String(error));
+        assert.match(error.message, /would have 126 layers \(125 from fromImage, 1 new layer\).*use a base image with at most 124 layers$/);
+        return true;
+      });
+      assert.equal(existsSync(output), false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

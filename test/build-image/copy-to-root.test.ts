@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { copyToRoot } from '../../src/build-image/copy-to-root.ts';
 import { UserError } from '../../src/errors.ts';
+import { removeTree } from '../tar/fixtures.ts';
 
 let dir: string;
 let first: string;
@@ -33,7 +34,7 @@ before(async () => {
   await chmod(join(second, 'bin', 'tool'), 0o444);
   await writeFile(join(second, 'bin', 'extra'), 'extra\n');
 });
-after(() => rm(dir, { recursive: true, force: true }));
+after(() => removeTree(dir));
 
 describe('copyToRoot (rsync -a semantics)', () => {
   it('copies files and symlinks, keeps modes, merges directories, later items win', async () => {
@@ -83,5 +84,44 @@ describe('copyToRoot (rsync -a semantics)', () => {
   it('rejects an element that is not a directory', async () => {
     await assert.rejects(copyToRoot({ into: join(dir, 'root-e'), items: [join(second, 'bin', 'extra')], keepDirlinks: false }),
       (error: unknown) => error instanceof UserError && /is not a directory/.test(error.message));
+  });
+
+  // Issue 14 #3: a later element's file or dangling symlink silently deleted a directory tree.
+  it('refuses a later file or dangling symlink where an earlier element has a non-empty directory, naming both and the path', async () => {
+    const withFile = join(dir, 'conflict-file');
+    await mkdir(withFile);
+    await writeFile(join(withFile, 'bin'), 'not a directory\n');
+    const withLink = join(dir, 'conflict-link');
+    await mkdir(withLink);
+    await symlink('/nonexistent', join(withLink, 'bin'));
+    for (const [later, what] of [[withFile, 'a file'], [withLink, 'a symlink']] as const) {
+      const into = join(dir, `root-conflict-${basename(later)}`);
+      await assert.rejects(copyToRoot({ into, items: [second, later], keepDirlinks: false }), (error: unknown) => {
+        assert.ok(error instanceof UserError);
+        assert.equal(error.message, `copyToRoot element ${later} has ${what} at /bin, where copyToRoot element ${second} has a non-empty directory; rsync (nixpkgs) refuses to delete it: rename or remove one of them`);
+        return true;
+      });
+      assert.equal(await readFile(join(into, 'bin', 'extra'), 'utf8'), 'extra\n', 'the directory is left as it was');
+    }
+  });
+
+  it('names the image below when the directory was already in the root', async () => {
+    const into = join(dir, 'root-conflict-base');
+    await mkdir(join(into, 'bin'), { recursive: true });
+    await writeFile(join(into, 'bin', 'from-base'), 'base\n');
+    const withFile = join(dir, 'conflict-file');
+    await assert.rejects(copyToRoot({ into, items: [withFile], keepDirlinks: false }),
+      (error: unknown) => error instanceof UserError && error.message.includes('where the image below (fromImage) has a non-empty directory'));
+  });
+
+  it('replaces an empty directory by a later file, which keeps its own mode', async () => {
+    const emptyDir = join(dir, 'empty-dir');
+    await mkdir(join(emptyDir, 'bin'), { recursive: true });
+    await chmod(join(emptyDir, 'bin'), 0o555);
+    const into = join(dir, 'root-empty-dir');
+    await copyToRoot({ into, items: [emptyDir, join(dir, 'conflict-file')], keepDirlinks: false });
+    const info = await lstat(join(into, 'bin'));
+    assert.ok(info.isFile());
+    assert.equal(info.mode & 0o7777, 0o644);
   });
 });

@@ -88,6 +88,76 @@ rec {
     config.Cmd = [ "/bin/hello" ];
   };
 
+  # Issue 14 #2: a base whose files fakeroot has records for (tar extracts them with owners),
+  # deleted in runAsRoot by a static busybox `rm`; the new files must not inherit those
+  # records through reused inode numbers.
+  reuse-base = buildLayeredImage {
+    name = "${prefix}/bi-reuse-base";
+    tag = "latest";
+    contents = [ s.busybox ];
+    # Dynamically linked chown and chmod, so this also builds as a build user.
+    fakeRootCommands = let d = s.dynamicCoreutils; in ''
+      mkdir -p data opt
+      for i in 1 2 3 4 5 6 7 8; do echo secret > data/keep$i; ${d}/bin/chown 1000:1000 data/keep$i; ${d}/bin/chmod 0600 data/keep$i; done
+      echo file > opt/f
+      ${d}/bin/chown 1000:1000 opt/f
+      mkdir srv
+      echo kept > srv/kept
+      ${d}/bin/chown 1000:1000 srv/kept
+      ${d}/bin/chmod 0600 srv/kept
+    '';
+  };
+  reuse = buildImage {
+    name = "${prefix}/bi-reuse";
+    tag = "latest";
+    fromImage = reuse-base;
+    runAsRoot = ''
+      rm /opt/f
+      mkdir /opt/f
+      echo y > /opt/f/y
+      rm /data/keep*
+      for i in 1 2 3 4 5 6 7 8; do echo public > /data/public$i; chmod 644 /data/public$i; done
+      # Behind the base's record of /srv/kept (built as root, so the static chown is real).
+      chmod 0640 /srv/kept
+      chown 3000:3000 /srv/kept
+    '';
+  };
+
+  # runAsRoot as a build user (issue 13): test/e2e/build-image.test.ts builds these with
+  # `--option build-users-group nixbld` and a fresh `salt`, so a build as root is never reused.
+  # Over the base's recorded files: what runAsRoot makes is root's, chown/chmod by
+  # dynamically linked programs are kept, a static `rm` whiteouts; extraCommands notes the uid.
+  asBuildUser = salt: {
+    dynamic = buildImage {
+      name = "${prefix}/bi-as-build-user";
+      tag = "latest";
+      fromImage = reuse-base;
+      runAsRoot = let d = s.dynamicCoreutils; in ''
+        # ${salt}
+        mkdir -p /made/sub
+        echo made > /made/file
+        ${d}/bin/chown 4242:4343 /made/sub
+        ${d}/bin/chmod 0750 /made/sub
+        ${d}/bin/chmod 4755 /made/file
+        ${d}/bin/chown 0:0 /data/keep1
+        ${d}/bin/chmod 0644 /data/keep1
+        rm /data/keep2
+        # The static busybox's chmod, behind the base's record.
+        chmod 0640 /srv/kept
+      '';
+      extraCommands = "while read -r key value _; do if [[ $key == Uid: ]]; then echo $value > built-by-uid; fi; done < /proc/self/status";
+    };
+    # A chown by the static busybox cannot be recorded as a build user: the build must fail.
+    static-chown = buildImage {
+      name = "${prefix}/bi-as-build-user-static-chown";
+      runAsRoot = ''
+        # ${salt}
+        mkdir /data
+        chown 4242:4343 /data
+      '';
+    };
+  };
+
   # A14: a buildImage parent and a buildLayeredImage child on top: Env merged by the child.
   environment-parent = buildImage {
     name = "${prefix}/bi-environment-parent";

@@ -71,7 +71,9 @@ describe('writeLayerTar', () => {
     await rm(join(root, 'etc/doomed'));
     await rm(join(root, 'var/lib/gone'), { recursive: true });
     await mkdir(join(root, 'home/alice'), { recursive: true });
-    await chown(join(root, 'home/alice'), 1000, 1000);
+    // Root gives it away; anyone else can only record their own ids (as customise.test.ts does).
+    const [uid, gid] = process.getuid?.() === 0 ? [1000, 1000] : [process.getuid!(), process.getgid!()];
+    await chown(join(root, 'home/alice'), uid, gid);
     await chmod(join(root, 'home/alice'), 0o700);
     // Made again while the old directory still exists, so the new one surely has another inode
     // (a plain rm + mkdir may reuse it; then the deleted children get whiteouts instead).
@@ -87,7 +89,7 @@ describe('writeLayerTar', () => {
     ]);
     const byName = new Map(list.map((e) => [e.name, e]));
     assert.equal(byName.get('./etc/motd')?.content, 'changed\n');
-    assert.deepEqual([byName.get('./home/alice/')?.uid, byName.get('./home/alice/')?.mode], [1000, 0o700]);
+    assert.deepEqual([byName.get('./home/alice/')?.uid, byName.get('./home/alice/')?.gid, byName.get('./home/alice/')?.mode], [uid, gid, 0o700]);
     assert.deepEqual([byName.get('./etc/.wh.doomed')?.type, byName.get('./etc/.wh.doomed')?.mode, byName.get('./etc/.wh.doomed')?.uid], ['file', 0o600, 0]);
   });
 

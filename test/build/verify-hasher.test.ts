@@ -9,7 +9,7 @@ import { recycleChunk } from '../../src/tar/generator-readable.ts';
 import { storeLayerDigest } from '../../src/tar/store-layer.ts';
 import { collect, ROOT_OWNER, tempDir } from '../tar/fixtures.ts';
 
-describe('VerifyHasher: the digest check on a worker thread', () => {
+describe('VerifyHasher: the digest of the streamed bytes on a worker thread', () => {
   const tree = tempDir();
   const verifier = new VerifyHasher();
   const paths = ['/nix/store/aaaa-big', '/nix/store/bbbb-small'];
@@ -42,6 +42,19 @@ describe('VerifyHasher: the digest check on a worker thread', () => {
     // A second layer on the same worker.
     const second = await collect(storePathsLayer([paths[1]!], { ...options, known: storeLayerDigest([paths[1]!], options), verifier }).open());
     assert.equal(second.length, storeLayerDigest([paths[1]!], options).size);
+  });
+
+  it('computes the digest of a layer streamed without one, with chunks refilled', async () => {
+    const layer = storePathsLayer(paths, { ...options, verifier });
+    const source = layer.open();
+    const copies: Buffer[] = [];
+    for await (const chunk of source) {
+      copies.push(Buffer.from(chunk as Buffer));
+      recycleChunk(source, chunk as Buffer);
+    }
+    const expected = storeLayerDigest(paths, options);
+    assert.equal(Buffer.concat(copies).length, expected.size);
+    assert.equal(await layer.diffId(), expected.digest);
   });
 
   it('fails the stream, naming the layer, when the bytes are not the known digest', async () => {

@@ -90,7 +90,9 @@ describe('image metadata', () => {
     const image = await docker.load(out['unstableDateLayered']!.path, 'stream');
     const created = await docker.inspect(image, '{{.Created}}');
     assert.doesNotMatch(created, /1970-01-01T00:00:01Z/);
-    assert.ok(Math.abs(Date.parse(created) - Date.now()) < 15 * 60 * 1000, `created ${created} is not recent`);
+    // The build time; the store path may come from an earlier build, so only bounds, no interval.
+    const time = Date.parse(created);
+    assert.ok(time > Date.parse('2020-01-01T00:00:00Z') && time <= Date.now(), `created ${created} is not a build time`);
   });
 
   it('writes architecture = "arm64" (A28)', async () => {

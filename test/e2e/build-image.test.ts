@@ -4,12 +4,13 @@
 // output path, copyToRoot owned by uid/gid, and runAsRoot making a user, a chown'd directory
 // and deletions that show as absent.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildExpression, Docker, evalFailure, evalJson, repoRoot } from './harness.ts';
+import { buildExpression, buildFailure, Docker, evalFailure, evalJson, repoRoot } from './harness.ts';
 
 const fixtures = join(repoRoot, 'test/build-image/images.nix');
-const names = ['layered-base', 'on-layered', 'on-layered-plain', 'standalone', 'run-as-root', 'environment-child', 'root-no-base'] as const;
+const names = ['layered-base', 'on-layered', 'on-layered-plain', 'standalone', 'run-as-root', 'environment-child', 'root-no-base', 'reuse'] as const;
 const docker = new Docker();
 let out: Record<(typeof names)[number], string>;
 
@@ -127,6 +128,63 @@ describe('buildImage with runAsRoot and no base', () => {
     const created = Date.parse(await docker.inspect(image, '{{.Created}}'));
     // The build time (the store path may be reused later, so only "not the 1970 default").
     assert.ok(created > Date.parse('2020-01-01T00:00:00Z') && created <= Date.now(), `created ${created} is the build time`);
+  });
+});
+
+// Issue 14 #2: fakeroot keys its records by inode, and a static `rm` is unseen by it, so new
+// files reusing the inode numbers inherited the deleted files' owners and modes.
+describe('buildImage runAsRoot after a static program deleted recorded files', () => {
+  let image: string;
+  before(async () => {
+    image = await docker.load(out.reuse);
+  });
+
+  it('records the new files as runAsRoot made them, not as the deleted ones were', async () => {
+    const output = await docker.run(image, ['sh', '-c', 'stat -c "%n %u:%g %a" /data/*; ls /data | wc -l']);
+    const expected = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `/data/public${i} 0:0 644`);
+    assert.deepEqual(output.trim().split('\n'), [...expected, '8']);
+  });
+
+  it('keeps a static program\'s chmod and (as root) chown of a file fakeroot has a record for', async () => {
+    assert.equal((await docker.run(image, ['stat', '-c', '%u:%g %a', '/srv/kept'])).trim(), '3000:3000 640');
+  });
+
+  it('makes a directory where a recorded file was, and fills it', async () => {
+    assert.equal((await docker.run(image, ['sh', '-c', 'stat -c "%F %u:%g" /opt/f; cat /opt/f/y'])).trim(), 'directory 0:0\ny');
+  });
+});
+
+// Issue 13: users build as a build user (nix-daemon, the sandbox), never as root. Nix 2.8 run
+// as root builds as one of the nixbld users when asked to; a fresh salt per run keeps a build
+// made as root (e.g. by `nix-build images.nix`) from being reused.
+describe('buildImage runAsRoot as a build user', () => {
+  const asBuildUser = ['--option', 'build-users-group', 'nixbld'];
+  const fixture = `((import ${fixtures} { }).asBuildUser ${JSON.stringify(randomUUID())})`;
+  let image: string;
+  before(async () => {
+    image = await docker.load(await buildExpression(`${fixture}.dynamic`, asBuildUser));
+  });
+
+  it('really ran as a build user', async () => {
+    assert.notEqual((await docker.run(image, ['cat', '/built-by-uid'])).trim(), '0');
+  });
+
+  it('records what runAsRoot made as root\'s, and keeps chown and chmod by dynamically linked programs', async () => {
+    const output = await docker.run(image, ['stat', '-c', '%n %u:%g %a', '/made', '/made/file', '/made/sub', '/data/keep1', '/data/keep3']);
+    assert.deepEqual(output.trim().split('\n'), ['/made 0:0 755', '/made/file 0:0 4755', '/made/sub 4242:4343 750', '/data/keep1 0:0 644', '/data/keep3 1000:1000 600']);
+    // A static chmod behind the base's record is kept too (the real mode is what was asked).
+    assert.equal((await docker.run(image, ['stat', '-c', '%u:%g %a', '/srv/kept'])).trim(), '1000:1000 640');
+  });
+
+  it('shows a static program\'s deletion of a base file as absent', async () => {
+    assert.equal((await docker.run(image, ['sh', '-c', 'ls /data | wc -l; [ -e /data/keep2 ] || echo gone'])).trim(), '7\ngone');
+  });
+
+  it('fails the build, saying why, when a statically linked program chowns (fakeroot cannot record it)', async () => {
+    const failure = await buildFailure(`${fixture}.static-chown`, asBuildUser);
+    // EPERM, or EINVAL in the sandbox's user namespace (the ids are not mapped there).
+    assert.match(failure.stderr, /chown: \/data: (Operation not permitted|Invalid argument)/);
+    assert.match(failure.stderr, /runAsRoot failed \(exit 1\) as build user uid [1-9]\d*, not root; if a chown, chgrp or mknod failed: statically linked programs \(e\.g\. busybox\) cannot do those there, as fakeroot cannot see them, so use dynamically linked ones/);
   });
 });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { narSizeOfFlatDirectory } from '../../src/closure/nar-size.ts';
 import { scanReferences } from '../../src/closure/reference-scan.ts';
-import { buildExpression, evalJson, repoRoot } from './harness.ts';
+import { buildExpression, evalJson, pathInfo, repoRoot } from './harness.ts';
 
 const cli = join(repoRoot, 'bin/nix-strata.js');
 const host = `(import ${repoRoot}/test/nix/host.nix { })`;
@@ -49,15 +49,14 @@ test('Nix registers the NAR size and references the conf step computed for its c
   const confPath = await buildExpression(`(${stream('')}).conf`);
   const conf = JSON.parse(await readFile(confPath, 'utf8')) as { customisationLayer: string };
   const layer = conf.customisationLayer;
-  const { stdout } = await execa('nix', ['path-info', '--json', layer]);
-  const [info] = JSON.parse(String(stdout)) as Array<{ narSize: number; references: string[] }>;
+  const info = await pathInfo(layer);
   const files = await Promise.all(['checksum', 'layer.tar'].map(async (name) => ({ name, size: (await stat(join(layer, name))).size })));
-  assert.equal(narSizeOfFlatDirectory(files), info!.narSize);
+  assert.equal(narSizeOfFlatDirectory(files), info.narSize);
   // Candidates: everything the conf derivation could have referred to.
   const { stdout: drv } = await execa('nix-store', ['--query', '--deriver', confPath]);
   const { stdout: inputs } = await execa('nix-store', ['--query', '--requisites', '--include-outputs', String(drv).trim()]);
   const candidates = String(inputs).trim().split('\n').filter((path) => !path.endsWith('.drv'));
   const found = scanReferences(files.map((file) => join(layer, file.name)), candidates);
-  assert.deepEqual(found.sort(), [...info!.references].sort());
-  assert.ok(info!.references.length >= 3, 'the layer refers to the contents elements');
+  assert.deepEqual(found.sort(), [...info.references].sort());
+  assert.ok(info.references.length >= 3, 'the layer refers to the contents elements');
 });

@@ -10,6 +10,9 @@ import { execa } from 'execa';
 /** The repository root (the tests run nix-build on files inside it). */
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
+/** The Nix store as the Docker daemon sees it, for `--volume`: inside the trixie root (scripts/in-trixie.sh) its store is a host directory. */
+export const dockerStoreDir = process.env['NIX_STRATA_DOCKER_STORE'] ?? '/nix/store';
+
 /** The Nix file defining the e2e fixtures, one attribute per acceptance fixture. */
 export const imagesFile = join(repoRoot, 'test/e2e/images.nix');
 
@@ -32,6 +35,14 @@ async function nix(command: string, args: readonly string[]): Promise<{ stdout: 
     if (result.exitCode !== 0 && stderr.includes(spuriousKill) && attempt < attempts) continue;
     return { stdout: String(result.stdout), stderr, exitCode: result.exitCode };
   }
+}
+
+/** `nix path-info --json` of one store path. Nix 2.19 changed the output from a list of infos to an object keyed by path; both are read. */
+export async function pathInfo(path: string): Promise<{ narHash: string; narSize: number; references: string[] }> {
+  const { stdout } = await execa('nix', ['path-info', '--json', path], { stdin: 'ignore' });
+  const parsed = JSON.parse(String(stdout)) as unknown;
+  const info = Array.isArray(parsed) ? parsed[0] : Object.values(parsed as Record<string, unknown>)[0];
+  return info as { narHash: string; narSize: number; references: string[] };
 }
 
 /** A built fixture: its store path and, from the same evaluation, the reference it loads as. */
@@ -59,16 +70,20 @@ export async function buildImages(attributes: readonly string[]): Promise<Record
   return Object.fromEntries(attributes.map((a, i) => [a, { path: paths[i]!, imageName: evaluated[a]!.imageName, imageTag: evaluated[a]!.imageTag }]));
 }
 
-/** Builds a Nix expression (evaluated in the repository root); returns its store path. */
-export async function buildExpression(expression: string): Promise<string> {
-  const { stdout, stderr, exitCode } = await nix('nix-build', ['--no-out-link', '-E', expression]);
+/** Nix options for a build in the sandbox as users have it (host programs through /usr only), failing if there is none. */
+export const sandboxed = ['--option', 'sandbox', 'true', '--option', 'sandbox-fallback', 'false',
+  '--option', 'extra-sandbox-paths', '/usr /lib=/usr/lib /lib64=/usr/lib64'] as const;
+
+/** Builds a Nix expression (evaluated in the repository root), with extra nix-build `options`; returns its store path. */
+export async function buildExpression(expression: string, options: readonly string[] = []): Promise<string> {
+  const { stdout, stderr, exitCode } = await nix('nix-build', ['--no-out-link', ...options, '-E', expression]);
   if (exitCode !== 0) throw new Error(`nix-build -E failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
   return stdout.trim();
 }
 
-/** Builds an expression that must fail; returns how it failed. */
-export async function buildFailure(expression: string): Promise<Failure> {
-  const { stderr, exitCode } = await nix('nix-build', ['--no-out-link', '-E', expression]);
+/** Builds an expression that must fail (with extra nix-build `options`); returns how it failed. */
+export async function buildFailure(expression: string, options: readonly string[] = []): Promise<Failure> {
+  const { stderr, exitCode } = await nix('nix-build', ['--no-out-link', ...options, '-E', expression]);
   if (exitCode === 0) throw new Error(`expected nix-build to fail for: ${expression}`);
   return { exitCode, stderr };
 }
@@ -90,8 +105,19 @@ export async function evalFailure(expression: string): Promise<Failure> {
 /** `nix <command> --override-input nixpkgs ./test/nix/host-nixpkgs <args>` on the repository's flake: the real flake.nix, offline. */
 export const flakeOverride = ['--override-input', 'nixpkgs', './test/nix/host-nixpkgs'] as const;
 
+let seeded: Promise<void> | undefined;
+/**
+ * Adds the npm tarballs the host stand-in builds nix/package.nix from to the store, from npm's
+ * cache (test/nix/seed-npm-tarballs.sh): a sandboxed build cannot read that cache. Once per process.
+ */
+export function seedNpmTarballs(): Promise<void> {
+  seeded ??= execa('bash', [join(repoRoot, 'test/nix/seed-npm-tarballs.sh')], { stdin: 'ignore' }).then(() => undefined);
+  return seeded;
+}
+
 /** Builds flake installables (with the host nixpkgs stand-in); returns their store paths. */
 export async function flakeBuild(installables: readonly string[]): Promise<string[]> {
+  await seedNpmTarballs();
   const { stdout, stderr, exitCode } = await nix('nix', ['build', ...flakeOverride, '--no-link', '--json', ...installables]);
   if (exitCode !== 0) throw new Error(`nix build ${installables.join(' ')} failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
   return (JSON.parse(stdout) as Array<{ outputs: { out: string } }>).map((r) => r.outputs.out);
@@ -99,6 +125,7 @@ export async function flakeBuild(installables: readonly string[]): Promise<strin
 
 /** `nix flake check` (with the host nixpkgs stand-in). */
 export async function flakeCheck(): Promise<void> {
+  await seedNpmTarballs();
   const { stderr, exitCode } = await nix('nix', ['flake', 'check', ...flakeOverride]);
   if (exitCode !== 0) throw new Error(`nix flake check failed (exit ${exitCode}):\n${stderr.slice(-6000)}`);
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { buildImages, Docker, evalJson, fixture, unpackStream } from './harness.ts';
+import { buildImages, Docker, dockerStoreDir, evalJson, fixture, unpackStream } from './harness.ts';
 import type { BuiltImage } from './harness.ts';
 
 const docker = new Docker();
@@ -45,7 +45,7 @@ for (const attr of ['no-store-paths', 'no-store-paths-fakechroot']) {
     });
 
     it('runs with the host store mounted (A4)', async () => {
-      assert.equal((await docker.run(image, [], ['--volume', '/nix/store:/nix/store:ro'])).trim(), 'Hello, world!');
+      assert.equal((await docker.run(image, [], ['--volume', `${dockerStoreDir}:/nix/store:ro`])).trim(), 'Hello, world!');
     });
   });
 }

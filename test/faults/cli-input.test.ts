@@ -2,12 +2,14 @@
 // `stream --conf … --output …`): each ends in exit 1 and one `nix-strata: ` line, and no
 // output (nor temporary) file is left behind. Needs `npm run build`.
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { assertCleanFailure, assertNothingLeft, cli, makeFixture, runCli, writeConf, type Fixture } from './fixture.ts';
+import { assertCleanFailure, assertNothingLeft, makeFixture, runCli, writeConf, type Fixture } from './fixture.ts';
+import { layeredArchive } from '../support/base-archive.ts';
 
 const made: Fixture[] = [];
 after(async () => {
@@ -99,27 +101,6 @@ describe('hostile input through the CLI', { concurrency: 4 }, () => {
     }
   });
 
-  test('conf: a character device inside a store path', async () => {
-    const f = await fixture();
-    await execa('mknod', [join(f.lib, 'share', 'null'), 'c', '1', '3']);
-    await confFails(f, /share\/null is a character device/);
-  });
-
-  test('conf (as an unprivileged user): an unreadable file in a store path', async () => {
-    // We run as root, which can read anything; dropping to nobody is the honest way to get EACCES.
-    const f = await fixture();
-    await chmod(f.work, 0o755);
-    await chmod(join(f.lib, 'share', 'data'), 0o000);
-    const out = join(f.work, 'out');
-    await mkdir(out);
-    await execa('chown', ['nobody', out]);
-    const result = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', cli, 'conf', '--attrs', f.attrsPath, '--out', join(out, 'conf.json')], {
-      reject: false, env: { NIX_STRATA_CACHE: '' }, cwd: '/',
-    });
-    assertCleanFailure(result, /cannot read .*share\/data: .*permission denied/i);
-    await assertNothingLeft(out, 'conf.json');
-  });
-
   test('stream: a conf that is not JSON', async () => {
     const f = await fixture();
     await writeFile(f.confPath, '{"version": 1,');
@@ -173,5 +154,83 @@ describe('hostile input through the CLI', { concurrency: 4 }, () => {
       await writeFile(data, bytes);
       await streamFails(f, /hashes to sha256:/, ['--compressor', compressor]);
     });
+  }
+});
+
+test('conf: a uid or gid beyond 2^32−2 in the spec is refused, as nix/validate.nix refuses it', async () => {
+  for (const spec of [{ uid: 4294967295 }, { gid: 2 ** 40 }]) {
+    const f = await fixture({ spec });
+    await confFails(f, /spec\.(uid|gid): expected an integer from 0 to 4294967294, got \d+/);
+  }
+});
+
+describe("Docker's 125-layer limit with a layeringPipeline (issue 14 #5)", { concurrency: 2 }, () => {
+  /** `count` unrelated store paths (they need not exist: the check comes before hashing). */
+  const manyPaths = (count: number) => (lib: string) => Array.from({ length: count }, (_, i) => ({
+    path: join(dirname(lib), `${String(i).padStart(32, '0')}-p${i}`), narHash: `sha256-p${i}`, narSize: i + 1, references: [],
+  }));
+
+  test('a pipeline yielding 152 store layers fails at conf, naming the count and the limit_layers that fits', async () => {
+    const f = await fixture({ closure: manyPaths(152), spec: { layeringPipeline: [['popularity_contest'], ['limit_layers', 100000]] } });
+    await confFails(f, /the image would have 153 layers \(0 from fromImage, 152 store layers from the layeringPipeline, 1 customisation layer\), more than Docker's limit of 125 .*; end the pipeline with \["limit_layers", 124\]$/);
+  });
+
+  test('fromImage layers count: limit_layers 124 on a 3-layer base fails; limit_layers 121 fits', async () => {
+    const base = join(tmpdir(), `strata-three-layer-base-${process.pid}.tar`);
+    await writeFile(base, layeredArchive(3));
+    try {
+      const pipeline = (n: number) => [['popularity_contest'], ['limit_layers', n]];
+      const f = await fixture({ closure: manyPaths(152), spec: { fromImage: base, layeringPipeline: pipeline(124) } });
+      await confFails(f, /would have 128 layers \(3 from fromImage, 124 store layers from the layeringPipeline, 1 customisation layer\).*\["limit_layers", 121\]$/);
+      const ok = await fixture({ closure: manyPaths(152), spec: { fromImage: base, layeringPipeline: pipeline(121) } });
+      const result = await runCli(['conf', '--no-digests', '--attrs', ok.attrsPath, '--out', ok.confPath]);
+      assert.equal(result.exitCode, 0, String(result.stderr));
+      const conf = JSON.parse(await readFile(ok.confPath, 'utf8')) as { storeLayers: unknown[] };
+      assert.equal(conf.storeLayers.length, 121);
+    } finally {
+      await rm(base, { force: true });
+    }
+  });
+
+  test('a base of 125 layers leaves no room even without store paths', async () => {
+    const base = join(tmpdir(), `strata-deep-base-${process.pid}.tar`);
+    await writeFile(base, layeredArchive(125));
+    try {
+      const f = await fixture({ spec: { fromImage: base, includeStorePaths: false } });
+      await confFails(f, /would have 126 layers \(125 from fromImage, 1 customisation layer\), more than Docker's limit of 125 .*use a base image with at most 124 layers$/);
+    } finally {
+      await rm(base, { force: true });
+    }
+  });
+});
+
+test('stream -t/--repo-tag is checked as docker load reads it, before any output: one line for an upper-case name, no tag, an empty value, a digest', async () => {
+  const f = await fixture();
+  await writeConf(f);
+  const cases: Array<[string, RegExp]> = [
+    ['App:1', /--repo-tag "App:1": bad repository component "App" .*; expected NAME:TAG with a lower-case NAME/],
+    ['app', /--repo-tag "app": no tag \(docker load needs one\)/],
+    ['', /--repo-tag "": empty/],
+    ['app:', /--repo-tag "app:": bad tag ""/],
+    [`app@sha256:${'0'.repeat(64)}`, /a digest cannot be recorded as a tag/],
+  ];
+  for (const [value, pattern] of cases) {
+    await streamFails(f, pattern, ['-t', value]);
+    await streamFails(f, pattern, [`--repo_tag=${value}`]);
+  }
+  const out = join(f.work, 'image.tar');
+  const ok = await runCli(['stream', '-q', '--conf', f.confPath, '--output', out, '--repo-tag', 'registry.example.com:5000/team/app:1.0']);
+  assert.equal(ok.exitCode, 0, String(ok.stderr));
+  const { stdout } = await execa('tar', ['-xOf', out, 'manifest.json']);
+  assert.deepEqual((JSON.parse(stdout) as Array<{ RepoTags: string[] }>)[0]!.RepoTags, ['registry.example.com:5000/team/app:1.0']);
+});
+
+test('build-image layer: --uid/--gid beyond 2^32−2 are refused before anything is written', async () => {
+  const f = await fixture();
+  for (const flag of ['--uid', '--gid']) {
+    const out = join(f.work, `layer${flag}`);
+    const result = await runCli(['build-image', 'layer', '--root', f.lib, '--out', out, flag, '4294967295']);
+    assertCleanFailure(result, new RegExp(`${flag} "4294967295" is not an integer from 0 to 4294967294`));
+    await assertNothingLeft(f.work, `layer${flag}`);
   }
 });

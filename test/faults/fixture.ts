@@ -109,7 +109,7 @@ export interface CliResult {
   readonly stderr: Uint8Array;
 }
 
-/** Runs the compiled CLI; never rejects. The digest cache is off so every run hashes afresh. */
+/** Runs the compiled CLI; never rejects. */
 export async function runCli(args: readonly string[], options: Options = {}): Promise<CliResult> {
   return await execa('node', [cli, ...args], {
     reject: false,
@@ -117,7 +117,6 @@ export async function runCli(args: readonly string[], options: Options = {}): Pr
     stdin: 'ignore',
     timeout: 60_000,
     ...options,
-    env: { NIX_STRATA_CACHE: '', ...options.env },
   }) as unknown as CliResult;
 }
 

@@ -1,10 +1,10 @@
-// The fuzz worker: runs one target's cases until the time is up, reporting each case before
-// it runs (the harness's watchdog relies on that) and any error that is not a UserError.
+// The fuzz worker: runs a fixed number of one target's cases, reporting each case before it
+// runs (the harness's watchdog relies on that) and any error that is not a UserError.
 import { parentPort, workerData } from 'node:worker_threads';
 import { rng, type FuzzTarget, type WorkerMessage } from './harness.ts';
 import { targets } from './targets.ts';
 
-const { target: name, seed, millis } = workerData as { target: string; seed: number; millis: number };
+const { target: name, seed, cases } = workerData as { target: string; seed: number; cases: number };
 const target: FuzzTarget | undefined = targets[name];
 if (!target) throw new Error(`unknown fuzz target ${name}`);
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
@@ -12,9 +12,8 @@ const post = (message: WorkerMessage) => parentPort!.postMessage(message);
 const random = rng(seed);
 const context = await target.setup();
 const outcomes: Record<string, number> = {};
-const deadline = Date.now() + millis;
 let index = 0;
-for (; Date.now() < deadline; index++) {
+for (; index < cases; index++) {
   const fuzzCase = target.makeCase(random, context, index);
   post({ kind: 'case', index, description: fuzzCase.description });
   try {

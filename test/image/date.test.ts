@@ -38,3 +38,20 @@ test('mtime normalises to Unix seconds or "now"', () => {
   assert.equal(normaliseMtime('now', 'mtime'), 'now');
   assert.throws(() => normaliseMtime('soon', 'mtime'), /^UserError: mtime: /);
 });
+
+test('years 0000–0099 are years, not 19xx; leap days follow the Gregorian rule', () => {
+  assert.equal(normaliseDate('0001-01-01T00:00:00Z', 'created'), '0001-01-01T00:00:00+00:00');
+  assert.equal(normaliseDate('0099-12-31', 'created'), '0099-12-31T00:00:00+00:00');
+  assert.equal(normaliseDate('0000-02-29', 'created'), '0000-02-29T00:00:00+00:00');
+  assert.equal(normaliseDate('2000-02-29', 'created'), '2000-02-29T00:00:00+00:00');
+  assert.equal(parseToUnixSeconds('0000-01-01T00:00:00Z', 'mtime'), -62167219200);
+  for (const bad of ['1900-02-29', '2023-02-29', '2023-02-30', '2023-04-31', '2016-12-31T23:59:60Z']) {
+    assert.throws(() => normaliseDate(bad, 'created'), /^UserError: created: cannot parse/, bad);
+  }
+});
+
+test('an offset that carries the date outside 0000–9999 is refused, not written as "+010000-…"', () => {
+  assert.equal(normaliseDate('9999-12-31T23:59:59+01:00', 'created'), '9999-12-31T22:59:59+00:00');
+  assert.throws(() => normaliseDate('9999-12-31T23:59:59-00:01', 'created'), /outside the years 0000–9999 in UTC/);
+  assert.throws(() => normaliseDate('0000-01-01T00:00:00+00:01', 'mtime'), /^UserError: mtime: .*outside the years 0000–9999/);
+});

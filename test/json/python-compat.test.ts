@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { canonicalJson } from '../../src/json/canonical.ts';
 import { parseLossless, stringifyLossless } from '../../src/json/lossless.ts';
 import { pythonFloatRepr, pythonJsonDumps, pythonListRepr, pythonNumber, pythonStrRepr, sourceKeyOrder } from '../../src/json/python-compat.ts';
 
@@ -56,10 +55,6 @@ test('str repr: quote choice and escapes match CPython', () => {
 
 test('a bad JSON text is a UserError naming its source', () => {
   assert.throws(() => parseLossless('{"a": ', 'conf.json'), (error: Error) => error.name === 'UserError' && /^conf\.json: /.test(error.message));
-});
-
-test('canonical JSON sorts keys and has no whitespace', () => {
-  assert.equal(canonicalJson({ b: 1, a: { d: [1, 2], c: 'x' } }), '{"a":{"c":"x","d":[1,2]},"b":1}');
 });
 
 test('integer-like keys are written in the source (byte-sorted) order, not JS numeric order', () => {

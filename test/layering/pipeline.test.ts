@@ -116,3 +116,13 @@ test('parsePipeline checks everything before any graph exists', () => {
   assert.throws(() => parsePipeline([['popularity_contest'], ['map', ['limit_layers', 0]]]), /step 2\.1 \(limit_layers\): n must be > 0, got 0/);
   assert.equal(parsePipeline([['popularity_contest'], ['limit_layers', 20]]).length, 2);
 });
+
+test('limit_layers keeps an empty merged graph until the final flatten, as nixpkgs does', () => {
+  // Unrelated C (6 B) and D (8 B): popularity gives [C], [D]; limit_layers 100000 adds an empty
+  // graph, which reverse moves to the front, so limit_layers 2 merges D and C (nixpkgs: [[D, C]]).
+  const g = graphOf({ C: [], D: [] }, { C: 6, D: 8 });
+  assert.deepEqual(run(g, [['popularity_contest'], ['limit_layers', 100000], ['reverse'], ['limit_layers', 2]]), [['D', 'C']]);
+  // The empty graph itself never becomes a layer.
+  assert.deepEqual(run(g, [['popularity_contest'], ['limit_layers', 100000]]), [['C'], ['D']]);
+  assert.deepEqual(run(g, [['popularity_contest'], ['limit_layers', 3], ['reverse']]), [['D'], ['C']]);
+});

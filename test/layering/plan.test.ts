@@ -120,10 +120,9 @@ test('registry names the two strategies', () => {
   assert.ok(!isStrategyName('toString'));
 });
 
-test('auto: 5,000 paths within a few seconds', () => {
+// Its speed is the bench's business (bench/), not a test's.
+test('auto: 5,000 paths are each placed once within the budget', () => {
   const { graph, excluded } = closure(5000);
-  const start = performance.now();
   const layers = planLayers(graph, { strategy: 'auto', maxLayers: 100, excluded });
   assertConservation(graph, excluded, layers, 'auto 5000');
-  assert.ok(performance.now() - start < 15000);
 });

@@ -2,8 +2,11 @@
 # nix/package.nix offline on this machine (used by test/nix/host-nixpkgs).
 #
 # importNpmLock: one fixed-output derivation per package-lock entry, hashed with the lock's
-# own `integrity`, like nixpkgs' fetchurl. Instead of downloading, it copies the tarball from
-# npm's content-addressed cache, which `npm ci` filled ($NPM_CONFIG_CACHE, else /root/.npm).
+# own `integrity`, like nixpkgs' fetchurl. Instead of downloading, the tarballs come from npm's
+# content-addressed cache, which `npm ci` filled: the sandbox does not show that cache, so
+# test/nix/seed-npm-tarballs.sh adds each tarball to the store beforehand (`nix-store
+# --add-fixed`, the path these derivations would produce), and the derivation itself only
+# runs, and fails saying so, when that was not done. `npmTarballs` lists them for the script.
 # Entries for other platforms (esbuild's optional binaries) are left out, as npm ci does.
 { pkgs }:
 let
@@ -15,41 +18,35 @@ let
   packageName = key: head (match ".*node_modules/((@[^/]+/)?[^/]+)" key);
   storeName = s: replaceStrings [ "@" "/" ] [ "" "-" ] s;
 
-  # One tarball out of npm's cache, verified against `integrity` by Nix itself.
+  tarballName = key: entry: "${storeName (packageName key)}-${entry.version}.tgz";
+
+  # One tarball of npm's cache, verified against `integrity` by Nix itself when it is added.
   fetchFromNpmCache = key: entry: derivation {
-    name = "${storeName (packageName key)}-${entry.version}.tgz";
+    name = tarballName key entry;
     inherit system;
-    builder = "/bin/bash";
-    PATH = "/usr/bin:/bin";
-    integrity = entry.integrity;
+    builder = "/usr/bin/sh";
     outputHashMode = "flat";
     outputHash = entry.integrity;
-    impureEnvVars = [ "NPM_CONFIG_CACHE" ];
-    args = [
-      "-ec"
-      ''
-        hex=$(printf '%s' "''${integrity#sha512-}" | base64 -d | od -An -v -tx1 | tr -d ' \n')
-        for cache in "''${NPM_CONFIG_CACHE:-/nonexistent}" /root/.npm; do
-          file="$cache/_cacache/content-v2/sha512/''${hex:0:2}/''${hex:2:2}/''${hex:4}"
-          if [ -f "$file" ]; then cp "$file" "$out"; exit 0; fi
-        done
-        echo "${key} ($integrity) is not in npm's cache; run \`npm ci\` in the repository first" >&2
-        exit 1
-      ''
-    ];
+    args = [ "-c" "echo '${key} (${entry.integrity}) is not in the store; run test/nix/seed-npm-tarballs.sh (after npm ci)' >&2; exit 1" ];
   };
+
+  # The lock's entries for this platform.
+  lockKeys = packageLock: filter (key: key != "" && fitsHost packageLock.packages.${key}) (attrNames packageLock.packages);
+
+  # What test/nix/seed-npm-tarballs.sh adds: store name and integrity of each tarball.
+  npmTarballs = packageLock: map (key: { name = tarballName key packageLock.packages.${key}; inherit (packageLock.packages.${key}) integrity; }) (lockKeys packageLock);
 
   # nixpkgs' importNpmLock, returning the lock's node_modules tree (dev dependencies included).
   importNpmLock.__functor = _: { npmRoot ? null, package ? fromJSON (readFile (npmRoot + "/package.json")), packageLock ? fromJSON (readFile (npmRoot + "/package-lock.json")), ... }:
     let
-      keys = filter (key: key != "" && fitsHost packageLock.packages.${key}) (attrNames packageLock.packages);
+      keys = lockKeys packageLock;
       pairs = map (key: "${key} ${fetchFromNpmCache key packageLock.packages.${key}}") keys;
     in
     derivation {
       name = "${storeName package.name}-${package.version}-node-modules";
       inherit system;
-      builder = "/bin/bash";
-      PATH = "/usr/bin:/bin";
+      builder = "/usr/bin/bash";
+      PATH = "/usr/bin";
       pairs = concatStringsSep "\n" pairs;
       prodKeys = concatStringsSep "\n" (filter (key: !(packageLock.packages.${key}.dev or false)) keys);
       args = [
@@ -92,7 +89,7 @@ let
       name = "${pname}-${version}";
       inherit system src npmDeps npmBuildScript postInstall;
       builder = "${bash}/bin/bash";
-      PATH = "${nodejs}/bin:/usr/bin:/bin";
+      PATH = "${nodejs}/bin:/usr/bin";
       args = [
         "-ec"
         ''
@@ -111,9 +108,10 @@ let
             if [ -e "$file" ]; then cp -r "$file" "$packageOut/"; fi
           done
           while read -r key; do
-            mkdir -p "$packageOut/$key" && cp -r "$npmDeps/$key/." "$packageOut/$key/"
+            # Writable at once: a nested key (a/node_modules/b) is copied into it next, and the
+            # build user (unlike root) cannot write into the store's read-only copies.
+            mkdir -p "$packageOut/$key" && cp -r "$npmDeps/$key/." "$packageOut/$key/" && chmod -R u+w "$packageOut/$key"
           done < "$npmDeps/prod-keys"
-          chmod -R u+w "$packageOut"
           node -p 'Object.entries(require("./package.json").bin ?? {}).map(([n, p]) => n + " " + p).join("\n")' |
             while read -r bin target; do
               printf '%s\n' '#!${bash}/bin/bash' "exec ${nodejs}/bin/node \"$packageOut/$target\" \"\$@\"" > "$out/bin/$bin"
@@ -125,7 +123,7 @@ let
     } // { inherit meta; };
 in
 {
-  inherit importNpmLock buildNpmPackage;
+  inherit importNpmLock buildNpmPackage npmTarballs;
   # Only its presence matters: the stand-in wrapProgram is always defined.
   makeWrapper = null;
 }

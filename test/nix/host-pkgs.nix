@@ -1,22 +1,28 @@
 # A stand-in for the few nixpkgs attributes nix/ uses, wired to this machine's programs
-# (Debian packages installed by scripts/setup-host.sh). Needs `sandbox = false`: the
-# derivations below read /usr/bin and /bin at build time. Nothing here is evaluated from host
-# paths, so it also works under pure (flake) evaluation.
+# (Debian packages installed by scripts/setup-host.sh). The derivations below read /usr at
+# build time and nothing else outside the store: with the sandbox on, nix.conf's
+# `extra-sandbox-paths = /usr /lib=/usr/lib /lib64=/usr/lib64` shows them (never /bin: Nix makes
+# its /bin/sh mount point in it, which on merged /usr truncates the host's dash). Nothing here
+# is evaluated from host paths, so it also works under pure (flake) evaluation.
 #
-# Ownership note: builds run as root on this machine (single-user Nix), so `fakeroot` is
-# wrapped with `-u` (unknown files keep their real owner): files made by extraCommands are
-# really root's, and a chown by a static program the fakeroot library cannot preload into
-# (the busybox coreutils inside the fake chroot) is real too, so both views agree.
-{ system }:
+# Ownership note: `fakeroot` is Debian's, with its preload library copied into the store (as
+# nixpkgs' is there), so dynamically linked store programs inside a fake chroot reach it. It
+# takes no `-u`: nix/ passes `-u` itself when a build runs as root (see customisation.nix).
+#
+# hostBin and hostLib say where the host's programs and libraries are; test/e2e/store-only.test.ts
+# moves them, so that a derivation of nix/ reaching into /usr itself fails to build.
+{ system, hostBin ? "/usr/bin", hostLib ? "/usr/lib" }:
 let
   inherit (builtins) concatStringsSep derivation;
+  multiarch = { x86_64-linux = "x86_64-linux-gnu"; aarch64-linux = "aarch64-linux-gnu"; }.${system} or "unknown";
 
-  # A derivation built by the host's /bin/sh with the host's tools on PATH.
+  # A derivation built by the host's sh with the host's tools on PATH (/usr/bin: the sandbox
+  # has no /bin, and Debian's Nix 2.8 binds no /bin/sh).
   hostBuild = name: script: derivation {
     inherit name system;
-    builder = "/bin/sh";
+    builder = "${hostBin}/sh";
     args = [ "-ec" script ];
-    PATH = "/usr/bin:/bin";
+    PATH = "${hostBin}";
   };
 
   # Fails the build with a pointer to the set-up script when a host program is missing.
@@ -28,26 +34,26 @@ let
   linkHost = name: programs: hostBuild name ''
     mkdir -p "$out/bin"
     for p in ${concatStringsSep " " programs}; do
-      ${requireHost "/usr/bin/$p"}
-      ln -s "/usr/bin/$p" "$out/bin/$p"
+      ${requireHost "${hostBin}/$p"}
+      ln -s "${hostBin}/$p" "$out/bin/$p"
     done
   '';
 
   # bash as a store copy of Debian's statically linked bash, so it also runs inside the fake
   # chroot of enableFakechroot, where only the store is visible.
   bash = hostBuild "bash-static" ''
-    ${requireHost "/bin/bash-static"}
+    ${requireHost "${hostBin}/bash-static"}
     mkdir -p "$out/bin"
-    cp /bin/bash-static "$out/bin/bash"
+    cp ${hostBin}/bash-static "$out/bin/bash"
     ln -s bash "$out/bin/sh"
   '';
 
   # Debian's static busybox (package busybox-static) copied into the store, with one relative symlink per applet.
   busybox = hostBuild "busybox" ''
-    ${requireHost "/bin/busybox"}
+    ${requireHost "${hostBin}/busybox"}
     mkdir -p "$out/bin"
-    cp /bin/busybox "$out/bin/busybox"
-    for applet in $(/bin/busybox --list); do
+    cp ${hostBin}/busybox "$out/bin/busybox"
+    for applet in $(${hostBin}/busybox --list); do
       [ "$applet" = busybox ] || ln -s busybox "$out/bin/$applet"
     done
   '';
@@ -67,10 +73,19 @@ let
   '';
 
   # fakeroot from Debian: its script needs getopt and friends from /usr/bin; see the note above.
+  # fakeroot-sysv itself, not /usr/bin/fakeroot: that is a link into /etc/alternatives, which the
+  # sandbox does not show (fakeroot-sysv starts faked-sysv by its /usr/bin path). Run by
+  # /usr/bin/sh: its `#!/bin/sh` may not exist in the sandbox (Debian's Nix 2.8 binds none).
+  # `-l` preloads the store copy of its library by absolute path. Not root, it does not try the
+  # real chown: in a user namespace (the sandbox) that fails with EINVAL, which Debian's
+  # fakeroot reports and nixpkgs' (einval.patch) ignores.
   fakeroot = hostBuild "fakeroot" ''
-    ${requireHost "/usr/bin/fakeroot"}
-    mkdir -p "$out/bin"
-    printf '%s\n' '#!${bash}/bin/bash' 'PATH=$PATH:/usr/bin exec /usr/bin/fakeroot -u "$@"' > "$out/bin/fakeroot"
+    ${requireHost "${hostBin}/fakeroot-sysv"}
+    mkdir -p "$out/bin" "$out/lib"
+    cp ${hostLib}/${multiarch}/libfakeroot/libfakeroot-sysv.so "$out/lib/"
+    printf '%s\n' '#!${bash}/bin/bash' \
+      'if ((EUID != 0)); then export FAKEROOTDONTTRYCHOWN=1; fi' \
+      'PATH=$PATH:${hostBin} exec ${hostBin}/sh ${hostBin}/fakeroot-sysv -f ${hostBin}/faked-sysv -l '"$out"'/lib/libfakeroot-sysv.so "$@"' > "$out/bin/fakeroot"
     chmod 0555 "$out/bin/fakeroot"
   '';
 
@@ -88,12 +103,14 @@ let
       "-e"
       "-c"
       ''
-        source "$NIX_ATTRS_SH_FILE"
+        ${import ../../nix/source-attrs.nix}
         out=''${outputs[out]}
+        attrs=$NIX_BUILD_TOP/.attrs.json
+        [[ -e "$attrs" ]] || attrs=$NIX_ATTRS_JSON_FILE
         ${coreutils}/bin/mkdir "$out"
-        ${jq}/bin/jq -r '.closure | map(.path) | sort | .[]' "$NIX_ATTRS_JSON_FILE" > "$out/store-paths"
+        ${jq}/bin/jq -r '.closure | map(.path) | sort | .[]' "$attrs" > "$out/store-paths"
         ${jq}/bin/jq -r '.closure | sort_by(.path) | .[] | (.path, .narHash, (.narSize | tostring), "", (.references | length | tostring), .references[])' \
-          "$NIX_ATTRS_JSON_FILE" > "$out/registration"
+          "$attrs" > "$out/registration"
       ''
     ];
   };
@@ -108,13 +125,29 @@ in
   gnused = linkHost "gnused" [ "sed" ];
   gnugrep = linkHost "gnugrep" [ "grep" ];
   gnutar = linkHost "gnutar" [ "tar" ];
-  gzip = linkHost "gzip" [ "gzip" "gunzip" "zcat" ];
+  # Debian's gunzip and zcat are `#!/bin/sh` scripts, and the sandbox may have no /bin/sh.
+  gzip = hostBuild "gzip" ''
+    ${requireHost "${hostBin}/gzip"}
+    mkdir -p "$out/bin"
+    ln -s ${hostBin}/gzip "$out/bin/gzip"
+    printf '%s\n' '#!${bash}/bin/bash' 'exec ${hostBin}/gzip -d "$@"' > "$out/bin/gunzip"
+    printf '%s\n' '#!${bash}/bin/bash' 'exec ${hostBin}/gzip -dc "$@"' > "$out/bin/zcat"
+    chmod 0555 "$out/bin/gunzip" "$out/bin/zcat"
+  '';
   pigz = linkHost "pigz" [ "pigz" "unpigz" ];
   zstd = linkHost "zstd" [ "zstd" ];
   xz = linkHost "xz" [ "xz" ];
   bzip2 = linkHost "bzip2" [ "bzip2" ];
   proot = linkHost "proot" [ "proot" ];
   nodejs = linkHost "nodejs" [ "node" ];
-  nix = linkHost "nix" [ "nix" "nix-store" ];
+  # Debian's nix finds its libraries through RUNPATH /usr/lib/nix; name them under hostLib too.
+  nix = hostBuild "nix" ''
+    mkdir -p "$out/bin"
+    for p in nix nix-store; do
+      ${requireHost "${hostBin}/$p"}
+      printf '%s\n' '#!${bash}/bin/bash' 'export LD_LIBRARY_PATH=${hostLib}/nix''${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}' "exec ${hostBin}/$p \"\$@\"" > "$out/bin/$p"
+      chmod 0555 "$out/bin/$p"
+    done
+  '';
   sqlite = linkHost "sqlite" [ "sqlite3" ];
 }

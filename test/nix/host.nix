@@ -5,12 +5,15 @@
 #
 # The builder is the working tree's compiled one: run `npm ci && npm run build` first. Its
 # bin/, dist/, package.json and production node_modules are copied into the store, so a new
-# build of dist/ gives new images. Needs `sandbox = false` (scripts/setup-host.sh sets it).
+# build of dist/ gives new images. With the sandbox on, host programs
+# come through extra-sandbox-paths = /usr /lib=/usr/lib /lib64=/usr/lib64 (scripts/setup-host.sh).
 { system ? builtins.currentSystem
 , root ? ../..
+, hostBin ? "/usr/bin"   # where the host's programs and libraries are (see host-pkgs.nix)
+, hostLib ? "/usr/lib"
 }:
 let
-  pkgs = import ./host-pkgs.nix { inherit system; };
+  pkgs = import ./host-pkgs.nix { inherit system hostBin hostLib; };
 
   lock = builtins.fromJSON (builtins.readFile (root + "/package-lock.json"));
   isDevOnly = relative: (lock.packages.${relative} or { }).dev or false;

@@ -42,6 +42,21 @@ rec {
   somefile = writeText { name = "somefile"; text = "some data\n"; };
   cat-somefile = program "cat-somefile" "exec ${busybox}/bin/cat ${somefile}";
 
+  # chown and chmod from Debian's coreutils, dynamically linked as nixpkgs' are: run by a
+  # store copy of glibc's loader with store copies of their libraries, so inside runAsRoot's
+  # chroot (only the store is bound in) fakeroot's preload library reaches them.
+  dynamicCoreutils = hostBuild "coreutils-dynamic" ''
+    mkdir -p "$out/bin" "$out/lib" "$out/libexec"
+    for lib in ld-linux-x86-64.so.2 libc.so.6; do
+      cp -L /usr/lib/*-linux-gnu/$lib "$out/lib/"
+    done
+    for p in chown chmod; do
+      cp /usr/bin/$p "$out/libexec/"
+      printf '%s\n' '#!${busybox}/bin/sh' "exec $out/lib/ld-linux-x86-64.so.2 --library-path $out/lib $out/libexec/$p \"\$@\"" > "$out/bin/$p"
+      chmod 0555 "$out/bin/$p"
+    done
+  '';
+
   # A uniquely named hello reached only through a symlink made in fakeRootCommands (A24).
   fakeRootHello = program "layeredImageWithFakeRootCommands-hello" "echo 'Hello from fakeRootCommands'";
 }

@@ -1,6 +1,7 @@
 // pullImage against the fake registry: index → platform manifest → config → verified layers,
 // an Image whose identities hold (config digest, layer digests, sizes, diff_ids).
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ import { decompressed } from '../../src/image/decompress.ts';
 import type { Image } from '../../src/image/types.ts';
 import { MEDIA_TYPES } from '../../src/registry/manifest.ts';
 import { pullImage } from '../../src/sources/registry.ts';
+import { readDockerArchive } from '../../src/sources/docker-archive.ts';
+import { assertCleanFailure, runCli } from '../faults/fixture.ts';
 import { startFakeRegistry, type FakeRegistry } from './fake-registry.ts';
 
 async function tarOf(files: Record<string, string>): Promise<Buffer> {
@@ -74,6 +77,33 @@ describe('pullImage', () => {
   after(async () => {
     await registry.close();
     await rm(blobDir, { recursive: true, force: true });
+  });
+
+  it('CLI pull: REF@sha256:… pulls by that digest without --digest; no digest, two different digests or a bad recorded name:tag are one line before any request', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'pull-cli-test-'));
+    try {
+      const archive = join(out, 'image.tar');
+      const ok = await runCli(['pull', `${registry.host}/team/app@${amd64Digest}`, '--output', archive, '--final-tag', 'v1', '--quiet']);
+      assert.equal(ok.exitCode, 0, Buffer.from(ok.stderr).toString());
+      const pulled = await readDockerArchive(archive);
+      assert.deepEqual(pulled.repoTags, [`${registry.host}/team/app:v1`]);
+      assert.equal(sha256Digest(pulled.rawConfig), configDigest);
+
+      const requests = registry.requests.length;
+      const failures: Array<[string[], RegExp]> = [
+        [[`${registry.host}/team/app:v1`], /no digest to pull by; append @sha256:<hex> to it or pass --digest sha256:<hex>$/],
+        [[`${registry.host}/team/app@${amd64Digest}`, '--digest', indexDigest], /names sha256:[0-9a-f]{64} but --digest is sha256:[0-9a-f]{64}; give one digest$/],
+        [[`${registry.host}/team/app@${amd64Digest}`, '--final-name', 'Team/App'], /the recorded name:tag \(--final-name, --final-tag\) "Team\/App:latest": bad repository component "Team"/],
+        [[`${registry.host}/team/app@${amd64Digest}`, '--final-tag', 'a b'], /"[^"]*:a b": bad tag "a b"; expected NAME:TAG/],
+      ];
+      for (const [args, pattern] of failures) {
+        assertCleanFailure(await runCli(['pull', ...args, '--output', join(out, 'bad.tar')]), pattern);
+        assert.ok(!existsSync(join(out, 'bad.tar')));
+      }
+      assert.equal(registry.requests.length, requests, 'no request was made for a refused pull');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 
   it('pulls the chosen platform of an index by digest', async () => {

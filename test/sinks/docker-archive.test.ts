@@ -3,7 +3,10 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { assembleImage } from '../../src/image/assemble.ts';
 import { writeDockerArchive } from '../../src/sinks/docker-archive.ts';
+import type { Layer } from '../../src/image/types.ts';
 import { bytesLayer } from '../../src/sources/bytes-layer.ts';
+import { storePathsLayer } from '../../src/sources/store-paths.ts';
+import { buildVectorTree, readTar, ROOT_OWNER, tempDir } from '../tar/fixtures.ts';
 import { VECTOR_C_PATHS, collect, recordingLogger, sha, vectorC, vectorE } from './vectors.ts';
 import { vectorImage } from './vectors.ts';
 
@@ -32,6 +35,39 @@ test('format.md §2.4 end-to-end vector: config, manifest and archive bytes', as
     'Adding manifests...',
     'Done.',
   ]);
+});
+
+test('a store layer hashed while it streams: named by position, the same config, its digest asked for only after its bytes', async () => {
+  const tree = tempDir();
+  try {
+    buildVectorTree(tree.path);
+    const events: string[] = [];
+    const inner = storePathsLayer(VECTOR_C_PATHS, { ...ROOT_OWNER, root: tree.path });
+    const layer: Layer = {
+      ...inner,
+      diffId: () => { events.push('diffId'); return inner.diffId(); },
+      size: () => { events.push('size'); return inner.size(); },
+      open: () => {
+        events.push('open');
+        return inner.open().on('end', () => events.push('end'));
+      },
+    };
+    const image = await vectorImage({ storeLayer: layer });
+    const archive = await collect((output) => writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() }));
+    assert.deepEqual(events.slice(0, 3), ['size', 'open', 'end'], 'no hashing pass before the bytes stream');
+    const members = await readTar(archive);
+    assert.deepEqual(members.map((m) => m.header.name), [
+      'layer-1/layer.tar',
+      'f003e077fcffe7c286bb778c1514ebe6c7388d057e705b8bc43d6be413837a43/layer.tar',
+      '3de017251095666b6991817a2c3f70fff515247a686413452c7a9ba69c4d2e30.json',
+      'manifest.json',
+    ]);
+    assert.equal(sha(members[0]!.content), 'a690232b32e25880104b33ef304580fd4e002e227f570fc2a143317ec7087548');
+    assert.equal(sha(members[2]!.content), '3de017251095666b6991817a2c3f70fff515247a686413452c7a9ba69c4d2e30', 'the §2.4 config: diff_ids from the stream');
+    assert.deepEqual(JSON.parse(members[3]!.content.toString('utf8'))[0].Layers, ['layer-1/layer.tar', 'f003e077fcffe7c286bb778c1514ebe6c7388d057e705b8bc43d6be413837a43/layer.tar']);
+  } finally {
+    tree.cleanup();
+  }
 });
 
 test('a reader that goes away makes the sink stop with a UserError', async () => {

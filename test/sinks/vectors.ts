@@ -5,6 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
+import type { Layer } from '../../src/image/types.ts';
 import type { Logger } from '../../src/log.ts';
 import { assembleImage } from '../../src/image/assemble.ts';
 import { parseLossless } from '../../src/json/lossless.ts';
@@ -79,13 +80,13 @@ export const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest(
 const CUSTOMISATION = '/nix/store/22222222222222222222222222222222-test-customisation-layer';
 
 /** The image of format.md §2.4, with the customisation layer read from a directory like Nix's. */
-export async function vectorImage(options: { repoTag?: string } = {}) {
+export async function vectorImage(options: { repoTag?: string; storeLayer?: Layer } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'strata-e2e-'));
   await writeFile(join(dir, 'layer.tar'), vectorE());
   await writeFile(join(dir, 'checksum'), `${sha(vectorE())}\n`);
   const customisationLayer = await tarballLayer(dir, { origin: [CUSTOMISATION] });
   return assembleImage({
-    storeLayers: [bytesLayer(vectorC(), { origin: VECTOR_C_PATHS, kind: 'store' })],
+    storeLayers: [options.storeLayer ?? bytesLayer(vectorC(), { origin: VECTOR_C_PATHS, kind: 'store' })],
     customisationLayer,
     architecture: 'amd64',
     config: parseLossless('{"Cmd":["/nix/store/00000000000000000000000000000000-demo/bin/demo"],"Env":["PATH=/bin"]}', 'test'),

@@ -27,6 +27,40 @@ describe('storePathsLayer', () => {
     assert.ok(bytes.equals(await collect(layer.open())), 'every open() yields the same bytes');
   });
 
+  it('sizes from lstat, takes its digest from the stream, and keeps it (no second pass)', async () => {
+    const file = join(tree.path, 'nix/store/streamed');
+    writeFileSync(file, 'first\n');
+    const layer = storePathsLayer(['/nix/store/streamed'], { ...ROOT_OWNER, root: tree.path });
+    assert.equal(layer.identityFromStream, true);
+    assert.equal(await layer.size(), 10240);
+    const bytes = await collect(layer.open());
+    // Same size, other content: a digest computed now would differ from the streamed one.
+    writeFileSync(file, 'other\n');
+    assert.equal(await layer.diffId(), `sha256:${sha256Hex(bytes)}`);
+    assert.equal(await layer.digest(), `sha256:${sha256Hex(bytes)}`);
+    await assert.rejects(collect(layer.open()), { code: 'layer-digest-mismatch' }, 'a later stream must give the same bytes');
+  });
+
+  it('fails the stream, naming the file or the layer, when the tree changed after its size was taken', async () => {
+    const file = join(tree.path, 'nix/store/resized');
+    // With the walk recorded (the default) the stream finds the file; past the record's limit,
+    // it walks again and finds the layer's size wrong.
+    for (const [recordLimit, code, named] of [[undefined, 'file-changed', 'resized changed size'], [1, 'layer-size-mismatch', 'store layer of /nix/store/resized']] as const) {
+      for (const [before, after] of [[10, 20_000], [20_000, 10]] as const) {
+        writeFileSync(file, Buffer.alloc(before, 0x61));
+        const layer = storePathsLayer(['/nix/store/resized'], { ...ROOT_OWNER, root: tree.path, ...(recordLimit === undefined ? {} : { recordLimit }) });
+        const announced = await layer.size();
+        writeFileSync(file, Buffer.alloc(after, 0x61));
+        await assert.rejects(collect(layer.open()), (error: unknown) => {
+          assert.ok(error instanceof UserError && error.code === code, String(error));
+          assert.ok(error.message.includes(named), error.message);
+          if (code === 'layer-size-mismatch') assert.ok(error.message.includes(`announced ${announced} bytes`), error.message);
+          return true;
+        });
+      }
+    }
+  });
+
   it('hashes only once for diffId, digest and size', async () => {
     const note = join(tree.path, 'nix/store/memo');
     writeFileSync(note, 'first\n');
@@ -46,13 +80,14 @@ describe('storePathsLayer', () => {
     await assert.rejects(collect(layer.open()), (error: unknown) => {
       assert.ok(error instanceof UserError);
       assert.ok(error.message.includes(announced), error.message);
-      assert.match(error.message, /changed between hashing and streaming/);
+      assert.match(error.message, /was expected; make sure nothing modifies the store paths/);
       return true;
     });
   });
 
-  it('trusts a known digest without reading the store', async () => {
+  it('trusts a known digest without reading the store (a sink may name the member by it)', async () => {
     const layer = storePathsLayer(['/nix/store/not-there'], { ...ROOT_OWNER, root: tree.path, known: { digest: VECTOR_C, size: 10240 } });
+    assert.equal(layer.identityFromStream, undefined);
     assert.equal(await layer.diffId(), VECTOR_C);
     assert.equal(await layer.size(), 10240);
   });

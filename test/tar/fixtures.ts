@@ -1,5 +1,5 @@
 // Shared fixtures for the tar tests: temporary directories and the format.md §4.5 store tree.
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -13,7 +13,20 @@ export const ROOT_OWNER = { uid: 0, gid: 0, uname: 'root', gname: 'root', mtime:
 /** A fresh temporary directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'nix-strata-test-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+  return { path, cleanup: () => removeTree(path) };
+}
+
+/**
+ * Removes a tree the tests made read-only in places (as store paths are): its directories are
+ * made writable first, since only root may delete from a read-only directory.
+ */
+export function removeTree(path: string): void {
+  const open = (dir: string): void => {
+    chmodSync(dir, (lstatSync(dir).mode & 0o7777) | 0o700);
+    for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) open(join(dir, entry.name));
+  };
+  if (existsSync(path) && lstatSync(path).isDirectory()) open(path);
+  rmSync(path, { recursive: true, force: true });
 }
 
 /** Builds the tree of format.md §4.5 (vectors C and D) below `root`. */

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { UserError } from '../../src/errors.ts';
 import { CHUNK_SIZE } from '../../src/tar/chunks.ts';
-import { storeLayerStream } from '../../src/tar/store-layer.ts';
+import { storeLayerChunks, storeLayerPlan, storeLayerStream } from '../../src/tar/store-layer.ts';
+import { WalkRecorder } from '../../src/tar/walk-record.ts';
 import { buildVectorTree, collect, DEMO, NOTE, readTar, ROOT_OWNER, sha256Hex, tempDir } from './fixtures.ts';
 
 describe('store layer: format.md §4.5 vectors', () => {
@@ -25,6 +26,7 @@ describe('store layer: format.md §4.5 vectors', () => {
       const bytes = await collect(storeLayerStream(vector.paths, { ...vector.owner, root: tree.path }));
       assert.equal(bytes.length, 10240);
       assert.equal(sha256Hex(bytes), vector.sha);
+      assert.equal(storeLayerPlan(vector.paths, { ...vector.owner, root: tree.path }).size, 10240, 'the size from lstat alone');
     });
   }
 
@@ -174,6 +176,28 @@ describe('store layer: tricky trees', () => {
     }
   });
 
+  it('has the size storeLayerPlan computes without reading, and the same bytes from its recorded walk', async () => {
+    for (const owner of [{ ...ROOT_OWNER, mtime: 1700000000 }, { uid: 1000, gid: 1000, uname: 'u'.repeat(40), gname: 'ü', mtime: 1 }]) {
+      for (const paths of [[link, app, plain], [plain], [app]]) {
+        const options = { ...owner, root: tree.path };
+        const bytes = await collect(storeLayerStream(paths, options));
+        const plan = storeLayerPlan(paths, options);
+        assert.equal(plan.size, bytes.length, `${owner.uname}: ${paths.join(' ')}`);
+        assert.ok(plan.walk !== undefined && plan.walk.length > 0);
+        const replayed = Buffer.concat([...storeLayerChunks(paths, { ...options, chunkSize: 1000 }, false, undefined, plan.walk)]);
+        assert.ok(replayed.equals(bytes), `replayed walk: ${paths.join(' ')}`);
+      }
+    }
+  });
+
+  it('gives up recording a walk past its limit', () => {
+    const recorder = new WalkRecorder(100);
+    recorder.entry(1, 0o444, 5, 'a'.repeat(50));
+    assert.ok(recorder.bytes() !== undefined);
+    recorder.entry(1, 0o444, 5, 'b'.repeat(50));
+    assert.equal(recorder.bytes(), undefined);
+  });
+
   it('streams in bounded chunks, never a whole file at once', async () => {
     const sizes: number[] = [];
     for await (const chunk of storeLayerStream([app], { ...ROOT_OWNER, root: tree.path })) sizes.push((chunk as Buffer).length);
@@ -258,5 +282,7 @@ describe('store layer: refusing what cannot be archived', () => {
     const ustar = first.subarray(2560, 3072);
     assert.equal(ustar.toString('latin1', 0, 23), '/nix/store/huge/sparse\0');
     assert.equal(ustar.toString('latin1', 124, 136), '00000000000\0');
+    // Header blocks (2 dirs, the directory, pax + ustar of the file), content padded, end blocks, record padding.
+    assert.equal(storeLayerPlan(['/nix/store/huge'], { ...ROOT_OWNER, root: tree.path }).size, Math.ceil((5 * 512 + Math.ceil(size / 512) * 512 + 1024) / 10240) * 10240);
   });
 });

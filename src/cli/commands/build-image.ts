@@ -9,8 +9,9 @@ import { stderrLogger } from '../../log.ts';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+// 0 to 2^32−2, as nix/validate.nix allows: a larger id would be truncated by Docker (root-owned files).
 function id(value: string, what: string): number {
-  if (!/^\d+$/.test(value)) throw new UserError('bad-id', `${what} ${JSON.stringify(value)} is not a non-negative integer`);
+  if (!/^\d+$/.test(value) || Number(value) > 0xfffffffe) throw new UserError('bad-id', `${what} ${JSON.stringify(value)} is not an integer from 0 to 4294967294`);
   return Number(value);
 }
 
@@ -35,6 +36,22 @@ export function buildImageCommand(): Command {
       const { writeSnapshotFile } = await import('../../build-image/snapshot.ts');
       await writeSnapshotFile(opts.root, opts.out, opts.exclude);
     }));
+  command.addCommand(new Command('pin')
+    .description('keep every inode of a tree allocated (hard links into LINKS, open directories) until stdin ends; prints "pinned FILES DIRS" when done')
+    .requiredOption('--root <dir>', 'the tree')
+    .requiredOption('--links <dir>', 'a new directory on the same file system for the extra hard links')
+    .option('--exclude <rel>', 'relative path left out with its subtree (repeatable)', collect, [] as string[])
+    .action(async (opts: { root: string; links: string; exclude: string[] }) => {
+      const { pinInodes } = await import('../../build-image/pin-inodes.ts');
+      const pinned = pinInodes({ root: opts.root, links: opts.links, exclude: opts.exclude });
+      process.stdout.write(`pinned ${pinned.files} ${pinned.directories}\n`);
+      // Held until the caller closes our stdin (nix/build-image.nix: after the layer is written).
+      process.stdin.resume();
+      await new Promise<void>((resolve) => {
+        process.stdin.once('end', resolve).once('close', resolve);
+      });
+      pinned.release();
+    }));
   command.addCommand(new Command('layer')
     .description('write OUT/layer.tar and OUT/checksum: the whole tree, or with --before only what changed (deletions as .wh. whiteouts)')
     .requiredOption('--root <dir>', 'the tree')
@@ -43,15 +60,16 @@ export function buildImageCommand(): Command {
     .option('--exclude <rel>', 'relative path left out with its subtree (repeatable)', collect, [] as string[])
     .option('--uid <n>', 'owner forced on every entry')
     .option('--gid <n>', 'group forced on every entry')
-    .action(async (opts: { root: string; out: string; before?: string; exclude: string[]; uid?: string; gid?: string }) => {
+    .option('--real-owners', 'with --before: the build runs as root, so real owners that differ from fakeroot\'s records win')
+    .action(async (opts: { root: string; out: string; before?: string; exclude: string[]; uid?: string; gid?: string; realOwners?: boolean }) => {
       const before = opts.before === undefined ? undefined : await (await import('../../build-image/snapshot.ts')).readSnapshotFile(opts.before);
       const owner = opts.uid === undefined && opts.gid === undefined ? undefined : { uid: id(opts.uid ?? '0', '--uid'), gid: id(opts.gid ?? '0', '--gid') };
       const { writeLayerTar } = await import('../../build-image/layer-tar.ts');
-      await writeLayerTar({ root: opts.root, outDir: opts.out, exclude: opts.exclude, ...(before ? { before } : {}), ...(owner ? { owner } : {}) });
+      await writeLayerTar({ root: opts.root, outDir: opts.out, exclude: opts.exclude, realOwners: opts.realOwners === true, ...(before ? { before } : {}), ...(owner ? { owner } : {}) });
     }));
   command.addCommand(new Command('archive')
     .description('write the image archive from a structured-attrs file (spec, closure, outputs.out)')
-    .option('--attrs <file>', 'the .attrs.json (default: $NIX_ATTRS_JSON_FILE)')
+    .option('--attrs <file>', 'the .attrs.json (default: $NIX_BUILD_TOP/.attrs.json)')
     .action(async (opts: { attrs?: string }) => {
       const path = opts.attrs ?? defaultAttrsPath('the buildImage archive derivation');
       const { buildImageArchive, readBuildImageAttrs } = await import('../../build-image/archive.ts');

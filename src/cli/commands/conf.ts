@@ -8,15 +8,13 @@ import { stderrLogger } from '../../log.ts';
 export function confCommand(): Command {
   return new Command('conf')
     .description('plan the layers of a __structuredAttrs build (.attrs.json: spec + closure graph) and write the conf the stream reads')
-    .option('--attrs <file>', 'the derivation attributes (default: $NIX_ATTRS_JSON_FILE)')
+    .option('--attrs <file>', 'the derivation attributes (default: $NIX_BUILD_TOP/.attrs.json)')
     .option('--out <file>', 'where to write the conf (default: the derivation output)')
-    .option('--no-digests', 'do not hash the store layers now (the stream will hash them twice instead)')
     .option('--debug', 'print the layer table to stderr')
-    .action(async (options: { attrs?: string; out?: string; digests: boolean; debug?: boolean }) => {
+    .action(async (options: { attrs?: string; out?: string; debug?: boolean }) => {
       await buildConf({
         attrsPath: options.attrs ?? defaultAttrsPath('a __structuredAttrs Nix build'),
         ...(options.out === undefined ? {} : { outPath: options.out }),
-        digests: options.digests,
         debug: options.debug === true,
         log: stderrLogger(),
       });

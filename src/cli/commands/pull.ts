@@ -8,7 +8,7 @@ export function pullCommand(): Command {
   return new Command('pull')
     .description('fetch an image by digest from a registry (OCI distribution API) and write it as a docker-archive')
     .argument('<reference>', 'image reference, [registry/]repository[:tag][@digest]')
-    .requiredOption('--digest <digest>', 'manifest or index digest, sha256:<hex>')
+    .option('--digest <digest>', 'manifest or index digest, sha256:<hex> (instead of @digest in REFERENCE)')
     .requiredOption('--output <file>', 'where to write the docker-archive')
     .option('--os <os>', 'operating system to choose from an index', 'linux')
     .option('--arch <arch>', 'architecture to choose from an index (may carry a variant, e.g. arm/v7)', 'amd64')
@@ -18,10 +18,10 @@ export function pullCommand(): Command {
     .option('--final-tag <tag>', 'tag recorded in the archive', 'latest')
     .option('--decompress', 'store layers uncompressed, as skopeo does')
     .option('--quiet', 'no progress on stderr')
-    .action(async (reference: string, opts: { digest: string; output: string; os: string; arch: string; tlsVerify: boolean; finalName?: string; finalTag: string; decompress?: boolean; quiet?: boolean }) => {
+    .action(async (reference: string, opts: { digest?: string; output: string; os: string; arch: string; tlsVerify: boolean; finalName?: string; finalTag: string; decompress?: boolean; quiet?: boolean }) => {
       await pullToDockerArchive({
         reference,
-        digest: opts.digest,
+        ...(opts.digest !== undefined ? { digest: opts.digest } : {}),
         output: opts.output,
         os: opts.os,
         arch: opts.arch,

@@ -1,6 +1,7 @@
 // `nix-strata stream`: the body of streamLayeredImage's executable and buildLayeredImage's build.
 import { Command, Option } from 'commander';
 import { streamImage } from '../../build/stream.ts';
+import { checkRepoTag } from '../../registry/reference.ts';
 import { stderrLogger } from '../../log.ts';
 import { COMPRESSORS, parseCompressor } from '../../sinks/output.ts';
 
@@ -16,6 +17,8 @@ export function streamCommand(): Command {
     .option('-q, --quiet', 'no progress lines on stderr')
     .action(async (options: { conf: string; repoTag?: string; repo_tag?: string; output?: string; compressor: string; quiet?: boolean }) => {
       const repoTag = options.repoTag ?? options.repo_tag;
+      // Checked before any output exists: docker load would refuse a bad one after the whole stream.
+      if (repoTag !== undefined) checkRepoTag(repoTag, '--repo-tag');
       await streamImage({
         confPath: options.conf,
         ...(repoTag === undefined ? {} : { repoTag }),

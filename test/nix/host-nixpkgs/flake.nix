@@ -5,10 +5,12 @@
 #   nix run --override-input nixpkgs ./test/nix/host-nixpkgs .#hello.stream | docker load
 #
 # legacyPackages.<system> holds what nix/ and nix/package.nix use (../host-pkgs.nix,
-# ../host-npm.nix), the example packages hello and busybox (../stand-ins.nix), `callPackage`
-# and `extend` (for overlays). The builder is compiled from the flake's own src/ inside a
-# derivation, with npm dependencies taken from npm's cache (`npm ci` must have run once).
-# Needs `sandbox = false`, like everything host-wired.
+# ../host-npm.nix), the example packages hello and busybox (../stand-ins.nix), a fakeNss of
+# its own (as nixpkgs has), `callPackage` and `extend` (for overlays). The builder is compiled
+# from the flake's own src/ inside a derivation, with npm dependencies taken from npm's cache
+# (`npm ci` must have run once).
+# Builds with the sandbox on when host programs are visible under /usr (extra-sandbox-paths, as
+# scripts/setup-host.sh sets it); run test/nix/seed-npm-tarballs.sh once after `npm ci`.
 {
   description = "Host-wired stand-in for nixpkgs (nix-strata tests only)";
 
@@ -23,6 +25,9 @@
           standIns = import ../stand-ins.nix { pkgs = host; };
           base = final: host // npm // {
             inherit (standIns) hello busybox;
+            # nixpkgs' own fakeNss, at both of its names, for the overlay to replace (never built).
+            fakeNss = host.hostBuild "nixpkgs-fake-nss" "mkdir -p $out/etc";
+            dockerTools.fakeNss = final.fakeNss;
             callPackage = fn: args:
               let f = if builtins.isFunction fn then fn else import fn; in
               f (builtins.intersectAttrs (builtins.functionArgs f) final // args);

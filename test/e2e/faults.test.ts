@@ -8,18 +8,18 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { assertCleanFailure, assertNothingLeft, cli, makeFixture, writeConf, type Fixture } from './fixture.ts';
+import { assertCleanFailure, assertNothingLeft, cli, makeFixture, writeConf, type Fixture } from '../faults/fixture.ts';
 
 let small: Fixture; // 64 KiB of data
 let large: Fixture; // 4 MiB of incompressible data: more than the tmpfs holds, compressed or not
-let huge: Fixture; // 256 MiB sparse file, conf without digests: the stream hashes for a while first
+let huge: Fixture; // 256 MiB sparse file: the stream takes a while
 before(async () => {
   [small, large, huge] = await Promise.all([
     makeFixture(),
     makeFixture({ dataSize: 4 << 20 }),
     makeFixture({ dataSize: 256 << 20, sparse: true }),
   ]);
-  await Promise.all([writeConf(small), writeConf(large), writeConf(huge, ['--no-digests'])]);
+  await Promise.all([writeConf(small), writeConf(large), writeConf(huge)]);
 });
 after(async () => {
   for (const f of [small, large, huge]) if (f) await rm(f.work, { recursive: true, force: true });
@@ -28,7 +28,7 @@ after(async () => {
 /** Runs a bash script; gives its stdout and the stream's exit code and stderr (written to files). */
 async function shell(f: Fixture, script: string): Promise<{ exitCode: number; stderr: string; stdout: string }> {
   const { stdout } = await execa('bash', ['-c', script], {
-    env: { CLI: cli, CONF: f.confPath, ERR: join(f.work, 'err'), RC: join(f.work, 'rc'), NIX_STRATA_CACHE: '' },
+    env: { CLI: cli, CONF: f.confPath, ERR: join(f.work, 'err'), RC: join(f.work, 'rc') },
     timeout: 60_000,
   });
   return {
@@ -108,13 +108,13 @@ test('conf --out on a full disk or into a missing directory: one line, no conf a
   await execa('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint]);
   try {
     await execa('bash', ['-c', `head -c 1048576 /dev/zero > "${mountPoint}/fill" 2>/dev/null || true`]);
-    const result = await execa('node', [cli, 'conf', '--attrs', small.attrsPath, '--out', join(mountPoint, 'conf.json')], { reject: false, env: { NIX_STRATA_CACHE: '' } });
+    const result = await execa('node', [cli, 'conf', '--attrs', small.attrsPath, '--out', join(mountPoint, 'conf.json')], { reject: false });
     assertCleanFailure(result, /no space left on the device while writing .*full-disk\/conf\.json/);
     assert.deepEqual(await readdir(mountPoint), ['fill']);
   } finally {
     await execa('umount', [mountPoint]);
   }
-  const missing = await execa('node', [cli, 'conf', '--attrs', small.attrsPath, '--out', join(small.work, 'no-such-dir', 'conf.json')], { reject: false, env: { NIX_STRATA_CACHE: '' } });
+  const missing = await execa('node', [cli, 'conf', '--attrs', small.attrsPath, '--out', join(small.work, 'no-such-dir', 'conf.json')], { reject: false });
   assertCleanFailure(missing, /cannot write .*no-such-dir\/conf\.json: ENOENT/);
   const stream = await execa('node', [cli, 'stream', '-q', '--conf', small.confPath, '--output', join(small.work, 'no-such-dir', 'image.tar')], { reject: false });
   assertCleanFailure(stream, /cannot write .*ENOENT/);

@@ -12,7 +12,7 @@ import { assembleImage } from '../../src/image/assemble.ts';
 import { writeDockerArchive } from '../../src/sinks/docker-archive.ts';
 import { bytesLayer } from '../../src/sources/bytes-layer.ts';
 import { readDockerArchive } from '../../src/sources/docker-archive.ts';
-import { collect, recordingLogger, sha, vectorImage } from './vectors.ts';
+import { collect, recordingLogger, sha, vectorImage } from '../sinks/vectors.ts';
 
 const CONFIG_HEX = '3de017251095666b6991817a2c3f70fff515247a686413452c7a9ba69c4d2e30';
 const DIFF_IDS = [

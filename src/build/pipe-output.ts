@@ -1,0 +1,110 @@
+// The archive to a stdout pipe (`stream | docker load`), written by another thread. Node writes
+// a pipe from the main thread's event loop, so while that thread reads the store the pipe sits
+// idle, and while it waits for the pipe to drain nothing is read: the two alternate. A worker
+// blocking in write() instead lets reading, hashing and writing overlap.
+import { fstatSync, existsSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import type { Worker } from 'node:worker_threads';
+import type { Output } from '../sinks/output.ts';
+import { WRITTEN, type PipeAnswer, type PipeMessage } from './pipe-protocol.ts';
+import { startWorker, WORKER_OPTIONS } from './worker-thread.ts';
+
+// Slots chunks are copied into (the writer may be behind by that much): 2 MiB in all.
+const RING_SLOTS = 8;
+const SLOT_BYTES = 256 * 1024;
+
+/** Whether stdout is a pipe this module can write (a descriptor of its own through /proc). */
+export function stdoutIsPipe(): boolean {
+  try {
+    return fstatSync(1).isFIFO() && existsSync('/proc/self/fd/1');
+  } catch {
+    return false;
+  }
+}
+
+/** A Writable whose bytes a worker writes to stdout; a write completes once its bytes are copied. */
+export class PipeWriter extends Writable {
+  private readonly ring = new SharedArrayBuffer(RING_SLOTS * SLOT_BYTES);
+  private readonly words = new Int32Array(new SharedArrayBuffer(4));
+  private readonly worker: Worker;
+  private posted = 0;
+  private ended: (() => void) | undefined;
+
+  constructor() {
+    super({ highWaterMark: 1 << 20 });
+    this.worker = startWorker('pipe-worker', WORKER_OPTIONS);
+    this.post({ kind: 'ring', ring: this.ring, words: this.words.buffer as SharedArrayBuffer, slotBytes: SLOT_BYTES });
+    this.worker.on('message', (answer: PipeAnswer) => {
+      if (answer.kind === 'ended') this.ended?.();
+      // EPIPE when the reader went away: the archive writer turns it into its one-line message.
+      else this.destroy(Object.assign(new Error(answer.message), { code: answer.code }));
+    });
+    this.worker.on('error', (error) => this.destroy(error));
+  }
+
+  /** Writes complete once their bytes are in the ring: the caller may reuse the chunk then. */
+  readonly copiesWrites = true;
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    // Synchronous while the ring has room, so a chunk is free again as soon as write() returns.
+    const at = this.fill(chunk, 0);
+    if (at === chunk.length) callback();
+    else this.finishCopy(chunk, at).then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.ended = () => {
+      this.worker.terminate().then(() => callback(), callback);
+    };
+    this.post({ kind: 'end' });
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.worker.terminate().then(() => callback(error), () => callback(error));
+  }
+
+  // Copies pieces of `chunk` from `from` into free slots; returns where it stopped (the ring is full).
+  private fill(chunk: Buffer, from: number): number {
+    let at = from;
+    while (at < chunk.length && this.posted - Atomics.load(this.words, WRITTEN) < RING_SLOTS) {
+      const piece = chunk.subarray(at, Math.min(chunk.length, at + SLOT_BYTES));
+      const slot = this.posted % RING_SLOTS;
+      new Uint8Array(this.ring, slot * SLOT_BYTES, piece.length).set(piece);
+      this.posted += 1;
+      this.post({ kind: 'chunk', slot, length: piece.length, sequence: this.posted });
+      at += piece.length;
+    }
+    return at;
+  }
+
+  // The rest of `chunk`, each time the writer frees a slot.
+  private async finishCopy(chunk: Buffer, from: number): Promise<void> {
+    let at = from;
+    while (at < chunk.length && !this.destroyed) {
+      const waited = Atomics.waitAsync(this.words, WRITTEN, Atomics.load(this.words, WRITTEN));
+      if (waited.async) await waited.value;
+      at = this.fill(chunk, at);
+    }
+  }
+
+  private post(message: PipeMessage): void {
+    this.worker.postMessage(message);
+  }
+}
+
+/** stdout through a PipeWriter, as an Output of sinks/output.ts. */
+export function openPipeOutput(): Output {
+  const stream = new PipeWriter();
+  const finished = new Promise<void>((resolve, reject) => {
+    stream.once('finish', resolve);
+    stream.once('error', reject);
+  });
+  finished.catch(() => undefined);
+  return {
+    stream,
+    finish: () => finished,
+    async abort() {
+      stream.destroy();
+    },
+  };
+}

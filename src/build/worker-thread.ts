@@ -1,0 +1,25 @@
+// Starting worker threads (hash-worker.ts, pipe-worker.ts) and counting the cores the build may use.
+import { availableParallelism } from 'node:os';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+
+/** Cores to use: NIX_BUILD_CORES inside a Nix build (0 or unset means all available). */
+export function buildCores(env: NodeJS.ProcessEnv = process.env): number {
+  const fromNix = Number(env.NIX_BUILD_CORES);
+  return Number.isSafeInteger(fromNix) && fromNix > 0 ? fromNix : availableParallelism();
+}
+
+/** Starts the worker module `module` (e.g. `hash-worker`) of this directory as a thread. */
+// The .js module from dist/; the .ts one when running under tsx (tests), where the worker
+// first loads tsx itself (workers do not inherit the main thread's module hooks).
+export function startWorker(module: 'hash-worker' | 'pipe-worker', options: WorkerOptions): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${module}.js`, import.meta.url), options);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const worker = new URL(`./${module}.ts`, import.meta.url).href;
+  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(worker)}); })`, { ...options, eval: true });
+}
+
+/**
+ * Worker settings: a small young generation, because the worker makes only short-lived
+ * garbage (messages) and every megabyte of its heap counts against the stream's memory budget.
+ */
+export const WORKER_OPTIONS: WorkerOptions = { resourceLimits: { maxYoungGenerationSizeMb: 2 } };
