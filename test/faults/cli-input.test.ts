@@ -145,13 +145,22 @@ test('conf: a uid or gid beyond 2^32−2 in the spec is refused, as nix/validate
 });
 
 describe("Docker's 125-layer limit with a layeringPipeline (issue 14 #5)", { concurrency: 2 }, () => {
-  /** `count` unrelated store paths (they need not exist: the conf reads no store file). */
+  /** `count` unrelated store paths. */
   const manyPaths = (count: number) => (lib: string) => Array.from({ length: count }, (_, i) => ({
     path: join(dirname(lib), `${String(i).padStart(32, '0')}-p${i}`), narHash: `sha256-p${i}`, narSize: i + 1, references: [],
   }));
+  /** A fixture whose closure is `count` small store paths, made on disk. */
+  async function manyPathsFixture(count: number, spec: Record<string, unknown>): Promise<Fixture> {
+    const f = await fixture({ closure: manyPaths(count), spec });
+    for (const { path } of manyPaths(count)(f.lib)) {
+      await mkdir(path);
+      await writeFile(join(path, 'data'), path);
+    }
+    return f;
+  }
 
   test('a pipeline yielding 152 store layers fails at conf, naming the count and the limit_layers that fits', async () => {
-    const f = await fixture({ closure: manyPaths(152), spec: { layeringPipeline: [['popularity_contest'], ['limit_layers', 100000]] } });
+    const f = await manyPathsFixture(152, { layeringPipeline: [['popularity_contest'], ['limit_layers', 100000]] });
     await confFails(f, /the image would have 153 layers \(0 from fromImage, 152 store layers from the layeringPipeline, 1 customisation layer\), more than Docker's limit of 125 .*; end the pipeline with \["limit_layers", 124\]$/);
   });
 
@@ -160,9 +169,9 @@ describe("Docker's 125-layer limit with a layeringPipeline (issue 14 #5)", { con
     await writeFile(base, layeredArchive(3));
     try {
       const pipeline = (n: number) => [['popularity_contest'], ['limit_layers', n]];
-      const f = await fixture({ closure: manyPaths(152), spec: { fromImage: base, layeringPipeline: pipeline(124) } });
+      const f = await manyPathsFixture(152, { fromImage: base, layeringPipeline: pipeline(124) });
       await confFails(f, /would have 128 layers \(3 from fromImage, 124 store layers from the layeringPipeline, 1 customisation layer\).*\["limit_layers", 121\]$/);
-      const ok = await fixture({ closure: manyPaths(152), spec: { fromImage: base, layeringPipeline: pipeline(121) } });
+      const ok = await manyPathsFixture(152, { fromImage: base, layeringPipeline: pipeline(121) });
       const result = await runCli(['conf', '--attrs', ok.attrsPath, '--out', ok.confPath]);
       assert.equal(result.exitCode, 0, String(result.stderr));
       const conf = JSON.parse(await readFile(ok.confPath, 'utf8')) as { storeLayers: unknown[] };
