@@ -65,10 +65,21 @@ let
     "printf" "pwd" "readlink" "realpath" "rm" "rmdir" "seq" "sha256sum" "sleep" "sort" "stat"
     "sync" "tail" "tee" "test" "touch" "tr" "true" "uname" "uniq" "wc" "whoami" "yes"
   ];
+  # chown, chgrp and mknod run Debian's (dynamically linked) ones where they are visible, as
+  # nixpkgs' coreutils are dynamic: fakeroot sees those, so a build user's fakeRootCommands
+  # keep their chown as with nixpkgs. In a fake chroot (no host /usr) busybox's run.
+  privilegedNames = [ "chgrp" "chown" "mknod" ];
   coreutils = hostBuild "coreutils-busybox" ''
     mkdir -p "$out/bin"
     for name in ${concatStringsSep " " coreutilsNames}; do
       ln -s ${busybox}/bin/busybox "$out/bin/$name"
+    done
+    for name in ${concatStringsSep " " privilegedNames}; do
+      rm "$out/bin/$name"
+      printf '%s\n' '#!${bash}/bin/bash' \
+        "if [[ -x ${hostBin}/$name ]]; then exec ${hostBin}/$name \"\$@\"; fi" \
+        "exec ${busybox}/bin/busybox $name \"\$@\"" > "$out/bin/$name"
+      chmod 0555 "$out/bin/$name"
     done
   '';
 
