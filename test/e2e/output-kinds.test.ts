@@ -3,13 +3,13 @@
 // (a link to /proc/self/fd/1) or a symlink must be written through, never replaced by a
 // renamed plain file; a directory is refused with one line. Every command writing a file is
 // checked: stream --output, export --output, conf --out, build-image snapshot --out. Needs
-// `npm run build` and root (mknod).
+// `npm run build` and root (mknod), hence with the e2e tests.
 import assert from 'node:assert/strict';
 import { lstat, mkdir, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { assertCleanFailure, cli, makeFixture, runCli, writeConf, type Fixture } from './fixture.ts';
+import { assertCleanFailure, cli, makeFixture, runCli, writeConf, type Fixture } from '../faults/fixture.ts';
 
 let f: Fixture;
 let image: string; // a docker-archive for export to read
