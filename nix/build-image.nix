@@ -26,8 +26,10 @@ let
   optional = p: if p == null then [ ] else [ p ];
   binPath = packages: concatStringsSep ":" (map (p: "${p}/bin") packages);
 
-  # Paths that are never part of the layer: the fake chroot's bind mounts.
-  excludes = concatStringsSep " " (map (p: "--exclude ${p}") [ "dev" "proc" "sys" (substring 1 (-1) storeDir) ]);
+  # Never part of the layer: the store, which the fake chroot binds over the tree's own (the
+  # base's copy is large and cannot change). proot's binds of /dev, /proc and /sys leave nothing
+  # in the real tree, so what the image itself has there is kept (it was silently dropped).
+  excludes = "--exclude ${substring 1 (-1) storeDir}";
 
   buildImage = makeOverridable (
   { # Repository of the image reference (lower-cased); text after the last `/` names the outputs.

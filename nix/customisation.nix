@@ -70,7 +70,7 @@ let
     '' else ''
       (cd "$layerRoot"; eval "$fakeRootCommands")
     ''}
-    nix-strata tar-tree --root "$layerRoot" --out "''${outputs[out]}"
+    nix-strata tar-tree --root "$layerRoot" --out "''${outputs[out]}" ''${realOwners:+--real-owners}
   '';
 in
 if inConf then null else derivation {
@@ -101,7 +101,7 @@ if inConf then null else derivation {
       # As root, what a static program makes or chowns (unseen by fakeroot) really is as it
       # looks, so unknown files keep their real owner (-u); as a build user they read as root's.
       unknownIsReal=()
-      if ((EUID == 0)); then unknownIsReal=(-u); fi
+      if ((EUID == 0)); then unknownIsReal=(-u); export realOwners=1; fi
       fakeroot "''${unknownIsReal[@]}" -- bash -e -o pipefail -c "$fakeRootScript"
     '' else ''
       nix-strata tar-tree --owner 0:0 --root "$layerRoot" --out "$out"

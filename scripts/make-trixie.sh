@@ -18,7 +18,7 @@ nix_conf=$'sandbox = true\nsandbox-fallback = false\nextra-sandbox-paths = /usr 
 
 marker="$root/.nix-strata-complete"
 # The marker holds what the root was made with, so a changed package list or nix.conf redoes it.
-stamp=$(printf '%s\n' "${packages[*]}" "$nix_conf" "$build_users" | sha256sum | cut -d' ' -f1)
+stamp=$(printf '%s\n' "${packages[*]}" "$nix_conf" "$build_users" "uids from 30001" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$marker" 2>/dev/null)" = "$stamp" ]; then
   exit 0
 fi
@@ -63,13 +63,20 @@ echo "make-trixie: installing ${packages[*]}" >&2
 ' sh "${packages[@]}"
 
 # Build users, so builds run as nixbld<N> as under nix-daemon (Nix uses them when
-# build-users-group is set, also for root's own builds).
+# build-users-group is set, also for root's own builds). Their uids (from 30001) must differ from
+# the host's build users: the two Nix installs keep separate user pools, and Nix kills every
+# process of a build user before and after a build, so shared uids kill each other's builds.
 "$here/in-trixie.sh" --no-checkout sh -ec '
-  getent group nixbld >/dev/null || groupadd --system nixbld
+  getent group nixbld >/dev/null || groupadd --gid 30000 nixbld
+  [ "$(getent group nixbld | cut -d: -f3)" = 30000 ] || groupmod --gid 30000 nixbld
   for i in $(seq 1 "$1"); do
-    id "nixbld$i" >/dev/null 2>&1 ||
-      useradd --system --gid nixbld --groups nixbld --home-dir /var/empty --no-create-home \
+    uid=$((30000 + i))
+    if id "nixbld$i" >/dev/null 2>&1; then
+      [ "$(id -u "nixbld$i")" = "$uid" ] || usermod --uid "$uid" --gid nixbld "nixbld$i"
+    else
+      useradd --uid "$uid" --gid nixbld --groups nixbld --home-dir /var/empty --no-create-home \
         --shell /usr/sbin/nologin --comment "Nix build user $i" "nixbld$i"
+    fi
   done
 ' sh "$build_users"
 

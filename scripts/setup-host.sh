@@ -26,6 +26,14 @@ if [ "$(cat /etc/nix/nix.conf 2>/dev/null)" != "$want" ]; then
   printf '%s\n' "$want" > /etc/nix/nix.conf
 fi
 mkdir -p /nix/store /nix/var/nix
+# Build users for the e2e tests that build as one (`--option build-users-group nixbld`), as Debian's
+# nix-setup-systemd makes them, in case it is not installed.
+getent group nixbld >/dev/null || groupadd --system nixbld
+for i in $(seq 1 10); do
+  id "nixbld$i" >/dev/null 2>&1 ||
+    useradd --system --gid nixbld --groups nixbld --home-dir /var/empty --no-create-home \
+      --shell /usr/sbin/nologin --comment "Nix build user $i" "nixbld$i"
+done
 
 # Docker Engine without networking (the machine has none to give it).
 if ! docker info >/dev/null 2>&1; then

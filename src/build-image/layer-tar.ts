@@ -4,13 +4,13 @@
 // changed in it since a snapshot, with whiteouts for deletions (runAsRoot). The whole tree is
 // customisation/tar-tree.ts's writeTreeTar, byte for byte what this module wrote before for it
 // (test/build-image/layer-tar.test.ts compares the two); only the difference is written here.
+import { reconcile } from '../customisation/fakeroot-records.ts';
 import { CUSTOMISATION_MTIME, deviceNumbers, treeEntryChunks, writeLayerFiles, writeTreeTar } from '../customisation/tar-tree.ts';
 import type { Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import { ChunkBuffer } from '../tar/chunks.ts';
 import { encodeGnuHeader } from '../tar/gnu-header.ts';
 import { diffTrees, opaquePath } from './diff.ts';
-import { reconcile } from './reconcile.ts';
 import { snapshotTree, type Snapshot, type SnapshotEntry } from './snapshot.ts';
 
 /** How to write the layer. */
@@ -28,7 +28,7 @@ export interface LayerTarOptions {
    * so it must not be under a fakeroot session whose faked modes or devices should count.
    */
   readonly owner?: { readonly uid: number; readonly gid: number };
-  /** With `before`: the build runs as root (fakeroot -u), so real owners that differ from fakeroot's records win (reconcile.ts). */
+  /** With `before`: the build runs as root (fakeroot -u), so real owners that differ from fakeroot's records win (customisation/fakeroot-records.ts). */
   readonly realOwners?: boolean;
 }
 
@@ -39,8 +39,8 @@ type Planned = { readonly path: string; readonly entry: SnapshotEntry | undefine
 export async function writeLayerTar(options: LayerTarOptions): Promise<{ digest: Digest; size: number }> {
   // The whole tree: the customisation layer's writer (same dialect, order, devices and root entry).
   if (!options.before) return writeTreeTar({ root: options.root, outDir: options.outDir, exclude: options.exclude ?? [], owner: options.owner });
-  // What static programs did behind fakeroot's records (reconcile.ts).
-  const after = reconcile(await snapshotTree(options.root, options.exclude ?? []), { root: options.root, realOwners: options.realOwners === true });
+  // What static programs did behind fakeroot's records (customisation/fakeroot-records.ts).
+  const after = reconcile(await snapshotTree(options.root, options.exclude ?? []), { root: options.root, realOwners: options.realOwners === true, step: 'runAsRoot' });
   const root = after.get('');
   if (!root || root.kind !== 'd') throw new UserError('not-a-directory', `${options.root} is not a directory`);
   const planned: Planned[] = [];

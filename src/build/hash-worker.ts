@@ -1,6 +1,11 @@
-// Worker thread of verify-hasher.ts: hashes the chunks of the layers being streamed.
+// Worker thread of verify-hasher.ts: hashes the chunks of the layers being streamed, and, for
+// pipe-output.ts, writes the archive to stdout when that is a pipe. One thread for both: on two
+// cores the stream thread reads while this one hashes and writes, and one thread less is
+// one heap less.
 import { createHash, type Hash } from 'node:crypto';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { WRITTEN, type PipeAnswer, type PipeMessage } from './pipe-protocol.ts';
 import { DIGEST_OFFSET, DONE, SIZE_OFFSET } from './verify-protocol.ts';
 
 /** Messages of the protocol (verify-hasher.ts): the ring, start a layer, hash a chunk, finish. */
@@ -18,7 +23,43 @@ const hashing = new Map<number, { hash: Hash; size: number; control: SharedArray
 // The ring of slots chunks are copied into, and the word where the last hashed sequence goes.
 let ring: { bytes: SharedArrayBuffer; words: Int32Array; slotBytes: number } | undefined;
 
-port.on('message', (message: VerifyMessage) => {
+// The pipe: opened again through /proc, a descriptor of our own, blocking whatever the main
+// thread's stdout handle did to fd 1's flags (libuv makes it non-blocking).
+let pipe: { fd: number; bytes: SharedArrayBuffer; words: Int32Array; slotBytes: number; failed: boolean } | undefined;
+
+function writePipe(message: PipeMessage): void {
+  if (message.kind === 'pipe-ring') {
+    pipe = { fd: openSync('/proc/self/fd/1', constants.O_WRONLY), bytes: message.ring, words: new Int32Array(message.words), slotBytes: message.slotBytes, failed: false };
+    return;
+  }
+  const state = pipe!;
+  if (message.kind === 'pipe-end') {
+    closeSync(state.fd);
+    pipe = undefined;
+    port!.postMessage({ kind: 'pipe-ended' } satisfies PipeAnswer);
+    return;
+  }
+  if (!state.failed) {
+    const view = new Uint8Array(state.bytes, message.slot * state.slotBytes, message.length);
+    try {
+      for (let done = 0; done < view.length;) done += writeSync(state.fd, view, done);
+    } catch (error) {
+      // EPIPE when the reader went away: reported once; later chunks are only acknowledged.
+      state.failed = true;
+      const { code, message: text } = error as NodeJS.ErrnoException;
+      port!.postMessage({ kind: 'pipe-error', code, message: text } satisfies PipeAnswer);
+    }
+  }
+  Atomics.store(state.words, WRITTEN, message.sequence);
+  Atomics.notify(state.words, WRITTEN);
+}
+
+port.on('message', (received: VerifyMessage | PipeMessage) => {
+  if (received.kind === 'pipe-ring' || received.kind === 'pipe-chunk' || received.kind === 'pipe-end') {
+    writePipe(received);
+    return;
+  }
+  const message = received;
   if (message.kind === 'verify-ring') {
     ring = { bytes: message.ring, words: new Int32Array(message.words), slotBytes: message.slotBytes };
     return;

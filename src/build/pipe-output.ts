@@ -1,17 +1,20 @@
 // The archive to a stdout pipe (`stream | docker load`), written by another thread. Node writes
 // a pipe from the main thread's event loop, so while that thread reads the store the pipe sits
 // idle, and while it waits for the pipe to drain nothing is read: the two alternate. A worker
-// blocking in write() instead lets reading, hashing and writing overlap.
+// blocking in write() instead lets reading and writing overlap: the hashing worker, which sees
+// the layer bytes anyway (verify-hasher.ts), writes the pipe between its hashing.
 import { fstatSync, existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import type { Output } from '../sinks/output.ts';
 import { WRITTEN, type PipeAnswer, type PipeMessage } from './pipe-protocol.ts';
-import { startWorker, WORKER_OPTIONS } from './worker-thread.ts';
+import { VerifyHasher } from './verify-hasher.ts';
 
 // Slots chunks are copied into (the writer may be behind by that much): 2 MiB in all.
 const RING_SLOTS = 8;
 const SLOT_BYTES = 256 * 1024;
+// How long a write may block this thread for a free slot before waiting asynchronously.
+const BLOCKING_WAIT_MS = 50;
 
 /** Whether stdout is a pipe this module can write (a descriptor of its own through /proc). */
 export function stdoutIsPipe(): boolean {
@@ -29,38 +32,64 @@ export class PipeWriter extends Writable {
   private readonly worker: Worker;
   private posted = 0;
   private ended: (() => void) | undefined;
+  private held = true;
+  private readonly onAnswer = (answer: PipeAnswer): void => {
+    if (answer.kind === 'pipe-ended') this.ended?.();
+    // EPIPE when the reader went away: the archive writer turns it into its one-line message.
+    else this.destroy(Object.assign(new Error(answer.message), { code: answer.code }));
+  };
+  private readonly onError = (error: Error): void => {
+    this.destroy(error);
+  };
 
-  constructor() {
+  /** Writes through the worker of `thread`, which outlives this stream (its owner closes it). */
+  constructor(private readonly thread: VerifyHasher) {
     super({ highWaterMark: 1 << 20 });
-    this.worker = startWorker('pipe-worker', WORKER_OPTIONS);
-    this.post({ kind: 'ring', ring: this.ring, words: this.words.buffer as SharedArrayBuffer, slotBytes: SLOT_BYTES });
-    this.worker.on('message', (answer: PipeAnswer) => {
-      if (answer.kind === 'ended') this.ended?.();
-      // EPIPE when the reader went away: the archive writer turns it into its one-line message.
-      else this.destroy(Object.assign(new Error(answer.message), { code: answer.code }));
-    });
-    this.worker.on('error', (error) => this.destroy(error));
+    this.worker = thread.acquire();
+    this.worker.on('message', this.onAnswer);
+    this.worker.on('error', this.onError);
+    this.post({ kind: 'pipe-ring', ring: this.ring, words: this.words.buffer as SharedArrayBuffer, slotBytes: SLOT_BYTES });
   }
 
   /** Writes complete once their bytes are in the ring: the caller may reuse the chunk then. */
   readonly copiesWrites = true;
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    // Synchronous while the ring has room, so a chunk is free again as soon as write() returns.
-    const at = this.fill(chunk, 0);
+    // Synchronous while the ring has room, so a chunk is free again as soon as write() returns
+    // (the stream's chunks are refilled, not allocated). When the ring is full, this thread,
+    // which has nothing else to do, waits a little for the writer; only longer (a slow reader)
+    // does it wait asynchronously, so signals and errors are still seen.
+    let at = this.fill(chunk, 0);
+    const until = performance.now() + BLOCKING_WAIT_MS;
+    while (at < chunk.length && !this.destroyed) {
+      const left = until - performance.now();
+      if (left <= 0) break;
+      Atomics.wait(this.words, WRITTEN, Atomics.load(this.words, WRITTEN), left);
+      at = this.fill(chunk, at);
+    }
     if (at === chunk.length) callback();
     else this.finishCopy(chunk, at).then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
     this.ended = () => {
-      this.worker.terminate().then(() => callback(), callback);
+      this.letGo();
+      callback();
     };
-    this.post({ kind: 'end' });
+    this.post({ kind: 'pipe-end' });
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.worker.terminate().then(() => callback(error), () => callback(error));
+    this.letGo();
+    callback(error);
+  }
+
+  private letGo(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.worker.off('message', this.onAnswer);
+    this.worker.off('error', this.onError);
+    this.thread.release();
   }
 
   // Copies pieces of `chunk` from `from` into free slots; returns where it stopped (the ring is full).
@@ -71,7 +100,7 @@ export class PipeWriter extends Writable {
       const slot = this.posted % RING_SLOTS;
       new Uint8Array(this.ring, slot * SLOT_BYTES, piece.length).set(piece);
       this.posted += 1;
-      this.post({ kind: 'chunk', slot, length: piece.length, sequence: this.posted });
+      this.post({ kind: 'pipe-chunk', slot, length: piece.length, sequence: this.posted });
       at += piece.length;
     }
     return at;
@@ -92,19 +121,31 @@ export class PipeWriter extends Writable {
   }
 }
 
-/** stdout through a PipeWriter, as an Output of sinks/output.ts. */
-export function openPipeOutput(): Output {
-  const stream = new PipeWriter();
+/**
+ * stdout through a PipeWriter, as an Output of sinks/output.ts, written by `thread`'s worker
+ * (one of its own when the stream has none: a single core, where it still frees the stream
+ * thread from waiting on the pipe).
+ */
+export function openPipeOutput(thread?: VerifyHasher): Output {
+  const owner = thread ?? new VerifyHasher();
+  const stream = new PipeWriter(owner);
   const finished = new Promise<void>((resolve, reject) => {
     stream.once('finish', resolve);
     stream.once('error', reject);
   });
   finished.catch(() => undefined);
+  const stop = async (): Promise<void> => {
+    if (thread === undefined) await owner.close();
+  };
   return {
     stream,
-    finish: () => finished,
+    async finish() {
+      await finished;
+      await stop();
+    },
     async abort() {
       stream.destroy();
+      await stop();
     },
   };
 }

@@ -33,11 +33,11 @@ export async function streamImage(options: StreamOptions): Promise<void> {
   if (options.output === undefined && options.compressor === 'none' && process.stdout.isTTY) {
     throw new UserError('stdout-is-terminal', 'refusing to write an image archive to a terminal; pipe it (| docker load) or pass --output FILE');
   }
-  const { image, mtime, close } = await imageFromConf(conf, options.repoTag);
+  const { image, mtime, hasher, close } = await imageFromConf(conf, options.repoTag);
   try {
     // An uncompressed stream to a pipe (`| docker load`) is written by a thread of its own.
     const output = options.output === undefined && options.compressor === 'none' && stdoutIsPipe()
-      ? openPipeOutput()
+      ? openPipeOutput(hasher)
       : openOutput({ compressor: options.compressor, ...(options.output === undefined ? {} : { path: options.output }) });
     try {
       await writeDockerArchive(image, output.stream, { mtime, log: options.log });
@@ -57,7 +57,7 @@ export async function streamImage(options: StreamOptions): Promise<void> {
 }
 
 /** The Image a conf describes; "now" in `created`/`mtime` resolves to one instant here. */
-export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ image: Image; mtime: number; close: () => Promise<void> }> {
+export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ image: Image; mtime: number; hasher: VerifyHasher | undefined; close: () => Promise<void> }> {
   const now = currentInstant();
   const mtime = resolveMtime(conf.mtime, now);
   const baseImage = conf.fromImage === null ? undefined : await readDockerArchive(conf.fromImage);
@@ -78,5 +78,5 @@ export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ ima
     repoTag: repoTag ?? conf.repoTag,
   });
   // close() also removes the base's uncompressed copy, if streaming made one (a process 'exit' hook is the safety net).
-  return { image, mtime, close: async () => { await Promise.all([verifier?.close(), baseImage?.dispose()]); } };
+  return { image, mtime, hasher: verifier, close: async () => { await Promise.all([verifier?.close(), baseImage?.dispose()]); } };
 }

@@ -18,7 +18,7 @@ const SLOT_BYTES = 256 * 1024;
 // How long the stream thread waits for the worker before giving up (it never should).
 const STALL_MS = 120_000;
 
-/** One worker that hashes the layers being streamed, one layer at a time. */
+/** One worker that hashes the layers being streamed, one layer at a time (and writes a stdout pipe, pipe-output.ts). */
 export class VerifyHasher implements ChunkVerifier {
   private worker: Worker | undefined;
   private nextId = 0;
@@ -29,13 +29,25 @@ export class VerifyHasher implements ChunkVerifier {
   private readonly ringWords = new Int32Array(new SharedArrayBuffer(4));
   private posted = 0;
 
-  // Layers started and not yet finished: the worker keeps the process alive only while there are some.
+  // Layers started and not yet finished, and a pipe being written: the worker keeps the
+  // process alive only while there are some.
   private pending = 0;
+
+  /** The worker, started if need be and kept alive until `release()` (pipe-output.ts writes through it too). */
+  acquire(): Worker {
+    const worker = this.worker ?? this.spawn();
+    if (this.pending++ === 0) worker.ref();
+    return worker;
+  }
+
+  /** Lets go of what `acquire()` held. */
+  release(): void {
+    if (--this.pending === 0) this.worker?.unref();
+  }
 
   /** Starts hashing one layer. */
   start(): ChunkHasher {
-    const worker = this.worker ?? this.spawn();
-    if (this.pending++ === 0) worker.ref();
+    const worker = this.acquire();
     const id = this.nextId++;
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     const words = new Int32Array(control, 0, 2);
@@ -52,7 +64,7 @@ export class VerifyHasher implements ChunkVerifier {
       }
     };
     const result = (): StoreLayerIdentity => {
-      if (--this.pending === 0) worker.unref();
+      this.release();
       const digest = Buffer.from(control, DIGEST_OFFSET, 32).toString('hex');
       const size = new Float64Array(control, SIZE_OFFSET, 1)[0]!;
       return { digest: parseDigest(`sha256:${digest}`, 'hashing thread'), size };
@@ -78,7 +90,7 @@ export class VerifyHasher implements ChunkVerifier {
   }
 
   private spawn(): Worker {
-    const worker = startWorker('hash-worker', WORKER_OPTIONS);
+    const worker = startWorker(WORKER_OPTIONS);
     worker.postMessage({ id: -1, kind: 'verify-ring', ring: this.ring, words: this.ringWords.buffer, slotBytes: SLOT_BYTES });
     this.worker = worker;
     return worker;

@@ -1,4 +1,4 @@
-// Starting worker threads (hash-worker.ts, pipe-worker.ts) and counting the cores the build may use.
+// Starting the worker thread (hash-worker.ts) and counting the cores the build may use.
 import { availableParallelism } from 'node:os';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
@@ -8,13 +8,13 @@ export function buildCores(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isSafeInteger(fromNix) && fromNix > 0 ? fromNix : availableParallelism();
 }
 
-/** Starts the worker module `module` (e.g. `hash-worker`) of this directory as a thread. */
-// The .js module from dist/; the .ts one when running under tsx (tests), where the worker
-// first loads tsx itself (workers do not inherit the main thread's module hooks).
-export function startWorker(module: 'hash-worker' | 'pipe-worker', options: WorkerOptions): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${module}.js`, import.meta.url), options);
+/** Starts a hash-worker.ts thread. */
+// The worker module next to this one: .js from dist/; .ts when running under tsx (tests), where
+// the worker first loads tsx itself (workers do not inherit the main thread's module hooks).
+export function startWorker(options: WorkerOptions): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./hash-worker.js', import.meta.url), options);
   const tsx = import.meta.resolve('tsx/esm/api');
-  const worker = new URL(`./${module}.ts`, import.meta.url).href;
+  const worker = new URL('./hash-worker.ts', import.meta.url).href;
   return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(worker)}); })`, { ...options, eval: true });
 }
 

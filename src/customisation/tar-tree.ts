@@ -12,6 +12,7 @@ import { makeOutputDirectory } from '../sinks/output-dir.ts';
 import { stagingDirectory } from '../sinks/output-target.ts';
 import { ChunkBuffer, describeFsError, openForContent } from '../tar/chunks.ts';
 import { encodeGnuHeader, type GnuEntryType } from '../tar/gnu-header.ts';
+import { reconcileListing } from './fakeroot-records.ts';
 import { listTree, listTreeDirectly, runForOutput, type TreeListingEntry } from './tree-listing.ts';
 
 /** 1980-01-01T00:00:00Z: nixpkgs' SOURCE_DATE_EPOCH, the mtime of every customisation entry. */
@@ -32,6 +33,8 @@ export interface TreeTarOptions {
   readonly owner?: { readonly uid: number; readonly gid: number } | undefined;
   /** Told about sockets, which GNU tar skips too. */
   readonly log?: Logger;
+  /** Without `owner`: the build runs as root (fakeroot -u), so real owners that differ from fakeroot's records win (fakeroot-records.ts). */
+  readonly realOwners?: boolean;
 }
 
 /** Writes `<outDir>/layer.tar` and `<outDir>/checksum` for the tree and returns the tar's digest and size. */
@@ -43,13 +46,14 @@ export async function writeTreeTar(options: TreeTarOptions): Promise<{ digest: D
   // With the owner forced nothing depends on fakeroot's view, so Node lists the tree itself.
   const { listing, devices } = options.owner !== undefined
     ? await listTreeDirectly(options.root, exclude)
-    : await listingWithDevices(options.root, exclude);
+    : await listingWithDevices(options.root, exclude, options.realOwners === true);
   return writeLayerFiles(options.outDir, treeTarChunks(options.root, listing, devices, options.log, options.owner));
 }
 
-// find's listing (fakeroot's view) and `stat`'s device numbers.
-async function listingWithDevices(root: string, exclude: readonly string[]): Promise<{ listing: TreeListingEntry[]; devices: Map<string, { major: number; minor: number }> }> {
-  const listing = await listTree(root, exclude);
+// find's listing (fakeroot's view, corrected where a static program acted behind its records)
+// and `stat`'s device numbers.
+async function listingWithDevices(root: string, exclude: readonly string[], realOwners: boolean): Promise<{ listing: TreeListingEntry[]; devices: Map<string, { major: number; minor: number }> }> {
+  const listing = reconcileListing(await listTree(root, exclude), { root, realOwners, step: 'fakeRootCommands' });
   return { listing, devices: await deviceNumbers(root, listing) };
 }
 
@@ -224,9 +228,14 @@ export async function deviceNumbers(root: string, listing: readonly TreeListingE
   for (const entry of listing) {
     if (entry.kind !== 'c' && entry.kind !== 'b') continue;
     const path = Buffer.concat([Buffer.from(`${rootDisk}/`, 'utf8'), Buffer.from(entry.path, 'latin1')]).toString('utf8');
-    const stdout = (await runForOutput('stat', ['-c', '%t %T', path])).toString('utf8');
-    const [major, minor] = stdout.trim().split(' ').map((hex) => parseInt(hex, 16));
-    result.set(entry.path, { major: major ?? 0, minor: minor ?? 0 });
+    const stdout = (await runForOutput('stat', ['-c', '%t %T %F', path])).toString('utf8');
+    const [major, minor, ...type] = stdout.trim().split(' ');
+    // A statically linked `stat` sees the empty file fakeroot's mknod made, not the device
+    // (its numbers would be 0, 0 without a word).
+    if (!/^(character|block) special file$/.test(type.join(' '))) {
+      throw new UserError('stat-without-fakeroot', `the stat on PATH sees /${Buffer.from(entry.path, 'latin1').toString('utf8')} as a ${type.join(' ')}, not the device fakeroot made (a statically linked stat cannot see fakeroot); put a dynamically linked coreutils on the build's PATH`);
+    }
+    result.set(entry.path, { major: parseInt(major ?? '0', 16), minor: parseInt(minor ?? '0', 16) });
   }
   return result;
 }

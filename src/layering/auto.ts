@@ -1,6 +1,7 @@
 // The size-based "auto" strategy (layering.md §6), nixpkgs' newest default, opt-in here.
 import type { ClosureGraph } from '../closure/graph.ts';
 import { reachable, reachableWithStarts } from '../closure/graph.ts';
+import { frozensetHash, setIterationOrder, strHash } from './cpython-set-order.ts';
 import { compareNameKey } from './keys.ts';
 import type { StrategyOptions } from './popularity.ts';
 
@@ -48,7 +49,17 @@ export function autoLayerTable(graph: ClosureGraph, budget: number): AutoLayerRo
     else groups.set(s, { usedBy: [...k], members: [i] });
   });
   const byName = (a: number, b: number): number => compareNameKey(paths[a]!, paths[b]!);
-  const rows = [...groups.values()].map(({ usedBy, members }): AutoLayerRow => {
+  // nixpkgs builds its layers from `set(layer_split.values())` and sorts them stably by
+  // closureSize, so equal sizes keep CPython's set order (deterministic: PYTHONHASHSEED=0).
+  // Inserting the distinct layer ids in node order builds the same table as inserting all.
+  const hashes = new Map<number, bigint>();
+  const pathHash = (i: number): bigint => {
+    let h = hashes.get(i);
+    if (h === undefined) hashes.set(i, h = strHash(paths[i]!));
+    return h;
+  };
+  const inSetOrder = setIterationOrder([...groups.values()], (g) => frozensetHash(g.usedBy.map(pathHash)), (g) => keyString(g.usedBy));
+  const rows = inSetOrder.map(({ usedBy, members }): AutoLayerRow => {
     members.sort(byName);
     const closure = reachableWithStarts(graph.refs, members);
     let closureSize = 0;
@@ -60,17 +71,9 @@ export function autoLayerTable(graph: ClosureGraph, budget: number): AutoLayerRo
       closureSize,
     };
   });
-  rows.sort((a, b) => a.closureSize - b.closureSize || compareLists(a.paths, b.paths));
+  // Array.prototype.sort is stable, as Python's sorted().
+  rows.sort((a, b) => a.closureSize - b.closureSize);
   return rows;
-}
-
-// Project tie-break for equal closureSize (§6.2 step 8): element-wise name key, prefix first.
-function compareLists(a: readonly string[], b: readonly string[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const c = compareNameKey(a[i]!, b[i]!);
-    if (c !== 0) return c;
-  }
-  return a.length - b.length;
 }
 
 /** The auto strategy: the table above, minus the excluded roots, empty layers dropped (§6.2 step 9). */

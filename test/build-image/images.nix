@@ -185,6 +185,8 @@ rec {
       chown 4242:4343 /data
       ln -s /bin/hello /usr-hello
     '';
+    # The image's own /dev and /sys entries (the fake chroot binds the host's over them).
+    extraCommands = "mkdir -p dev sys; echo x > dev/marker; echo y > sys/marker";
     config.Cmd = [ "/bin/hello" ];
   };
 

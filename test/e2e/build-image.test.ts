@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildExpression, buildFailure, Docker, evalFailure, evalJson, repoRoot } from './harness.ts';
+import { execa } from 'execa';
+import { buildExpression, buildFailure, Docker, evalFailure, evalJson, repoRoot, sandboxed, unpackStream } from './harness.ts';
 
 const fixtures = join(repoRoot, 'test/build-image/images.nix');
 const names = ['layered-base', 'on-layered', 'on-layered-plain', 'standalone', 'run-as-root', 'environment-child', 'root-no-base', 'reuse'] as const;
@@ -122,6 +123,17 @@ describe('buildImage with runAsRoot and no base', () => {
     assert.deepEqual(output.trim().split('\n'), ['Hello, world!', '4242:4343', 'Hello, world!']);
   });
 
+  it('keeps what the image itself puts under /dev and /sys (the fake chroot\'s bind points)', async () => {
+    const unpacked = await unpackStream(out['root-no-base'], 'archive');
+    try {
+      const { stdout } = await execa('tar', ['-tf', unpacked.layers.at(-1)!]);
+      const names = String(stdout).split('\n');
+      for (const name of ['./dev/marker', './sys/marker']) assert.ok(names.includes(name), `${name} in:\n${stdout}`);
+    } finally {
+      await unpacked.remove();
+    }
+  });
+
   it('includes the Nix database of copyToRoot (includeNixDB) and a current creation date (created = "now")', async () => {
     const roots = await docker.run(image, ['ls', '/nix/var/nix/gcroots/docker']);
     assert.deepEqual(roots.trim().split('\n').map((name) => name.slice(33)).sort(), ['busybox', 'hello']);
@@ -155,38 +167,42 @@ describe('buildImage runAsRoot after a static program deleted recorded files', (
 });
 
 // Issue 13: users build as a build user (nix-daemon, the sandbox), never as root. Nix 2.8 run
-// as root builds as one of the nixbld users when asked to; a fresh salt per run keeps a build
-// made as root (e.g. by `nix-build images.nix`) from being reused.
-describe('buildImage runAsRoot as a build user', () => {
-  const asBuildUser = ['--option', 'build-users-group', 'nixbld'];
-  const fixture = `((import ${fixtures} { }).asBuildUser ${JSON.stringify(randomUUID())})`;
-  let image: string;
-  before(async () => {
-    image = await docker.load(await buildExpression(`${fixture}.dynamic`, asBuildUser));
-  });
+// as root builds as one of the nixbld users when asked to, and with the sandbox on as uid 1000
+// in a user namespace; a fresh salt per run keeps a build made as root from being reused.
+for (const [where, options] of [
+  ['as a build user', ['--option', 'build-users-group', 'nixbld']],
+  ['as a build user in the sandbox', ['--option', 'build-users-group', 'nixbld', ...sandboxed]],
+] as const) {
+  describe(`buildImage runAsRoot ${where}`, () => {
+    const fixture = `((import ${fixtures} { }).asBuildUser ${JSON.stringify(randomUUID())})`;
+    let image: string;
+    before(async () => {
+      image = await docker.load(await buildExpression(`${fixture}.dynamic`, options));
+    });
 
-  it('really ran as a build user', async () => {
-    assert.notEqual((await docker.run(image, ['cat', '/built-by-uid'])).trim(), '0');
-  });
+    it('really ran as a build user', async () => {
+      assert.notEqual((await docker.run(image, ['cat', '/built-by-uid'])).trim(), '0');
+    });
 
-  it('records what runAsRoot made as root\'s, and keeps chown and chmod by dynamically linked programs', async () => {
-    const output = await docker.run(image, ['stat', '-c', '%n %u:%g %a', '/made', '/made/file', '/made/sub', '/data/keep1', '/data/keep3']);
-    assert.deepEqual(output.trim().split('\n'), ['/made 0:0 755', '/made/file 0:0 4755', '/made/sub 4242:4343 750', '/data/keep1 0:0 644', '/data/keep3 1000:1000 600']);
-    // A static chmod behind the base's record is kept too (the real mode is what was asked).
-    assert.equal((await docker.run(image, ['stat', '-c', '%u:%g %a', '/srv/kept'])).trim(), '1000:1000 640');
-  });
+    it('records what runAsRoot made as root\'s, and keeps chown and chmod by dynamically linked programs', async () => {
+      const output = await docker.run(image, ['stat', '-c', '%n %u:%g %a', '/made', '/made/file', '/made/sub', '/data/keep1', '/data/keep3']);
+      assert.deepEqual(output.trim().split('\n'), ['/made 0:0 755', '/made/file 0:0 4755', '/made/sub 4242:4343 750', '/data/keep1 0:0 644', '/data/keep3 1000:1000 600']);
+      // A static chmod behind the base's record is kept too (the real mode is what was asked).
+      assert.equal((await docker.run(image, ['stat', '-c', '%u:%g %a', '/srv/kept'])).trim(), '1000:1000 640');
+    });
 
-  it('shows a static program\'s deletion of a base file as absent', async () => {
-    assert.equal((await docker.run(image, ['sh', '-c', 'ls /data | wc -l; [ -e /data/keep2 ] || echo gone'])).trim(), '7\ngone');
-  });
+    it('shows a static program\'s deletion of a base file as absent', async () => {
+      assert.equal((await docker.run(image, ['sh', '-c', 'ls /data | wc -l; [ -e /data/keep2 ] || echo gone'])).trim(), '7\ngone');
+    });
 
-  it('fails the build, saying why, when a statically linked program chowns (fakeroot cannot record it)', async () => {
-    const failure = await buildFailure(`${fixture}.static-chown`, asBuildUser);
-    // EPERM, or EINVAL in the sandbox's user namespace (the ids are not mapped there).
-    assert.match(failure.stderr, /chown: \/data: (Operation not permitted|Invalid argument)/);
-    assert.match(failure.stderr, /runAsRoot failed \(exit 1\) as build user uid [1-9]\d*, not root; if a chown, chgrp or mknod failed: statically linked programs \(e\.g\. busybox\) cannot do those there, as fakeroot cannot see them, so use dynamically linked ones/);
+    it('fails the build, saying why, when a statically linked program chowns (fakeroot cannot record it)', async () => {
+      const failure = await buildFailure(`${fixture}.static-chown`, options);
+      // EPERM, or EINVAL in the sandbox's user namespace (the ids are not mapped there).
+      assert.match(failure.stderr, /chown: \/data: (Operation not permitted|Invalid argument)/);
+      assert.match(failure.stderr, /runAsRoot failed \(exit 1\) as build user uid [1-9]\d*, not root; if a chown, chgrp or mknod failed: statically linked programs \(e\.g\. busybox\) cannot do those there, as fakeroot cannot see them, so use dynamically linked ones/);
+    });
   });
-});
+}
 
 describe('buildImage argument checks at evaluation', () => {
   const host = join(repoRoot, 'test/nix/host.nix');

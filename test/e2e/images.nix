@@ -176,6 +176,26 @@ rec {
     '';
   };
 
+  # A chmod by the static busybox after a dynamic chown and chmod (fakeroot's record) is kept.
+  staticChmodAfterRecord = streamLayeredImage {
+    name = "${prefix}/static-chmod-after-record";
+    tag = "latest";
+    contents = [ s.busybox ];
+    fakeRootCommands = let d = s.dynamicCoreutils; in ''
+      echo kept > kept
+      ${d}/bin/chown 1000:1000 kept
+      ${d}/bin/chmod 0600 kept
+      ${s.busybox}/bin/chmod 0640 kept
+    '';
+  };
+
+  # A device fakeroot fakes, with the stand-ins' static busybox `stat` on the builder's PATH.
+  deviceWithStaticStat = streamLayeredImage {
+    name = "${prefix}/device-with-static-stat";
+    tag = "latest";
+    fakeRootCommands = "mkdir dev; ${s.dynamicCoreutils}/bin/mknod dev/null c 1 3";
+  };
+
   # A26: under the fake chroot, `/` is the layer.
   imageViaFakeChroot = streamLayeredImage {
     name = "${prefix}/image-via-fake-chroot";

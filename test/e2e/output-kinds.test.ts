@@ -49,7 +49,7 @@ async function expected(args: (out: string) => string[]): Promise<Buffer> {
 
 /** Runs a bash script with the CLI's arguments for OUT in "$@"; gives its stdout. */
 async function shell(script: string, args: string[]): Promise<string> {
-  const { stdout } = await execa('bash', ['-c', script, 'bash', cli, ...args], { env: { NIX_STRATA_CACHE: '' }, timeout: 60_000 });
+  const { stdout } = await execa('bash', ['-c', script, 'bash', cli, ...args], { timeout: 60_000 });
   return stdout;
 }
 

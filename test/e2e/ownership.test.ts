@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { buildImages, Docker, dockerStoreDir, evalJson, fixture, unpackStream } from './harness.ts';
+import { buildFailure, buildImages, Docker, dockerStoreDir, evalJson, fixture, unpackStream } from './harness.ts';
 import type { BuiltImage } from './harness.ts';
 
 const docker = new Docker();
@@ -18,6 +18,7 @@ before(async () => {
     'chownTestImage',
     'nonRootTestImage',
     'layeredStoreSymlink',
+    'staticChmodAfterRecord',
   ]);
 });
 after(() => docker.cleanup());
@@ -126,5 +127,19 @@ describe('a store path that is a symlink (A21)', () => {
     const symlink = await evalJson(`${fixture('layeredStoreSymlink')}.stream.storeSymlink.outPath`);
     await docker.run(image, ['test', '-L', String(symlink)]);
     assert.equal((await docker.run(image, ['cat', '/dir/target'])).trim(), 'Content does not matter.');
+  });
+});
+
+describe('fakeRootCommands: a device, with a statically linked stat on PATH', () => {
+  it('fails in one line instead of writing the device as 0, 0', async () => {
+    const failure = await buildFailure(fixture('deviceWithStaticStat'));
+    assert.match(failure.stderr, /nix-strata: the stat on PATH sees \/dev\/null as a regular empty file, not the device fakeroot made \(a statically linked stat cannot see fakeroot\); put a dynamically linked coreutils on the build's PATH/);
+  });
+});
+
+describe('fakeRootCommands: a static program behind fakeroot\'s record', () => {
+  it('keeps a static chmod of a file a dynamic chown and chmod recorded', async () => {
+    const image = await docker.load(out.staticChmodAfterRecord!.path, 'stream');
+    assert.equal((await docker.run(image, ['stat', '-c', '%u:%g %a', '/kept'])).trim(), '1000:1000 640');
   });
 });

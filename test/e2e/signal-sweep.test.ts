@@ -125,7 +125,7 @@ describe('every output command under every signal leaves nothing behind', { conc
         const tmp = join(work, 'tmp');
         const out = join(work, 'out');
         await Promise.all([mkdir(tmp), mkdir(out)]);
-        const child = execa('node', [cli, ...c.args(out)], { reject: false, timeout: 120_000, stdin: 'ignore', env: { TMPDIR: tmp, NIX_STRATA_CACHE: '' } });
+        const child = execa('node', [cli, ...c.args(out)], { reject: false, timeout: 120_000, stdin: 'ignore', env: { TMPDIR: tmp } });
         try {
           await until(() => c.writing(out, tmp), () => child.exitCode === null, `${name} writing`);
         } catch (error) {

@@ -2,7 +2,7 @@
 // `stream --conf … --output …`): each ends in exit 1 and one `nix-strata: ` line, and no
 // output (nor temporary) file is left behind. Needs `npm run build`.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -77,25 +77,23 @@ describe('hostile input through the CLI', { concurrency: 4 }, () => {
     await confFails(f, /references .*-lib, which is missing from the graph/);
   });
 
-  test('conf: a store path missing on disk', async () => {
-    const f = await fixture();
-    await rm(f.lib, { recursive: true });
-    await confFails(f, /cannot stat .*-lib/);
-  });
-
-  test('conf: a fifo inside a store path', async () => {
+  // The conf only plans (it reads no store file): what is wrong inside a store path is the
+  // stream's to report.
+  test('stream: a fifo inside a store path', async () => {
     const f = await fixture();
     await execa('mkfifo', [join(f.lib, 'share', 'pipe')]);
-    await confFails(f, /share\/pipe is a FIFO/);
+    await writeConf(f);
+    await streamFails(f, /share\/pipe is a FIFO/);
   });
 
-  test('conf: a socket inside a store path', async () => {
+  test('stream: a socket inside a store path', async () => {
     const f = await fixture();
     const server = createServer();
     const socketPath = join(f.lib, 'share', 'sock');
     await new Promise<void>((resolve) => server.listen(socketPath, resolve));
     try {
-      await confFails(f, /share\/sock is a socket/);
+      await writeConf(f);
+      await streamFails(f, /share\/sock is a socket/);
     } finally {
       server.close();
     }
@@ -127,32 +125,14 @@ describe('hostile input through the CLI', { concurrency: 4 }, () => {
     await streamFails(f, /layer\.tar/);
   });
 
-  test('stream: a file changed in place between conf (hashing) and stream, same size', async () => {
-    const f = await fixture();
-    await writeConf(f);
-    const data = join(f.lib, 'share', 'data');
-    const bytes = await readFile(data);
-    bytes.writeUInt8(bytes.readUInt8(100) ^ 0xff, 100);
-    await writeFile(data, bytes);
-    await streamFails(f, /store layer of .*-lib.* hashes to sha256:[0-9a-f]{64} .* but sha256:[0-9a-f]{64} .* was expected/);
-  });
-
-  test('stream: a file that grew between conf and stream', async () => {
-    const f = await fixture();
-    await writeConf(f);
-    await appendFile(join(f.lib, 'share', 'data'), 'more');
-    await streamFails(f, /-lib/);
-  });
-
+  // A store file that changes while the stream runs (between its size walk and its read) is
+  // test/sources/store-paths.test.ts's: from outside, the window is too short to hit.
   for (const compressor of ['gz', 'zstd'] as const) {
-    test(`stream --compressor ${compressor}: a changed store path still leaves nothing behind`, async () => {
+    test(`stream --compressor ${compressor}: a store path that fails the stream still leaves nothing behind`, async () => {
       const f = await fixture();
       await writeConf(f);
-      const data = join(f.lib, 'share', 'data');
-      const bytes = await readFile(data);
-      bytes.writeUInt8(bytes.readUInt8(0) ^ 0xff, 0);
-      await writeFile(data, bytes);
-      await streamFails(f, /hashes to sha256:/, ['--compressor', compressor]);
+      await execa('mkfifo', [join(f.lib, 'share', 'pipe')]);
+      await streamFails(f, /share\/pipe is a FIFO/, ['--compressor', compressor]);
     });
   }
 });
@@ -165,13 +145,22 @@ test('conf: a uid or gid beyond 2^32−2 in the spec is refused, as nix/validate
 });
 
 describe("Docker's 125-layer limit with a layeringPipeline (issue 14 #5)", { concurrency: 2 }, () => {
-  /** `count` unrelated store paths (they need not exist: the check comes before hashing). */
+  /** `count` unrelated store paths. */
   const manyPaths = (count: number) => (lib: string) => Array.from({ length: count }, (_, i) => ({
     path: join(dirname(lib), `${String(i).padStart(32, '0')}-p${i}`), narHash: `sha256-p${i}`, narSize: i + 1, references: [],
   }));
+  /** A fixture whose closure is `count` small store paths, made on disk. */
+  async function manyPathsFixture(count: number, spec: Record<string, unknown>): Promise<Fixture> {
+    const f = await fixture({ closure: manyPaths(count), spec });
+    for (const { path } of manyPaths(count)(f.lib)) {
+      await mkdir(path);
+      await writeFile(join(path, 'data'), path);
+    }
+    return f;
+  }
 
   test('a pipeline yielding 152 store layers fails at conf, naming the count and the limit_layers that fits', async () => {
-    const f = await fixture({ closure: manyPaths(152), spec: { layeringPipeline: [['popularity_contest'], ['limit_layers', 100000]] } });
+    const f = await manyPathsFixture(152, { layeringPipeline: [['popularity_contest'], ['limit_layers', 100000]] });
     await confFails(f, /the image would have 153 layers \(0 from fromImage, 152 store layers from the layeringPipeline, 1 customisation layer\), more than Docker's limit of 125 .*; end the pipeline with \["limit_layers", 124\]$/);
   });
 
@@ -180,10 +169,10 @@ describe("Docker's 125-layer limit with a layeringPipeline (issue 14 #5)", { con
     await writeFile(base, layeredArchive(3));
     try {
       const pipeline = (n: number) => [['popularity_contest'], ['limit_layers', n]];
-      const f = await fixture({ closure: manyPaths(152), spec: { fromImage: base, layeringPipeline: pipeline(124) } });
+      const f = await manyPathsFixture(152, { fromImage: base, layeringPipeline: pipeline(124) });
       await confFails(f, /would have 128 layers \(3 from fromImage, 124 store layers from the layeringPipeline, 1 customisation layer\).*\["limit_layers", 121\]$/);
-      const ok = await fixture({ closure: manyPaths(152), spec: { fromImage: base, layeringPipeline: pipeline(121) } });
-      const result = await runCli(['conf', '--no-digests', '--attrs', ok.attrsPath, '--out', ok.confPath]);
+      const ok = await manyPathsFixture(152, { fromImage: base, layeringPipeline: pipeline(121) });
+      const result = await runCli(['conf', '--attrs', ok.attrsPath, '--out', ok.confPath]);
       assert.equal(result.exitCode, 0, String(result.stderr));
       const conf = JSON.parse(await readFile(ok.confPath, 'utf8')) as { storeLayers: unknown[] };
       assert.equal(conf.storeLayers.length, 121);

@@ -54,7 +54,7 @@ test('the same conf streamed twice, to a file, to stdout and from another direct
   assert.equal(sha(gz2), sha(gz1));
 });
 
-test('a second conf from the same attrs is byte-identical (no digest cache involved)', async () => {
+test('a second conf from the same attrs is byte-identical (nothing of the machine is in it)', async () => {
   const again = join(f.work, 'conf-again.json');
   const result = await runCli(['conf', '--attrs', f.attrsPath, '--out', again]);
   assert.equal(result.exitCode, 0);

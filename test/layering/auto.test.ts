@@ -71,15 +71,16 @@ test('conservation: Σ layerSize = Σ narSize for every budget', () => {
   }
 });
 
-test('candidate ties: descending path; layer ties: name key, prefix first (§6.2 step 8)', () => {
+test('candidate ties: descending path; layer ties: nixpkgs\' order (CPython set order, PYTHONHASHSEED=0), not names', () => {
   // Two unrelated paths of equal size and equal closureSize: with N=3 both become primaries.
   const x = '/nix/store/b-alpha'; const y = '/nix/store/a-beta'; const r = '/nix/store/c-root';
   const g = createClosureGraph([
     { path: x, narSize: 5, references: [] }, { path: y, narSize: 5, references: [] },
     { path: r, narSize: 1, references: [x, y] },
   ], { source: 'test' });
-  // Candidates: b-alpha (path > a-beta), then a-beta; both accepted with N=3.
-  assert.deepEqual(autoStrategy(g, 3, { excluded: new Set([r]) }), [[x], [y]]);
+  // Candidates: b-alpha (path > a-beta), then a-beta; both accepted with N=3. nixpkgs' auto-layer.py
+  // gives [[a-beta], [b-alpha]] here; the name key would put alpha first.
+  assert.deepEqual(autoStrategy(g, 3, { excluded: new Set([r]) }), [[y], [x]]);
   // With N=2 only the first candidate (descending path: b-alpha) becomes a primary.
   assert.deepEqual(autoLayerTable(g, 2).map((row) => row.usedBy), [[x], []]);
 });
@@ -90,4 +91,13 @@ test('deterministic when the input is shuffled', () => {
     const g = createClosureGraph(shuffled(nodes, seed), { source: 'test' });
     assert.equal(JSON.stringify([1, 2, 3, 4, 5, 6, 7, 8].map((n) => autoStrategy(g, n, { excluded }))), want, `seed ${seed}`);
   }
+});
+
+test('issue 14: two 4,096-byte layers beside a 395 MB one come in nixpkgs\' order, [libb] before [liba]', () => {
+  const liba = `/nix/store/${'a'.repeat(32)}-liba`; const libb = `/nix/store/${'b'.repeat(32)}-libb`; const big = `/nix/store/${'z'.repeat(32)}-big`;
+  const g = createClosureGraph([
+    { path: liba, narSize: 4096, references: [] }, { path: libb, narSize: 4096, references: [] }, { path: big, narSize: 395_000_000, references: [] },
+  ], { source: 'test' });
+  // What PYTHONHASHSEED=0 python3 auto-layer.py prints for this graph with layer_limit 100.
+  assert.deepEqual(autoStrategy(g, 100, { excluded: new Set() }), [[libb], [liba], [big]]);
 });

@@ -20,7 +20,8 @@ export function tarTreeCommand(): Command {
     .requiredOption('--out <dir>', 'where layer.tar and checksum are written')
     .option('--exclude <rel>', 'relative path left out with its subtree (repeatable)', collect, [] as string[])
     .option('--owner <uid:gid>', 'record this owner for every entry instead of the listed one (0:0 is fakeroot\'s view of a tree nobody chowned)', parseOwner)
-    .action(async (opts: { root: string; out: string; exclude: string[]; owner?: { uid: number; gid: number } }) => {
-      await writeTreeTar({ root: opts.root, outDir: opts.out, exclude: opts.exclude, owner: opts.owner, log: stderrLogger() });
+    .option('--real-owners', 'the build runs as root (fakeroot -u): real owners that differ from fakeroot\'s records win')
+    .action(async (opts: { root: string; out: string; exclude: string[]; owner?: { uid: number; gid: number }; realOwners?: boolean }) => {
+      await writeTreeTar({ root: opts.root, outDir: opts.out, exclude: opts.exclude, owner: opts.owner, log: stderrLogger(), realOwners: opts.realOwners === true });
     });
 }

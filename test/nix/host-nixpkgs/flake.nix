@@ -25,6 +25,14 @@
           standIns = import ../stand-ins.nix { pkgs = host; };
           base = final: host // npm // {
             inherit (standIns) hello busybox;
+            # nixpkgs' coreutils are dynamically linked, so fakeroot sees their chown even as a
+            # build user (the examples' fakeRootCommands chown): busybox's applets, with chown,
+            # chmod and mknod from the dynamically linked copies.
+            coreutils = host.hostBuild "coreutils-nixpkgs-like" ''
+              mkdir -p "$out/bin"
+              for p in ${host.coreutils}/bin/*; do ln -s "$(readlink "$p")" "$out/bin/''${p##*/}"; done
+              for p in chown chmod mknod; do ln -sf ${standIns.dynamicCoreutils}/bin/$p "$out/bin/$p"; done
+            '';
             # nixpkgs' own fakeNss, at both of its names, for the overlay to replace (never built).
             fakeNss = host.hostBuild "nixpkgs-fake-nss" "mkdir -p $out/etc";
             dockerTools.fakeNss = final.fakeNss;

@@ -1,5 +1,5 @@
-// fakeroot's view of the tree (find, through its preload library) checked against the kernel's
-// (Node's lstat) before the layer is written. fakeroot only sees dynamically linked programs;
+// fakeroot's view of a tree (find, through its preload library) checked against the kernel's
+// (Node's lstat) before a layer is written (runAsRoot's, and fakeRootCommands' customisation layer). fakeroot only sees dynamically linked programs;
 // what a static one (busybox, Go tools) does to an inode fakeroot has a record for is hidden
 // behind that record (issue 14 #2's siblings):
 // - a chmod: fakeroot's own chmod leaves the real permissions equal to the recorded ones, or
@@ -12,7 +12,7 @@
 //   to know what was meant, so this fails.
 import { lstatSync, type Stats } from 'node:fs';
 import { UserError } from '../errors.ts';
-import type { Snapshot, SnapshotEntry } from './snapshot.ts';
+import type { TreeListingEntry } from './tree-listing.ts';
 
 /** How to read the real metadata. */
 export interface ReconcileOptions {
@@ -20,28 +20,36 @@ export interface ReconcileOptions {
   readonly root: string;
   /** The build ran as root (fakeroot -u): real owners are meaningful. */
   readonly realOwners: boolean;
+  /** Whose commands ran (named in the error), e.g. "runAsRoot". */
+  readonly step: string;
 }
 
 // Kinds fakeroot fakes on top of an empty regular file (its mknod).
 const FAKED_ON_FILE = new Set(['c', 'b', 'p', 's']);
 
-/** `snapshot` with modes (and, as root, owners) corrected where fakeroot's record is stale. */
-export function reconcile(snapshot: Snapshot, options: ReconcileOptions): Snapshot {
-  const rootDisk = Buffer.from(options.root.replace(/\/+$/, ''), 'utf8');
-  const result: Snapshot = new Map();
-  for (const [path, entry] of snapshot) {
-    const disk = path === '' ? rootDisk : Buffer.concat([rootDisk, Buffer.from(`/${path}`, 'latin1')]);
-    result.set(path, reconciled(entry, lstatSync(disk), options));
-  }
+/** `entries` (path → entry) with modes (and, as root, owners) corrected where fakeroot's record is stale. */
+export function reconcile<T extends TreeListingEntry>(entries: ReadonlyMap<string, T>, options: ReconcileOptions): Map<string, T> {
+  const result = new Map<string, T>();
+  for (const [path, entry] of entries) result.set(path, reconciled(entry, realStats(entry.path, options.root), options));
   return result;
 }
 
-function reconciled(entry: SnapshotEntry, real: Stats, options: ReconcileOptions): SnapshotEntry {
+/** The same for a listing (customisation/tar-tree.ts). */
+export function reconcileListing<T extends TreeListingEntry>(listing: readonly T[], options: ReconcileOptions): T[] {
+  return listing.map((entry) => reconciled(entry, realStats(entry.path, options.root), options));
+}
+
+function realStats(path: string, root: string): Stats {
+  const rootDisk = Buffer.from(root.replace(/\/+$/, ''), 'utf8');
+  return lstatSync(path === '' ? rootDisk : Buffer.concat([rootDisk, Buffer.from(`/${path}`, 'latin1')]));
+}
+
+function reconciled<T extends TreeListingEntry>(entry: T, real: Stats, options: ReconcileOptions): T {
   const realKind = kindOf(real);
   if (realKind !== entry.kind) {
     if (realKind === 'f' && FAKED_ON_FILE.has(entry.kind)) return entry;
     const shown = `/${Buffer.from(entry.path, 'latin1').toString('utf8')}`;
-    throw new UserError('stale-fakeroot-record', `runAsRoot left ${shown} a ${name(realKind)}, but fakeroot holds a record of a ${name(entry.kind)} for its inode: a statically linked program deleted a file fakeroot had seen changed, and the inode was reused; do that deletion with a dynamically linked program (e.g. coreutils' rm)`);
+    throw new UserError('stale-fakeroot-record', `${options.step} left ${shown} a ${name(realKind)}, but fakeroot holds a record of a ${name(entry.kind)} for its inode: a statically linked program deleted a file fakeroot had seen changed, and the inode was reused; do that deletion with a dynamically linked program (e.g. coreutils' rm)`);
   }
   if (entry.kind === 'l') return entry;
   const recorded = entry.mode & 0o777;

@@ -5,7 +5,7 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { reconcile } from '../../src/build-image/reconcile.ts';
+import { reconcile, reconcileListing } from '../../src/customisation/fakeroot-records.ts';
 import type { Snapshot, SnapshotEntry } from '../../src/build-image/snapshot.ts';
 import { UserError } from '../../src/errors.ts';
 
@@ -61,7 +61,7 @@ describe('reconcile', () => {
       'faked-device': { kind: 'c', mode: 0o644 },
       'unknown-444': {},
       link: {},
-    }), { root, realOwners: false });
+    }), { root, realOwners: false, step: 'runAsRoot' });
     assert.equal(modeOf(result, 'fakeroot-chmod-000'), 0o000);
     assert.equal(modeOf(result, 'dir-555'), 0o555);
     assert.equal(modeOf(result, 'suid-refused'), 0o4755);
@@ -70,19 +70,26 @@ describe('reconcile', () => {
   });
 
   it('takes the real mode where a chmod happened behind a record', () => {
-    const result = reconcile(recorded({ 'static-chmod': { mode: 0o600, uid: 1000, gid: 1000 }, 'dir-static-chmod': { mode: 0o755 } }), { root, realOwners: false });
+    const result = reconcile(recorded({ 'static-chmod': { mode: 0o600, uid: 1000, gid: 1000 }, 'dir-static-chmod': { mode: 0o755 } }), { root, realOwners: false, step: 'runAsRoot' });
     assert.equal(modeOf(result, 'static-chmod'), 0o644);
     assert.equal(result.get('static-chmod')!.uid, 1000, 'as a build user the recorded owner stays');
     assert.equal(modeOf(result, 'dir-static-chmod'), 0o700);
   });
 
   it('takes the real owner as root, where a chown is real', () => {
-    const result = reconcile(recorded({ 'static-chmod': { uid: uid + 1000, gid: gid + 1000 } }), { root, realOwners: true });
+    const result = reconcile(recorded({ 'static-chmod': { uid: uid + 1000, gid: gid + 1000 } }), { root, realOwners: true, step: 'runAsRoot' });
     assert.deepEqual([result.get('static-chmod')!.uid, result.get('static-chmod')!.gid], [uid, gid]);
   });
 
+  it('corrects a listing the same way, naming the step in its error', () => {
+    const listing = [...recorded({ 'static-chmod': { mode: 0o600 } }).values()];
+    assert.equal(reconcileListing(listing, { root, realOwners: false, step: 'fakeRootCommands' }).find((e) => e.path === 'static-chmod')!.mode, 0o644);
+    const stale = [...recorded({ 'was-a-file': { kind: 'f' } }).values()];
+    assert.throws(() => reconcileListing(stale, { root, realOwners: false, step: 'fakeRootCommands' }), /^UserError: fakeRootCommands left \/was-a-file a directory/);
+  });
+
   it('fails in one line on a record of another file type (an inode reused unseen)', () => {
-    assert.throws(() => reconcile(recorded({ 'was-a-file': { kind: 'f', mode: 0o644 } }), { root, realOwners: false }), (error: unknown) =>
+    assert.throws(() => reconcile(recorded({ 'was-a-file': { kind: 'f', mode: 0o644 } }), { root, realOwners: false, step: 'runAsRoot' }), (error: unknown) =>
       error instanceof UserError && error.message === 'runAsRoot left /was-a-file a directory, but fakeroot holds a record of a regular file for its inode: a statically linked program deleted a file fakeroot had seen changed, and the inode was reused; do that deletion with a dynamically linked program (e.g. coreutils\' rm)');
   });
 });
