@@ -8,6 +8,7 @@
 import { copyFile, chmod, lstat, mkdir, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { UserError } from '../errors.ts';
+import { makeOutputDirectory } from '../sinks/output-dir.ts';
 
 /** What to copy where. */
 export interface CopyToRootOptions {
@@ -21,7 +22,8 @@ export interface CopyToRootOptions {
 
 /** Copies every item's contents into `into`; directory modes are applied at the end so read-only ones can be filled. */
 export async function copyToRoot(options: CopyToRootOptions): Promise<void> {
-  await mkdir(options.into, { recursive: true });
+  // Not Node's recursive mkdir: it loops forever where mkdir says ENOENT (/proc).
+  makeOutputDirectory(options.into);
   const dirModes = new Map<string, number>();
   // Which element made each directory (absent: it was already in `into`, e.g. the base image).
   const dirOwners = new Map<string, string>();

@@ -16,6 +16,7 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, s
 import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { makeOutputDirectory } from '../sinks/output-dir.ts';
 
 /** What to merge where. */
 export interface MergeContentsOptions {
@@ -46,9 +47,11 @@ export async function mergeContents(options: MergeContentsOptions): Promise<Merg
   const elements = options.elements.map((element) => resolve(element));
   for (const element of elements) requireDirectory(element);
   try {
-    mkdirSync(options.into, { recursive: true, mode: 0o755 });
+    // Not Node's recursive mkdir: it loops forever where mkdir says ENOENT (/proc).
+    makeOutputDirectory(options.into, 0o755);
   } catch (error) {
-    const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
+    const cause = error instanceof UserError && error.cause !== undefined ? error.cause : error;
+    const code = cause instanceof Error && 'code' in cause ? String(cause.code) : error instanceof UserError ? error.message : String(cause);
     throw new UserError('bad-destination', `--into ${options.into} cannot be created (${code}); pass a directory path`, { cause: error });
   }
   const state: MergeState = { log: options.log, origin: new Map(), conflicts: 0 };
@@ -109,7 +112,8 @@ function requireDirectory(element: string): void {
   try {
     info = statSync(element);
   } catch (error) {
-    const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
+    const cause = error instanceof UserError && error.cause !== undefined ? error.cause : error;
+    const code = cause instanceof Error && 'code' in cause ? String(cause.code) : error instanceof UserError ? error.message : String(cause);
     throw new UserError('bad-contents', `contents element ${element} cannot be read (${code}); check the contents list`, { cause: error });
   }
   if (!info.isDirectory()) {

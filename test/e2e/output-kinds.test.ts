@@ -3,13 +3,13 @@
 // (a link to /proc/self/fd/1) or a symlink must be written through, never replaced by a
 // renamed plain file; a directory is refused with one line. Every command writing a file is
 // checked: stream --output, export --output, conf --out, build-image snapshot --out. Needs
-// `npm run build` and root (mknod).
+// `npm run build` and root (mknod), hence with the e2e tests.
 import assert from 'node:assert/strict';
 import { lstat, mkdir, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { assertCleanFailure, cli, makeFixture, runCli, writeConf, type Fixture } from './fixture.ts';
+import { assertCleanFailure, cli, makeFixture, runCli, writeConf, type Fixture } from '../faults/fixture.ts';
 
 let f: Fixture;
 let image: string; // a docker-archive for export to read
@@ -159,7 +159,7 @@ for (const [name, args] of Object.entries(directoryCommands)) {
       const dir = await freshDir();
       await writeFile(join(dir, 'file'), 'x');
       const result = await runCli(args(join(dir, 'file')));
-      assertCleanFailure(result, /file exists and is not a directory; give --out a directory path$/);
+      assertCleanFailure(result, /file exists and is not a directory; give a directory path$/);
       assert.equal(await readFile(join(dir, 'file'), 'utf8'), 'x');
     });
 
@@ -169,5 +169,16 @@ for (const [name, args] of Object.entries(directoryCommands)) {
       assert.equal(result.exitCode, 0, String(result.stderr));
       assert.deepEqual((await readdir(out)).sort(), ['checksum', 'layer.tar']);
     });
+  });
+}
+
+// The trees built in place (merge-contents and copy-to-root --into) share the bounded mkdir.
+for (const [name, args] of Object.entries({
+  'merge-contents --into': (into: string) => ['merge-contents', '--into', into, f.app],
+  'build-image copy-to-root --into': (into: string) => ['build-image', 'copy-to-root', '--into', into, f.app],
+})) {
+  test(`${name} under /proc: one line, at once`, async () => {
+    const result = await runCli(args('/proc/nix-strata-test/into'), { timeout: 20_000 });
+    assertCleanFailure(result, /\/proc\/nix-strata-test\/into.*ENOENT/);
   });
 }

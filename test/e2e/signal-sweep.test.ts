@@ -3,7 +3,8 @@
 // conventional status (128 + n) and leaves nothing behind: not in its own fresh $TMPDIR (a
 // compressed base's uncompressed copy, export's spill directory, the customisation scratch),
 // not beside the output (a hidden temporary file, a half-made --out directory). The KILL of a
-// parent Nix build is test/e2e/killed-build.test.ts. Needs `npm run build`.
+// parent Nix build is test/e2e/killed-build.test.ts. Needs `npm run build`, docker-registry and
+// skopeo (a local registry for pull), and a few GiB of sparse files, hence with the e2e tests.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,15 +12,15 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { startLocalRegistry, type LocalRegistry } from '../e2e/local-registry.ts';
-import { cli, makeFixture, runCli, writeConf, type Fixture } from './fixture.ts';
+import { startLocalRegistry, type LocalRegistry } from './local-registry.ts';
+import { cli, makeFixture, runCli, writeConf, type Fixture } from '../faults/fixture.ts';
 
 const SIGNALS = [['SIGHUP', 129], ['SIGINT', 130], ['SIGQUIT', 131], ['SIGTERM', 143]] as const;
 
 let base: Fixture; // a small image, gzip-compressed, as onBase's fromImage
-let huge: Fixture; // 256 MiB sparse data file, conf without digests: streaming hashes for a while; pushed to a local registry
+let huge: Fixture; // 256 MiB sparse data file, the stream takes a while; pushed to a local registry
 let onBase: Fixture; // the same on a gzip-compressed fromImage (copied uncompressed into $TMPDIR)
-let inConf: Fixture; // conf building a customisation layer of 4,000 files
+let inConf: Fixture; // conf building the customisation layer, then waiting for its fromImage
 let image: string; // huge's archive, for export
 let registry: LocalRegistry; // huge's image pushed, for pull
 let pushed: string; // its manifest digest
@@ -32,21 +33,20 @@ before(async () => {
   [huge, onBase, inConf] = await Promise.all([
     makeFixture({ dataSize: 256 << 20, sparse: true }),
     makeFixture({ dataSize: 256 << 20, sparse: true, spec: { fromImage: baseGz } }),
-    makeFixture({ dataSize: 1 << 30, sparse: true }),
+    makeFixture(),
   ]);
   await Promise.all([writeConf(huge), writeConf(onBase)]);
   image = join(huge.work, 'image.tar');
   imageGz = join(huge.work, 'image.tar.gz');
   assert.equal((await runCli(['stream', '-q', '--conf', huge.confPath, '--output', image])).exitCode, 0);
   assert.equal((await runCli(['stream', '-q', '--conf', huge.confPath, '--output', imageGz, '--compressor', 'gz'])).exitCode, 0);
-  // inConf's conf builds the customisation layer from `contents` into a fresh store path: many
-  // files, so merging and archiving them takes a while (the conf itself reads no store file).
-  await mkdir(join(inConf.app, 'many'));
-  for (let i = 0; i < 4000; i += 1000) {
-    await Promise.all(Array.from({ length: 1000 }, (_, j) => writeFile(join(inConf.app, 'many', `f${i + j}`), `${i + j}\n`)));
-  }
+  // inConf's conf builds the customisation layer from `contents` into a fresh store path.
   const attrs = JSON.parse(await readFile(inConf.attrsPath, 'utf8')) as { spec: Record<string, unknown>; outputs: Record<string, string> };
-  attrs.spec = { ...attrs.spec, customisationLayer: join(inConf.storeDir, `${'1'.repeat(32)}-layer`), customisationContents: [inConf.app] };
+  // Its fromImage is a FIFO nobody writes: after building the layer, the conf waits there
+  // (reading the base's layer count), so a signal finds the layer made and the conf unwritten.
+  const fifo = join(inConf.work, 'base-fifo');
+  await execa('mkfifo', [fifo]);
+  attrs.spec = { ...attrs.spec, customisationLayer: join(inConf.storeDir, `${'1'.repeat(32)}-layer`), customisationContents: [inConf.app], fromImage: fifo };
   attrs.outputs = { out: attrs.spec.customisationLayer as string, conf: join(inConf.storeDir, `${'2'.repeat(32)}-conf`) };
   await writeFile(inConf.attrsPath, JSON.stringify(attrs));
   const registryDir = join(huge.work, 'registry');
@@ -99,8 +99,8 @@ const cases: Record<string, Case> = {
   },
   'conf --out, building the customisation layer': {
     args: (out) => ['conf', '--attrs', inConf.attrsPath, '--out', join(out, 'conf.json')],
-    // The layer is being made in its scratch directory.
-    writing: async (_out, tmp) => anyIn(tmp, 'nix-strata-customisation-'),
+    // The layer is built; the conf is waiting for the FIFO.
+    writing: async () => existsSync(join(layerDir(), 'checksum')),
   },
   'tar-tree --out': {
     args: (out) => ['tar-tree', '--root', huge.lib, '--out', join(out, 'layer'), '--owner', '0:0'],
