@@ -78,7 +78,8 @@ rec {
       echo "alice:!:19000:0:99999:7:::" >> /etc/shadow
       echo "alice:x:1000:" >> /etc/group
       mkdir -p /home/alice
-      chown 1000:1000 /home/alice
+      # Dynamically linked, as nixpkgs' coreutils are: fakeroot records it as any user.
+      ${s.dynamicCoreutils}/bin/chown 1000:1000 /home/alice
       chmod 0700 /home/alice
       rm /etc/doomed
       rm -r /var/lib/gone
@@ -112,6 +113,8 @@ rec {
     tag = "latest";
     fromImage = reuse-base;
     runAsRoot = ''
+      # Debian's static busybox for everything, as in the issue's example.
+      export PATH=${s.busybox}/bin:$PATH
       rm /opt/f
       mkdir /opt/f
       echo y > /opt/f/y
@@ -143,7 +146,7 @@ rec {
         ${d}/bin/chmod 0644 /data/keep1
         rm /data/keep2
         # The static busybox's chmod, behind the base's record.
-        chmod 0640 /srv/kept
+        ${s.busybox}/bin/chmod 0640 /srv/kept
       '';
       extraCommands = "while read -r key value _; do if [[ $key == Uid: ]]; then echo $value > built-by-uid; fi; done < /proc/self/status";
     };
@@ -153,7 +156,7 @@ rec {
       runAsRoot = ''
         # ${salt}
         mkdir /data
-        chown 4242:4343 /data
+        ${s.busybox}/bin/chown 4242:4343 /data
       '';
     };
   };
@@ -182,7 +185,7 @@ rec {
     created = "now";
     runAsRoot = ''
       mkdir -p /data
-      chown 4242:4343 /data
+      ${s.dynamicCoreutils}/bin/chown 4242:4343 /data
       ln -s /bin/hello /usr-hello
     '';
     # The image's own /dev and /sys entries (the fake chroot binds the host's over them).

@@ -11,14 +11,16 @@ import { execa } from 'execa';
 import { buildExpression, buildFailure, Docker, evalFailure, evalJson, repoRoot, sandboxed, unpackStream } from './harness.ts';
 
 const fixtures = join(repoRoot, 'test/build-image/images.nix');
-const names = ['layered-base', 'on-layered', 'on-layered-plain', 'standalone', 'run-as-root', 'environment-child', 'root-no-base', 'reuse'] as const;
+const names = ['layered-base', 'on-layered', 'on-layered-plain', 'standalone', 'run-as-root', 'environment-child', 'root-no-base'] as const;
+// `reuse` keeps a static chown made as root, which only a root build without the sandbox is.
+const asRoot = ['--option', 'sandbox', 'false', '--option', 'build-users-group', ''] as const;
 const docker = new Docker();
-let out: Record<(typeof names)[number], string>;
+let out: Record<(typeof names)[number] | 'reuse', string>;
 
 before(async () => {
   const paths = (await buildExpression(`with import ${fixtures} { }; [ ${names.join(' ')} ]`)).split('\n');
   assert.equal(paths.length, names.length, paths.join('\n'));
-  out = Object.fromEntries(names.map((name, i) => [name, paths[i]!])) as typeof out;
+  out = { ...Object.fromEntries(names.map((name, i) => [name, paths[i]!])), reuse: await buildExpression(`(import ${fixtures} { }).reuse`, asRoot) } as typeof out;
 });
 after(() => docker.cleanup());
 

@@ -218,7 +218,7 @@ rec {
       mkdir -p /etc
       echo localhost > /etc/some-config-file
       touch /testfile
-      chown 12345:12345 /testfile
+      ${s.dynamicCoreutils}/bin/chown 12345:12345 /testfile
     '';
     config.Cmd = [ "stat" "-c" "%u:%g" "/testfile" ];
   };

@@ -58,29 +58,37 @@ let
     done
   '';
 
-  # "coreutils" from busybox: static, so the same tools work inside the fake chroot.
+  # chown, chgrp, chmod and mknod from Debian's coreutils, dynamically linked as nixpkgs' are:
+  # run by a store copy of glibc's loader with store copies of their libraries, so they work
+  # everywhere nixpkgs' would, inside a fake chroot (only the store bound in) too, and fakeroot's
+  # preload library sees them (a build user's chown is recorded, as with nixpkgs).
+  loader = { x86_64-linux = "ld-linux-x86-64.so.2"; aarch64-linux = "ld-linux-aarch64.so.1"; }.${system} or "unknown";
+  dynamicCoreutils = hostBuild "coreutils-dynamic" ''
+    mkdir -p "$out/bin" "$out/lib" "$out/libexec"
+    for lib in ${loader} libc.so.6 libselinux.so.1 libpcre2-8.so.0; do
+      cp -L ${hostLib}/${multiarch}/$lib "$out/lib/"
+    done
+    for p in chown chgrp chmod mknod; do
+      cp ${hostBin}/$p "$out/libexec/"
+      printf '%s\n' '#!${busybox}/bin/sh' "exec $out/lib/${loader} --library-path $out/lib $out/libexec/$p \"\$@\"" > "$out/bin/$p"
+      chmod 0555 "$out/bin/$p"
+    done
+  '';
+
+  # "coreutils": busybox's static applets, but the ownership and mode tools dynamically linked,
+  # as nixpkgs' are (tests that mean a static program name ${busybox}/bin/<tool> explicitly).
   coreutilsNames = [
-    "basename" "cat" "chgrp" "chmod" "chown" "cp" "cut" "date" "dd" "dirname" "du" "echo" "env"
-    "expr" "false" "head" "id" "install" "ln" "ls" "mkdir" "mknod" "mktemp" "mv" "nproc"
+    "basename" "cat" "cp" "cut" "date" "dd" "dirname" "du" "echo" "env"
+    "expr" "false" "head" "id" "install" "ln" "ls" "mkdir" "mktemp" "mv" "nproc"
     "printf" "pwd" "readlink" "realpath" "rm" "rmdir" "seq" "sha256sum" "sleep" "sort" "stat"
     "sync" "tail" "tee" "test" "touch" "tr" "true" "uname" "uniq" "wc" "whoami" "yes"
   ];
-  # chown, chgrp and mknod run Debian's (dynamically linked) ones where they are visible, as
-  # nixpkgs' coreutils are dynamic: fakeroot sees those, so a build user's fakeRootCommands
-  # keep their chown as with nixpkgs. In a fake chroot (no host /usr) busybox's run.
-  privilegedNames = [ "chgrp" "chown" "mknod" ];
   coreutils = hostBuild "coreutils-busybox" ''
     mkdir -p "$out/bin"
     for name in ${concatStringsSep " " coreutilsNames}; do
       ln -s ${busybox}/bin/busybox "$out/bin/$name"
     done
-    for name in ${concatStringsSep " " privilegedNames}; do
-      rm "$out/bin/$name"
-      printf '%s\n' '#!${bash}/bin/bash' \
-        "if [[ -x ${hostBin}/$name ]]; then exec ${hostBin}/$name \"\$@\"; fi" \
-        "exec ${busybox}/bin/busybox $name \"\$@\"" > "$out/bin/$name"
-      chmod 0555 "$out/bin/$name"
-    done
+    ln -s ${dynamicCoreutils}/bin/* "$out/bin/"
   '';
 
   # fakeroot from Debian: its script needs getopt and friends from /usr/bin; see the note above.
@@ -127,7 +135,7 @@ let
   };
 in
 {
-  inherit system bash busybox coreutils fakeroot jq closureInfo hostBuild linkHost;
+  inherit system bash busybox coreutils dynamicCoreutils fakeroot jq closureInfo hostBuild linkHost;
   stdenv = {
     buildPlatform = { inherit system; };
     hostPlatform = { inherit system; isDarwin = false; };

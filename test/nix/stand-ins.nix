@@ -42,20 +42,8 @@ rec {
   somefile = writeText { name = "somefile"; text = "some data\n"; };
   cat-somefile = program "cat-somefile" "exec ${busybox}/bin/cat ${somefile}";
 
-  # chown, chmod and mknod from Debian's coreutils, dynamically linked as nixpkgs' are: run by a
-  # store copy of glibc's loader with store copies of their libraries, so inside runAsRoot's
-  # chroot (only the store is bound in) fakeroot's preload library reaches them.
-  dynamicCoreutils = hostBuild "coreutils-dynamic" ''
-    mkdir -p "$out/bin" "$out/lib" "$out/libexec"
-    for lib in ld-linux-x86-64.so.2 libc.so.6 libselinux.so.1 libpcre2-8.so.0; do
-      cp -L /usr/lib/*-linux-gnu/$lib "$out/lib/"
-    done
-    for p in chown chmod mknod; do
-      cp /usr/bin/$p "$out/libexec/"
-      printf '%s\n' '#!${busybox}/bin/sh' "exec $out/lib/ld-linux-x86-64.so.2 --library-path $out/lib $out/libexec/$p \"\$@\"" > "$out/bin/$p"
-      chmod 0555 "$out/bin/$p"
-    done
-  '';
+  # chown, chgrp, chmod and mknod, dynamically linked as nixpkgs' are (test/nix/host-pkgs.nix).
+  inherit (pkgs) dynamicCoreutils;
 
   # A uniquely named hello reached only through a symlink made in fakeRootCommands (A24).
   fakeRootHello = program "layeredImageWithFakeRootCommands-hello" "echo 'Hello from fakeRootCommands'";
