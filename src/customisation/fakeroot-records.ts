@@ -12,7 +12,7 @@
 //   to know what was meant, so this fails.
 import { lstatSync, type Stats } from 'node:fs';
 import { UserError } from '../errors.ts';
-import type { TreeListingEntry } from './tree-listing.ts';
+import { kindOf, type TreeListingEntry } from './tree-listing.ts';
 
 /** How to read the real metadata. */
 export interface ReconcileOptions {
@@ -66,17 +66,6 @@ function reconciled<T extends TreeListingEntry>(entry: T, real: Stats, options: 
     ...(chmodMissed ? { mode: real.mode & 0o7777 } : {}),
     ...(chownMissed ? { uid: real.uid, gid: real.gid } : {}),
   };
-}
-
-function kindOf(stats: Stats): string {
-  if (stats.isFile()) return 'f';
-  if (stats.isDirectory()) return 'd';
-  if (stats.isSymbolicLink()) return 'l';
-  if (stats.isFIFO()) return 'p';
-  if (stats.isSocket()) return 's';
-  if (stats.isCharacterDevice()) return 'c';
-  if (stats.isBlockDevice()) return 'b';
-  return 'U';
 }
 
 function name(kind: string): string {

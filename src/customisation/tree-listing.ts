@@ -94,8 +94,8 @@ export async function listTreeDirectly(
 
 const SLASH = Buffer.from('/');
 
-// find's %y letters.
-function kindOf(stats: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+/** find's %y letter for a file's type ('U' for unknown). */
+export function kindOf(stats: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
   if (stats.isFile()) return 'f';
   if (stats.isDirectory()) return 'd';
   if (stats.isSymbolicLink()) return 'l';
