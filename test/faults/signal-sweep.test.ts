@@ -19,7 +19,7 @@ const SIGNALS = [['SIGHUP', 129], ['SIGINT', 130], ['SIGQUIT', 131], ['SIGTERM',
 let base: Fixture; // a small image, gzip-compressed, as onBase's fromImage
 let huge: Fixture; // 256 MiB sparse data file, conf without digests: streaming hashes for a while; pushed to a local registry
 let onBase: Fixture; // the same on a gzip-compressed fromImage (copied uncompressed into $TMPDIR)
-let inConf: Fixture; // conf building a customisation layer of 4,000 files
+let inConf: Fixture; // conf building a customisation layer of 1,000 files
 let image: string; // huge's archive, for export
 let registry: LocalRegistry; // huge's image pushed, for pull
 let pushed: string; // its manifest digest
@@ -42,7 +42,7 @@ before(async () => {
   // inConf's conf builds the customisation layer from `contents` into a fresh store path: many
   // files, so merging and archiving them takes a while (the conf itself reads no store file).
   await mkdir(join(inConf.app, 'many'));
-  for (let i = 0; i < 4000; i += 1000) {
+  for (let i = 0; i < 1000; i += 1000) {
     await Promise.all(Array.from({ length: 1000 }, (_, j) => writeFile(join(inConf.app, 'many', `f${i + j}`), `${i + j}\n`)));
   }
   const attrs = JSON.parse(await readFile(inConf.attrsPath, 'utf8')) as { spec: Record<string, unknown>; outputs: Record<string, string> };
