@@ -12,12 +12,12 @@ import { assertCleanFailure, assertNothingLeft, cli, makeFixture, writeConf, typ
 
 let small: Fixture; // 64 KiB of data
 let large: Fixture; // 4 MiB of incompressible data: more than the tmpfs holds, compressed or not
-let huge: Fixture; // 256 MiB sparse file: the stream takes a while
+let huge: Fixture; // 1 GiB sparse file: the stream (one pass, hashing as it writes) takes a while
 before(async () => {
   [small, large, huge] = await Promise.all([
     makeFixture(),
     makeFixture({ dataSize: 4 << 20 }),
-    makeFixture({ dataSize: 256 << 20, sparse: true }),
+    makeFixture({ dataSize: 1 << 30, sparse: true }),
   ]);
   await Promise.all([writeConf(small), writeConf(large), writeConf(huge)]);
 });
@@ -126,7 +126,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
       const outDir = join(huge.work, `out-${signal}-${compressor}`);
       await mkdir(outDir);
       const child = execa('node', [cli, 'stream', '-q', '--conf', huge.confPath, '--output', join(outDir, 'image.tar'), '--compressor', compressor], { reject: false, timeout: 60_000 });
-      // Wait until the temporary file exists: the stream is then hashing the 256 MiB layer.
+      // Wait until the temporary file exists: the stream is then writing the 1 GiB layer.
       for (let i = 0; i < 200 && (await readdir(outDir)).length === 0; i++) await sleep(10);
       assert.equal((await readdir(outDir)).length, 1, 'the temporary file appeared');
       child.kill(signal);
