@@ -17,13 +17,18 @@ export function removeOnInterrupt(path: string): { release(): void } {
   return { release: () => pending.delete(entry) };
 }
 
-function install(): void {
+/**
+ * Handles the signals from the start (the CLI calls it first), so that no signal landing
+ * between a file's creation and its registration kills the process the default way.
+ */
+export function install(): void {
   if (installed) return;
   installed = true;
   for (const [signal, code] of [['SIGHUP', 129], ['SIGINT', 130], ['SIGQUIT', 131], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
       // A write still in flight may add a file while a directory is removed: retry, and exit
       // with the signal's status whatever happens.
+      const removed = pending.size > 0 ? '; partial output removed' : '';
       for (const { path } of pending) {
         try {
           rmSync(path, { force: true, recursive: true, maxRetries: 5, retryDelay: 20 });
@@ -31,7 +36,7 @@ function install(): void {
           // Nothing more can be done in a dying process.
         }
       }
-      process.stderr.write(`nix-strata: interrupted by ${signal}; partial output removed\n`);
+      process.stderr.write(`nix-strata: interrupted by ${signal}${removed}\n`);
       process.exit(code);
     });
   }

@@ -1,9 +1,11 @@
 // Top level of the CLI: builds the program, runs it, and turns errors into exit codes.
 // User mistakes print one line; anything else is a bug and prints its stack.
+import { install as handleInterrupts } from '../cleanup.ts';
 import { isUserError } from '../errors.ts';
 import { createProgram } from './program.ts';
 
 export async function main(argv: readonly string[]): Promise<void> {
+  handleInterrupts();
   try {
     await (await createProgram(argv)).parseAsync([...argv]);
   } catch (error) {

@@ -50,8 +50,15 @@ export function openOutput(options: { path?: string; compressor: Compressor }): 
   const target = path === undefined ? undefined : outputTarget(path);
   const temporary = target?.kind === 'replace' ? target.temporary : undefined;
   const where = path ?? 'the archive to stdout';
-  const sink: Writable = target === undefined ? process.stdout : openSink(target, where);
+  // Guarded before it exists: a signal right after the open must find it registered.
   const guard = temporary === undefined ? undefined : removeOnInterrupt(temporary);
+  let sink: Writable;
+  try {
+    sink = target === undefined ? process.stdout : openSink(target, where);
+  } catch (error) {
+    guard?.release();
+    throw error;
+  }
 
   if (compressor === 'none') {
     const done = target === undefined ? Promise.resolve() : finished(sink, where);
