@@ -15,7 +15,7 @@ import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';
 import { openPipeOutput, stdoutIsPipe } from './pipe-output.ts';
 import { VerifyHasher } from './verify-hasher.ts';
-import { buildCores } from './worker-thread.ts';
+import { buildCores } from '../build-cores.ts';
 
 export interface StreamOptions {
   confPath: string;

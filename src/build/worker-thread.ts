@@ -1,12 +1,5 @@
-// Starting the worker thread (hash-worker.ts) and counting the cores the build may use.
-import { availableParallelism } from 'node:os';
+// Starting the worker thread (hash-worker.ts).
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-
-/** Cores to use: NIX_BUILD_CORES inside a Nix build (0 or unset means all available). */
-export function buildCores(env: NodeJS.ProcessEnv = process.env): number {
-  const fromNix = Number(env.NIX_BUILD_CORES);
-  return Number.isSafeInteger(fromNix) && fromNix > 0 ? fromNix : availableParallelism();
-}
 
 /** Starts a hash-worker.ts thread. */
 // The worker module next to this one: .js from dist/; .ts when running under tsx (tests), where

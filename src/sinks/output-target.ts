@@ -10,7 +10,7 @@ import { outputError, UserError } from '../errors.ts';
 
 /** How one output is written: in place, or aside and renamed onto `final`. */
 export type OutputTarget =
-  | { readonly kind: 'in-place'; readonly path: string }
+  | { readonly kind: 'in-place'; readonly path: string; readonly fifo: boolean }
   | { readonly kind: 'replace'; readonly final: string; readonly temporary: string };
 
 /**
@@ -28,7 +28,7 @@ export function outputTarget(path: string): OutputTarget {
     return { kind: 'replace', final, temporary: temporaryFor(final) };
   }
   if (stats.isDirectory()) throw new UserError('output-is-directory', `${path} is a directory; give a file path`);
-  if (!stats.isFile()) return { kind: 'in-place', path };
+  if (!stats.isFile()) return { kind: 'in-place', path, fifo: stats.isFIFO() };
   const final = realpathSync(path);
   return { kind: 'replace', final, temporary: temporaryFor(final) };
 }

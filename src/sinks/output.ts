@@ -2,13 +2,13 @@
 // is written under a temporary name and renamed when complete, so a failure (disk full, a
 // bad layer, an interrupt) never leaves a partial archive under the final name; a device,
 // FIFO or /dev/stdout is written in place (output-target.ts).
-import { createWriteStream, openSync, statSync } from 'node:fs';
+import { createWriteStream, openSync } from 'node:fs';
 import { rm, rename } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { PassThrough, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { outputError, UserError } from '../errors.ts';
+import { buildCores } from '../build-cores.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import { outputTarget, type OutputTarget } from './output-target.ts';
 
@@ -30,14 +30,8 @@ export function parseCompressor(value: string): Compressor {
   throw new UserError('bad-compressor', `unknown compressor "${value}": use one of ${COMPRESSORS.join(', ')}`);
 }
 
-/** Threads for compressors: NIX_BUILD_CORES inside a Nix build (0 means all), else all cores. */
-export function compressionThreads(): number {
-  const fromNix = Number(process.env.NIX_BUILD_CORES);
-  return Number.isSafeInteger(fromNix) && fromNix > 0 ? fromNix : availableParallelism();
-}
-
 function compressorCommand(compressor: Exclude<Compressor, 'none'>): [string, string[]] {
-  const threads = String(compressionThreads());
+  const threads = String(buildCores());
   // gzip: no stored name or time, rsyncable (api.md §4.2); zstd: level 3, multithreaded.
   return compressor === 'gz'
     ? ['pigz', ['-c', '-n', '-T', '--rsyncable', '-p', threads]]
@@ -117,20 +111,12 @@ export function openOutput(options: { path?: string; compressor: Compressor }): 
 // Opened now, so a missing directory or a read-only file system is reported before any work,
 // naming the user's path. A FIFO is opened asynchronously: that waits for its reader.
 function openSink(target: OutputTarget, where: string): Writable {
-  if (target.kind === 'in-place' && isFifo(target.path)) return createWriteStream(target.path);
+  if (target.kind === 'in-place' && target.fifo) return createWriteStream(target.path);
   try {
     const fd = target.kind === 'replace' ? openSync(target.temporary, 'w', 0o644) : openSync(target.path, 'w');
     return createWriteStream('', { fd });
   } catch (error) {
     throw outputError(error, where);
-  }
-}
-
-function isFifo(path: string): boolean {
-  try {
-    return statSync(path).isFIFO();
-  } catch {
-    return false;
   }
 }
 
