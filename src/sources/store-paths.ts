@@ -16,7 +16,7 @@ export interface StoreLayerIdentity {
   readonly size: number;
 }
 
-/** Hashes one layer's chunks on another thread (src/build/verify-hasher.ts). */
+/** Hashes one layer's chunks on another thread (src/hashing/verify-hasher.ts). */
 export interface ChunkHasher {
   /** Takes a chunk to hash (copied: the chunk may be reused as soon as this returns). */
   update(chunk: Buffer): void;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { buildImageArchive, type BuildImageSpec } from '../../src/build-image/archive.ts';
+import { buildImageArchive, type BuildImageSpec } from '../../src/steps/build-image-archive.ts';
 import { assembleImage } from '../../src/image/assemble.ts';
 import { writeDockerArchive } from '../../src/sinks/docker-archive.ts';
 import { bytesLayer } from '../../src/sources/bytes-layer.ts';

@@ -72,7 +72,7 @@ export function buildImageCommand(): Command {
     .option('--attrs <file>', 'the .attrs.json (default: $NIX_BUILD_TOP/.attrs.json)')
     .action(async (opts: { attrs?: string }) => {
       const path = opts.attrs ?? defaultAttrsPath('the buildImage archive derivation');
-      const { buildImageArchive, readBuildImageAttrs } = await import('../../build-image/archive.ts');
+      const { buildImageArchive, readBuildImageAttrs } = await import('../../steps/build-image-archive.ts');
       const { spec, closure, out } = await readBuildImageAttrs(path);
       await buildImageArchive({ spec, closure, output: out, log: stderrLogger() });
     }));

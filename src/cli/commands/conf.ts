@@ -1,6 +1,6 @@
 // `nix-strata conf`: run by the conf derivation (docs/contract.md).
 import { Command } from 'commander';
-import { buildConf } from '../../build/conf.ts';
+import { buildConf } from '../../steps/conf.ts';
 import { defaultAttrsPath } from '../../conf/attrs-path.ts';
 import { stderrLogger } from '../../log.ts';
 

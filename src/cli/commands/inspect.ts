@@ -1,6 +1,6 @@
 // `nix-strata inspect IMAGE`: list an archive's layers (member, size, diff_id, store paths) and config.
 import { Command } from 'commander';
-import { describeArchive } from '../../image/inspect.ts';
+import { describeArchive } from '../../steps/inspect.ts';
 
 /** Factory for the `inspect` subcommand. */
 export function inspectCommand(): Command {

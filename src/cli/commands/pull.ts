@@ -1,7 +1,7 @@
 // `nix-strata pull`: fetch an image from a registry by digest into a docker-archive (pullImage).
 import { Command } from 'commander';
 import { stderrLogger } from '../../log.ts';
-import { pullToDockerArchive } from '../../registry/pull-to-archive.ts';
+import { pullToDockerArchive } from '../../steps/pull.ts';
 
 /** Factory for the `pull` subcommand. */
 export function pullCommand(): Command {

@@ -1,6 +1,6 @@
 // `nix-strata stream`: the body of streamLayeredImage's executable and buildLayeredImage's build.
 import { Command, Option } from 'commander';
-import { streamImage } from '../../build/stream.ts';
+import { streamImage } from '../../steps/stream.ts';
 import { checkRepoTag } from '../../registry/reference.ts';
 import { stderrLogger } from '../../log.ts';
 import { COMPRESSORS, parseCompressor } from '../../sinks/output.ts';

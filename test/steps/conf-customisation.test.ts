@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildConf } from '../../src/build/conf.ts';
+import { buildConf } from '../../src/steps/conf.ts';
 import { customise } from '../../src/customisation/customise.ts';
 import { silentLogger } from '../../src/log.ts';
 import { makeFixture, type Fixture } from '../faults/fixture.ts';

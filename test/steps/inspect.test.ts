@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { formatInspection, inspectArchive, parseStorePathsComment } from '../../src/image/inspect.ts';
+import { formatInspection, inspectArchive, parseStorePathsComment } from '../../src/steps/inspect.ts';
 import { writeDockerArchive } from '../../src/sinks/docker-archive.ts';
 import { collect, recordingLogger, VECTOR_C_PATHS, vectorImage } from '../sinks/vectors.ts';
 

@@ -1,4 +1,4 @@
-// The archive to a stdout pipe goes through the hashing worker (src/build/pipe-output.ts): the
+// The archive to a stdout pipe goes through the hashing worker (src/hashing/pipe-output.ts): the
 // same bytes as to a file, with one or more cores, and a reader that leaves is one line.
 // Needs `npm run build` (runs the compiled CLI).
 import assert from 'node:assert/strict';

@@ -27,7 +27,7 @@ import { writeDockerArchive } from '../sinks/docker-archive.ts';
 import { readDockerArchive } from '../sources/docker-archive.ts';
 import { endOfArchive } from '../tar/header.ts';
 import { storeLayerChunks } from '../tar/store-layer.ts';
-import { tarEntryBytes } from './tar-entries.ts';
+import { tarEntryBytes } from '../build-image/tar-entries.ts';
 
 /** nixpkgs' SOURCE_DATE_EPOCH: mtime of the archive members and of the appended store entries. */
 const SOURCE_DATE_EPOCH = 315532800;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { buildImageArchive, concatenatedEnv, tagOfOutput, type BuildImageSpec } from '../../src/build-image/archive.ts';
+import { buildImageArchive, concatenatedEnv, tagOfOutput, type BuildImageSpec } from '../../src/steps/build-image-archive.ts';
 import { UserError } from '../../src/errors.ts';
 import { readDockerArchive } from '../../src/sources/docker-archive.ts';
 import { recordingLogger, tarOf, vectorC, vectorE } from '../sinks/vectors.ts';

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { VerifyHasher } from '../../src/build/verify-hasher.ts';
+import { VerifyHasher } from '../../src/hashing/verify-hasher.ts';
 import { UserError } from '../../src/errors.ts';
 import { storePathsLayer } from '../../src/sources/store-paths.ts';
 import { recycleChunk } from '../../src/tar/generator-readable.ts';

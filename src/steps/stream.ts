@@ -13,9 +13,9 @@ import { openOutput, type Compressor } from '../sinks/output.ts';
 import { readDockerArchive } from '../sources/docker-archive.ts';
 import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';
-import { openPipeOutput, stdoutIsPipe } from './pipe-output.ts';
-import { VerifyHasher } from './verify-hasher.ts';
-import { buildCores } from '../build-cores.ts';
+import { openPipeOutput, stdoutIsPipe } from '../hashing/pipe-output.ts';
+import { VerifyHasher } from '../hashing/verify-hasher.ts';
+import { buildCores } from '../hashing/build-cores.ts';
 
 export interface StreamOptions {
   confPath: string;

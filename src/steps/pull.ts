@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
 import { openOutput } from '../sinks/output.ts';
 import { nameAsWritten, pullImage, type PullImageOptions, type PulledImage } from '../sources/registry.ts';
-import { checkRepoTag, parseReference } from './reference.ts';
+import { checkRepoTag, parseReference } from '../registry/reference.ts';
 
 /** Options of pullToDockerArchive: those of pullImage, plus where the archive goes and its name. */
 export interface PullToArchiveOptions extends Omit<PullImageOptions, 'blobDir' | 'repoTag' | 'log'> {
