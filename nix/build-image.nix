@@ -51,6 +51,8 @@ let
     # The image configuration's `config`; `Env` is appended to the base's.
   , config ? null
   , architecture ? goArch
+    # `variant` of the image configuration (e.g. "v8" for arm64), or null; an extension.
+  , variant ? null
     # Written as given (RFC 3339), or "now".
   , created ? "1970-01-01T00:00:01Z"
     # Bash run in the layer root as the build user (after runAsRoot).
@@ -207,7 +209,7 @@ let
         created = check.date "created" name created;
         fromImage = if fromImage == null then null else "${check.fromImage name fromImage}";
         layer = "${layer}";
-      };
+      } // (if check.variant name variant == null then { } else { inherit variant; });
       # The store paths the layer references are added to it (nixpkgs: writeClosure [ layer ]).
       exportReferencesGraph.closure = [ layer ];
       # Compressors for the archive, decompressors for the base.

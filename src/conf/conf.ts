@@ -22,6 +22,8 @@ export interface Conf {
   version: 1;
   repoTag: string;
   architecture: string;
+  /** The config's CPU `variant` (e.g. "v8"), absent when the image has none. */
+  variant?: string;
   /** The user's `config`, as parsed losslessly from baseJson (numbers are LosslessNumber). */
   config: unknown;
   created: string;
@@ -79,6 +81,7 @@ function checkConf(value: unknown, path: string): Conf {
     version: 1,
     repoTag: str('repoTag'),
     architecture: str('architecture'),
+    ...(record.variant === undefined ? {} : { variant: str('variant') }),
     config: record.config,
     created: str('created'),
     mtime: mtimeValue as number | 'now',

@@ -23,6 +23,8 @@ export interface ImageParts {
   readonly storeLayers: readonly Layer[];
   readonly customisationLayer: Layer;
   readonly architecture: string;
+  /** The CPU variant (e.g. "v8"), when the image has one. */
+  readonly variant?: string;
   /** The user's `config`, numbers kept as lexemes. */
   readonly config: JsonValue;
   /** Resolved `created` string. */
@@ -51,6 +53,7 @@ export function assembleImage(parts: ImageParts): Image {
         return imageConfigBytes({
           created: parts.created,
           architecture: parts.architecture,
+          ...(parts.variant === undefined ? {} : { variant: parts.variant }),
           config,
           diffIds: [...(base?.diffIds ?? []), ...ownDiffIds],
           historyOrigins: layers.map((layer) => layer.origin),

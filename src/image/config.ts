@@ -8,6 +8,8 @@ export interface ImageConfigParts {
   /** Resolved `created` string (`…+00:00`). */
   readonly created: string;
   readonly architecture: string;
+  /** The CPU variant (e.g. "v8"); no `variant` field when absent, as nixpkgs writes none. */
+  readonly variant?: string;
   /** The `config` object after any Env merge. */
   readonly config: JsonValue;
   /** One per layer, bottom to top. */
@@ -25,6 +27,7 @@ export function imageConfigObject(parts: ImageConfigParts): JsonObject {
     created: parts.created,
     architecture: parts.architecture,
     os: 'linux',
+    ...(parts.variant === undefined ? {} : { variant: parts.variant }),
     config: parts.config,
     rootfs: { diff_ids: [...parts.diffIds], type: 'layers' },
     history: parts.historyOrigins.map((origin) => ({ created: parts.created, comment: historyComment(origin) })),

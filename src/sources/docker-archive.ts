@@ -33,6 +33,8 @@ export interface DockerArchiveImage extends BaseImage {
   readonly rawConfig: Buffer;
   /** The manifest's first entry `RepoTags` (empty when absent). */
   readonly repoTags: readonly string[];
+  /** How many images (manifest.json entries) the archive holds; `entry` chooses the one read. */
+  readonly entryCount: number;
   /** Removes the uncompressed copy of a compressed archive, if one was made (a later open() makes it again). */
   dispose(): Promise<void>;
 }
@@ -41,6 +43,8 @@ export interface DockerArchiveImage extends BaseImage {
 export interface ReadDockerArchiveOptions {
   /** Where the uncompressed copy of a compressed archive goes (default os.tmpdir(), the build directory in Nix builds). */
   readonly tmpDir?: string;
+  /** Which manifest.json entry (image) to read; default 0, the first, as fromImage uses. */
+  readonly entry?: number;
 }
 
 /** Compression of a file, from its leading bytes. */
@@ -132,12 +136,13 @@ export async function readDockerArchive(path: string, options: ReadDockerArchive
     throw new UserError('no-manifest', `${path}: no manifest.json in the archive; fromImage must be a docker-archive (docker save, buildLayeredImage, skopeo docker-archive:)`);
   }
   const manifest = parseLossless((await memberData(path, compression, manifestMember, 'manifest.json')).toString('utf8'), `${path}: manifest.json`);
-  const entry = Array.isArray(manifest) ? manifest[0] : undefined;
+  const at = options.entry ?? 0;
+  const entry = Array.isArray(manifest) ? manifest[at] : undefined;
   if (!isJsonObject(entry)) throw new UserError('bad-manifest', `${path}: manifest.json is not a non-empty list of image entries`);
-  const configMember = checkedMemberName(entry['Config'], path, 'manifest.json[0].Config');
+  const configMember = checkedMemberName(entry['Config'], path, `manifest.json[${at}].Config`);
   const layerNames = Array.isArray(entry['Layers']) ? entry['Layers'] : undefined;
-  if (!layerNames) throw new UserError('bad-manifest', `${path}: manifest.json[0].Layers is not a list`);
-  const names = layerNames.map((name, index) => checkedMemberName(name, path, `manifest.json[0].Layers[${index}]`));
+  if (!layerNames) throw new UserError('bad-manifest', `${path}: manifest.json[${at}].Layers is not a list`);
+  const names = layerNames.map((name, index) => checkedMemberName(name, path, `manifest.json[${at}].Layers[${index}]`));
 
   const configInfo = resolveMember(members, configMember, path, 'Config');
   const rawConfig = await memberData(path, compression, configInfo, configMember);
@@ -153,6 +158,7 @@ export async function readDockerArchive(path: string, options: ReadDockerArchive
   const tags = Array.isArray(entry['RepoTags']) ? entry['RepoTags'].filter((tag): tag is string => typeof tag === 'string') : [];
   return {
     path, compression, layers, diffIds, config, env: baseEnv(config), configMember, rawConfig, repoTags: tags,
+    entryCount: (manifest as unknown[]).length,
     dispose: async () => { await copy?.dispose(); },
   };
 }

@@ -37,6 +37,8 @@ export interface BuildImageSpec {
   readonly imageName: string;
   readonly tag: string | null;
   readonly architecture: string;
+  /** The CPU variant (e.g. "v8"), when given. */
+  readonly variant?: string;
   /** As the user wrote it (written verbatim), or "now". */
   readonly created: string;
   /** The user's `config` (null allowed), numbers kept as lexemes. */
@@ -85,6 +87,7 @@ function parseSpec(value: JsonObject, where: string): BuildImageSpec {
     imageName: str('imageName'),
     tag: orNull('tag'),
     architecture: str('architecture'),
+    ...(value['variant'] === undefined ? {} : { variant: str('variant') }),
     created: str('created'),
     config: value['config'] ?? null,
     fromImage: orNull('fromImage'),
@@ -142,6 +145,7 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
       config: concatenatedEnv(base?.env ?? [], spec.config),
       created,
       os: 'linux',
+      ...(spec.variant === undefined ? {} : { variant: spec.variant }),
       rootfs: { diff_ids: diffIds, type: 'layers' },
       history: layers.map(() => ({ created })),
     }), 'utf8');

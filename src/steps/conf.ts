@@ -62,7 +62,7 @@ function writeConf(conf: Conf, outPath: string): void {
 async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options: BuildConfOptions & { outPath: string; tagSource: string }): Promise<Conf> {
   const created = normaliseDate(spec.created, 'created');
   const mtime = normaliseMtime(spec.mtime, 'mtime');
-  const { architecture, config } = await readBaseJson(spec.baseJson);
+  const { architecture, variant, config } = await readBaseJson(spec.baseJson);
   const owner: StoreOwner = { uid: spec.uid, gid: spec.gid, uname: spec.uname, gname: spec.gname };
 
   let plan: string[][] = [];
@@ -100,6 +100,7 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
     version: 1,
     repoTag: `${spec.imageName}:${spec.tag ?? tagFromOutPath(options.tagSource)}`,
     architecture,
+    ...(variant === undefined ? {} : { variant }),
     config,
     created,
     mtime,
@@ -168,7 +169,7 @@ function noOutput(where: string): never {
   throw new UserError('attrs-malformed', `${where}: no outputs.conf or outputs.out; pass --out FILE`);
 }
 
-async function readBaseJson(path: string): Promise<{ architecture: string; config: ReturnType<typeof parseLossless> }> {
+async function readBaseJson(path: string): Promise<{ architecture: string; variant: string | undefined; config: ReturnType<typeof parseLossless> }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -179,7 +180,9 @@ async function readBaseJson(path: string): Promise<{ architecture: string; confi
   if (!isJsonObject(value) || typeof value.architecture !== 'string' || !('config' in value)) {
     throw new UserError('base-json-malformed', `${path}: expected {"architecture": …, "config": …, "os": …}`);
   }
-  return { architecture: value.architecture, config: value.config ?? null };
+  // `variant` is written only when the user gave one (nix/default.nix).
+  const variant = typeof value.variant === 'string' ? value.variant : undefined;
+  return { architecture: value.architecture, variant, config: value.config ?? null };
 }
 
 async function readPipeline(pipeline: BuildSpec['layeringPipeline']): Promise<unknown> {

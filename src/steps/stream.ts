@@ -73,6 +73,7 @@ export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ ima
     storeLayers,
     customisationLayer: await tarballLayer(conf.customisationLayer),
     architecture: conf.architecture,
+    ...(conf.variant === undefined ? {} : { variant: conf.variant }),
     config: conf.config as JsonValue,
     created: resolveCreated(conf.created, now),
     repoTag: repoTag ?? conf.repoTag,
