@@ -13,6 +13,7 @@ let
 in
 rec {
   nixStrata = n;
+  inherit host;
 
   # mergeImages: one input of each compression, one of them already holding two images.
   merge-gz = n.buildLayeredImage { name = "${prefix}/merge-gz"; tag = "latest"; contents = [ s.hello s.busybox ]; config.Cmd = [ "hello" ]; };
@@ -37,6 +38,7 @@ rec {
       buildDerivation && cat "$out/result" "$dev/result"
     '';
   };
+  nix-shell-default = n.streamNixShellImage { drv = s.shellDrv; };
   nix-shell-command = n.buildNixShellImage {
     drv = s.shellDrv;
     tag = "command";
