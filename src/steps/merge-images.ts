@@ -42,7 +42,7 @@ export async function mergeImages(options: MergeImagesOptions): Promise<void> {
     const compression = await detectCompression(path);
     const own = COMPRESSOR_OF[compression];
     if (own === undefined) {
-      throw new UserError('merge-compression', `${path}: is a ${compression}-compressed archive, but mergeImages reads plain, gzip or zstd docker-archives (as nixpkgs' does); decompress it, or build it with compressor = "gz", "zstd" or "none"`);
+      throw new UserError('merge-compression', `${path}: is ${compression === 'xz' ? 'an' : 'a'} ${compression}-compressed archive, but mergeImages reads plain, gzip or zstd docker-archives (as nixpkgs' does); decompress it, or build it with compressor = "gz", "zstd" or "none"`);
     }
     compressor = own;
   }
