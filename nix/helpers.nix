@@ -6,7 +6,8 @@
 #                   /etc/ssl/certs/ca-certificates.crt (NixOS, Debian, Arch, Gentoo) and
 #                   /etc/pki/tls/certs/ca-bundle.crt (CentOS, Fedora).
 # Each is one store path of symlinks, as nixpkgs' are. The targets are the host platform's
-# (they go into images); the derivations run on the build platform.
+# (they go into images); the derivations run on the build platform. A package set without
+# bashInteractive (this repository's stand-ins) links /bin/sh to its `bash`.
 { pkgs, system }:
 let
   buildPackages = pkgs.buildPackages or pkgs;
