@@ -48,6 +48,7 @@ let
 
   writeText = import ./write-text.nix { inherit (buildPackages) bash coreutils; inherit system; };
   customisationLayer = import ./customisation.nix { pkgs = buildPackages; inherit nix-strata system; };
+  sbomOf = import ./sbom.nix { pkgs = buildPackages; inherit nix-strata system; };
 
   # Like nixpkgs' lib.makeOverridable, for our two public functions: the result gets
   # `.override` taking an attribute set or a function of the previous arguments.
@@ -239,6 +240,7 @@ let
     in
     stream // { inherit imageName meta; } // passthru // {
       inherit imageTag conf streamScript;
+      sbom = sbomOf.ofConf { inherit baseName conf; };
       isExe = true;
     }
   );
@@ -266,7 +268,7 @@ let
       };
     in
     archive // {
-      inherit (stream) imageName imageTag;
+      inherit (stream) imageName imageTag sbom;
       inherit meta stream;
     }
   );

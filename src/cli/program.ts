@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./commands/export.ts')).exportCommand(),
   inspect: async () => (await import('./commands/inspect.ts')).inspectCommand(),
   'build-image': async () => (await import('./commands/build-image.ts')).buildImageCommand(),
+  sbom: async () => (await import('./commands/sbom.ts')).sbomCommand(),
 };
 
 /** The program for `argv` (as process.argv): only the named subcommand, or all of them for help. */
