@@ -223,6 +223,7 @@ let
   archive // {
     inherit imageName imageTag meta layer;
     buildArgs = args;
+    sbom = (import ./sbom.nix { inherit pkgs nix-strata system; }).ofBuildImage { inherit baseName imageTag layer; inherit (archive.spec) imageName created fromImage; };
   }
 );
 in

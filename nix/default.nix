@@ -53,6 +53,7 @@ let
   # /etc/passwd and /etc/group with root and nobody, for images that need user names (text:
   # built with the build platform's tools).
   fakeNss = import ./fake-nss.nix { pkgs = buildPackages; inherit system; };
+  sbomOf = import ./sbom.nix { pkgs = buildPackages; inherit nix-strata system; };
 
   # nixpkgs' lib.makeOverridable: results get `.override` (nix/make-overridable.nix).
   makeOverridable = import ./make-overridable.nix;
@@ -242,6 +243,7 @@ let
     in
     stream // { inherit imageName meta; } // passthru // {
       inherit imageTag conf streamScript;
+      sbom = sbomOf.ofConf { inherit baseName conf; };
       isExe = true;
     }
   );
@@ -269,7 +271,7 @@ let
       };
     in
     archive // {
-      inherit (stream) imageName imageTag;
+      inherit (stream) imageName imageTag sbom;
       inherit meta stream;
     }
   );

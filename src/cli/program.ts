@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./commands/inspect.ts')).inspectCommand(),
   'build-image': async () => (await import('./commands/build-image.ts')).buildImageCommand(),
   'merge-images': async () => (await import('./commands/merge-images.ts')).mergeImagesCommand(),
+  sbom: async () => (await import('./commands/sbom.ts')).sbomCommand(),
 };
 
 /** The program for `argv` (as process.argv): only the named subcommand, or all of them for help. */

@@ -24,7 +24,7 @@ import { pythonJsonDumps } from '../json/python-compat.ts';
 import type { Logger } from '../log.ts';
 import { openOutput, parseCompressor, type Compressor } from '../sinks/output.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
-import { readDockerArchive } from '../sources/docker-archive.ts';
+import { readDockerArchive, type DockerArchiveImage } from '../sources/docker-archive.ts';
 import { endOfArchive } from '../tar/header.ts';
 import { storeLayerChunks } from '../tar/store-layer.ts';
 import { tarEntryBytes } from '../build-image/tar-entries.ts';
@@ -112,17 +112,8 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
   try {
     const base = spec.fromImage === null ? undefined : await readDockerArchive(spec.fromImage);
     checkLayerLimit({ base: base?.layers.length ?? 0, own: { count: 1, what: 'new layer' } });
-    const baseLayers: Layer[] = [];
-    const inBase = new Set<string>();
-    const storeRelative = spec.storeDir.replace(/^\/+|\/+$/g, '');
-    for (const [index, layer] of (base?.layers ?? []).entries()) {
-      log.info(`Reading base layer ${index + 1} of ${base!.layers.length}...`);
-      await scanBaseLayer(layer, `${spec.fromImage}: layer ${index + 1}`, (name) => {
-        const match = /^(?:\.?\/)*(.*?)\/*$/.exec(name)![1]!;
-        if (match.startsWith(`${storeRelative}/`) && !match.slice(storeRelative.length + 1).includes('/')) inBase.add(`/${match}`);
-      });
-      baseLayers.push(layer);
-    }
+    const baseLayers: Layer[] = [...(base?.layers ?? [])];
+    const inBase = base === undefined ? new Set<string>() : await storePathsInBase(base, spec.storeDir, log);
     const storePaths = [...new Set(options.closure)]
       .filter((path) => path !== spec.layer && !inBase.has(path))
       .sort();
@@ -178,6 +169,20 @@ export function concatenatedEnv(baseEnv: readonly string[], config: JsonValue): 
 function checkedCreated(value: string): string {
   parseToUnixSeconds(value, 'created');
   return value;
+}
+
+/** The store paths (`/nix/store/<name>` entries) the base's layers hold, each layer read through and checked. */
+export async function storePathsInBase(base: DockerArchiveImage, storeDir: string, log: Logger): Promise<Set<string>> {
+  const inBase = new Set<string>();
+  const storeRelative = storeDir.replace(/^\/+|\/+$/g, '');
+  for (const [index, layer] of base.layers.entries()) {
+    log.info(`Reading base layer ${index + 1} of ${base.layers.length}...`);
+    await scanBaseLayer(layer, `${base.path}: layer ${index + 1}`, (name) => {
+      const match = /^(?:\.?\/)*(.*?)\/*$/.exec(name)![1]!;
+      if (match.startsWith(`${storeRelative}/`) && !match.slice(storeRelative.length + 1).includes('/')) inBase.add(`/${match}`);
+    });
+  }
+  return inBase;
 }
 
 /**
