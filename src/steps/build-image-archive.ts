@@ -2,7 +2,7 @@
 // (the layer derivation's `layer.tar` followed by the store paths it references that the base
 // does not already carry), a config whose Env is the base's followed by the child's
 // (duplicates kept), the base's diff_ids (each checked against its layer's bytes as the layer
-// is read, see verifiedAgainstDiffId in sources/docker-archive.ts), one `created`-only history
+// is read, see image/verify-diff-id.ts), one `created`-only history
 // entry per layer, and the tag taken from this derivation's own output path when not given.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
