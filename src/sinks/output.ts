@@ -8,7 +8,7 @@ import { PassThrough, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { outputError, UserError } from '../errors.ts';
-import { buildCores } from '../hashing/build-cores.ts';
+import { buildCores } from '../build-cores.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import { outputTarget, type OutputTarget } from './output-target.ts';
 

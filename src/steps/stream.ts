@@ -15,7 +15,7 @@ import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';
 import { openPipeOutput, stdoutIsPipe } from '../hashing/pipe-output.ts';
 import { VerifyHasher } from '../hashing/verify-hasher.ts';
-import { buildCores } from '../hashing/build-cores.ts';
+import { buildCores } from '../build-cores.ts';
 
 export interface StreamOptions {
   confPath: string;
