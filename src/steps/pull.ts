@@ -8,7 +8,7 @@ import { UserError } from '../errors.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import type { Logger } from '../log.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
-import { openOutput } from '../sinks/output.ts';
+import { writeOutput } from '../sinks/output.ts';
 import { nameAsWritten, pullImage, type PullImageOptions, type PulledImage } from '../sources/registry.ts';
 import { checkRepoTag, parseReference } from '../registry/reference.ts';
 
@@ -47,14 +47,7 @@ export async function pullToDockerArchive(options: PullToArchiveOptions): Promis
       log,
       repoTag,
     });
-    const output = openOutput({ path, compressor: 'none' });
-    try {
-      await writeDockerArchive(image, output.stream, { mtime: mtime ?? 1, log });
-      await output.finish();
-    } catch (error) {
-      await output.abort();
-      throw error;
-    }
+    await writeOutput({ path, compressor: 'none' }, (stream) => writeDockerArchive(image, stream, { mtime: mtime ?? 1, log }));
     return image;
   } finally {
     await rm(blobDir, { recursive: true, force: true });
