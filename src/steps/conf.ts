@@ -32,7 +32,7 @@ export interface BuildConfOptions {
 /** Reads the derivation attributes, plans the layers and writes the conf. */
 export async function buildConf(options: BuildConfOptions): Promise<Conf> {
   const attrs = await readAttrs(options.attrsPath);
-  const spec = parseSpec(attrs.spec, `${options.attrsPath}: spec`);
+  const spec = parseSpec(attrs.spec, options.attrsPath);
   const derivationOut = confOutput(attrs);
   const outPath = options.outPath ?? derivationOut ?? noOutput(options.attrsPath);
   // A customisation layer built here is an output too: never left half-made or after a failure.

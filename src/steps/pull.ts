@@ -40,15 +40,13 @@ export async function pullToDockerArchive(options: PullToArchiveOptions): Promis
   const blobDir = await mkdtemp(join(tmpdir(), 'nix-strata-pull-'));
   const guard = removeOnInterrupt(blobDir);
   try {
-    const image = await pullImage({
-      ...pull,
-      digest,
-      blobDir,
-      log,
-      repoTag,
+    // The output is opened first, so a missing directory or a read-only file system is reported
+    // before anything is downloaded.
+    return await writeOutput({ path, compressor: 'none' }, async (stream) => {
+      const image = await pullImage({ ...pull, digest, blobDir, log, repoTag });
+      await writeDockerArchive(image, stream, { mtime: mtime ?? 1, log });
+      return image;
     });
-    await writeOutput({ path, compressor: 'none' }, (stream) => writeDockerArchive(image, stream, { mtime: mtime ?? 1, log }));
-    return image;
   } finally {
     await rm(blobDir, { recursive: true, force: true });
     guard.release();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../../src/errors.ts';
-import { isLosslessNumber, stringifyLossless } from '../../src/json/lossless.ts';
+import { isJsonObject, isLosslessNumber, stringifyLossless } from '../../src/json/lossless.ts';
 import { readInputFile, readJsonFile, readLosslessJsonFile } from '../../src/json/read-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-read-file-'));
@@ -40,6 +40,6 @@ test('the plain reader gives numbers, the lossless one their lexemes', async () 
   const path = file('numbers.json', '{"float": 1.0, "big": 9007199254740993}');
   assert.deepEqual(await readJsonFile(path, { what: 'x', code: 'x' }), { float: 1, big: 9007199254740992 });
   const lossless = await readLosslessJsonFile(path, { what: 'x', code: 'x' });
-  assert.ok(typeof lossless === 'object' && lossless !== null && !Array.isArray(lossless) && isLosslessNumber(lossless['float']));
+  assert.ok(isJsonObject(lossless) && isLosslessNumber(lossless['float']));
   assert.equal(stringifyLossless(lossless), '{"float":1.0,"big":9007199254740993}');
 });

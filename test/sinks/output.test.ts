@@ -27,7 +27,7 @@ function failingOutput(error: Error): { output: Output; calls: string[] } {
 
 /** Writes like the archive writers do: a failure of the stream is reported as theirs, with the cause kept. */
 async function writeLikeTheArchive(stream: NodeJS.WritableStream): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
+  await new Promise<void>((_resolve, reject) => {
     (stream as PassThrough).once('error', (cause) => reject(new UserError('disk-full', 'no space left on the device while writing the archive (ENOSPC); free some space and retry', { cause })));
     stream.write(Buffer.from('data'));
   });
