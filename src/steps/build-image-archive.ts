@@ -2,11 +2,11 @@
 // (the layer derivation's `layer.tar` followed by the store paths it references that the base
 // does not already carry), a config whose Env is the base's followed by the child's
 // (duplicates kept), the base's diff_ids (each checked against its layer's bytes as the layer
-// is read, see verifiedAgainstDiffId in sources/docker-archive.ts), one `created`-only history
+// is read, see image/verify-diff-id.ts), one `created`-only history
 // entry per layer, and the tag taken from this derivation's own output path when not given.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -19,10 +19,11 @@ import { parseToUnixSeconds, currentInstant, formatUtcSeconds } from '../image/d
 import { decompressed } from '../image/decompress.ts';
 import { checkLayerLimit } from '../image/layer-limit.ts';
 import type { Image, Layer } from '../image/types.ts';
-import { isJsonObject, parseLossless, type JsonObject, type JsonValue } from '../json/lossless.ts';
+import { isJsonObject, isLosslessNumber, stringifyLossless, type JsonObject, type JsonValue } from '../json/lossless.ts';
+import { readLosslessJsonFile } from '../json/read-file.ts';
 import { pythonJsonDumps } from '../json/python-compat.ts';
 import type { Logger } from '../log.ts';
-import { openOutput, parseCompressor, type Compressor } from '../sinks/output.ts';
+import { parseCompressor, writeOutput, type Compressor } from '../sinks/output.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
 import { readDockerArchive, type DockerArchiveImage } from '../sources/docker-archive.ts';
 import { endOfArchive } from '../tar/header.ts';
@@ -62,10 +63,7 @@ export interface BuildImageArchiveOptions {
 
 /** Reads `spec`, the `closure` graph and `outputs.out` from a structured-attrs file. */
 export async function readBuildImageAttrs(path: string): Promise<{ spec: BuildImageSpec; closure: string[]; out: string }> {
-  const text = await readFile(path, 'utf8').catch((error: unknown) => {
-    throw new UserError('attrs-unreadable', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  });
-  const attrs = parseLossless(text, path);
+  const attrs = await readLosslessJsonFile(path, { what: 'derivation attributes', code: 'attrs' });
   if (!isJsonObject(attrs) || !isJsonObject(attrs['spec'])) throw new UserError('attrs-malformed', `${path}: no spec object; run inside the buildImage archive derivation`);
   const spec = parseSpec(attrs['spec'], `${path}: spec`);
   const graph = attrs['closure'];
@@ -76,7 +74,15 @@ export async function readBuildImageAttrs(path: string): Promise<{ spec: BuildIm
   return { spec, closure, out };
 }
 
+/** The build-image spec version this builder reads (docs/contract.md); nix/build-image.nix writes it. */
+const SPEC_VERSION = 1;
+
 function parseSpec(value: JsonObject, where: string): BuildImageSpec {
+  const version = value['version'];
+  if (!isLosslessNumber(version) || version.value !== String(SPEC_VERSION)) {
+    const got = version === undefined ? 'no version' : `version ${stringifyLossless(version)}`;
+    throw new UserError('bad-spec', `${where}.version: this builder reads build-image spec version ${SPEC_VERSION}, got ${got}; nix/ and the builder are out of step, rebuild with a matching nix-strata`);
+  }
   const str = (key: string): string => {
     const v = value[key];
     if (typeof v !== 'string') throw new UserError('bad-spec', `${where}.${key}: expected a string`);
@@ -141,14 +147,7 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
       history: layers.map(() => ({ created })),
     }), 'utf8');
     const image: Image = { layers, repoTags: [`${spec.imageName}:${tag}`], rawConfig: async () => configBytes };
-    const output = openOutput({ path: options.output, compressor: spec.compressor });
-    try {
-      await writeDockerArchive(image, output.stream, { mtime: SOURCE_DATE_EPOCH, log });
-      await output.finish();
-    } catch (error) {
-      await output.abort();
-      throw error;
-    }
+    await writeOutput({ path: options.output, compressor: spec.compressor }, (stream) => writeDockerArchive(image, stream, { mtime: SOURCE_DATE_EPOCH, log }));
   } finally {
     await rm(work, { recursive: true, force: true });
     guard.release();

@@ -10,13 +10,14 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { hexOf } from '../digest/digest.ts';
-import { outputError, UserError } from '../errors.ts';
+import { UserError } from '../errors.ts';
 import { imageId } from '../image/ids.ts';
 import type { LayerCompression } from '../image/types.ts';
 import { pythonJsonDumps } from '../json/python-compat.ts';
 import type { Logger } from '../log.ts';
-import { openOutput, type Compressor } from '../sinks/output.ts';
-import { detectCompression, readDockerArchive, type DockerArchiveImage } from '../sources/docker-archive.ts';
+import { writeOutput, type Compressor } from '../sinks/output.ts';
+import { detectCompression } from '../sources/docker-archive-index.ts';
+import { readDockerArchive, type DockerArchiveImage } from '../sources/docker-archive.ts';
 import { encodeHeader, endOfArchive, paddingFor } from '../tar/header.ts';
 
 /** nixpkgs' SOURCE_DATE_EPOCH, the mtime of every member (its merge tars with --mtime). */
@@ -46,14 +47,10 @@ export async function mergeImages(options: MergeImagesOptions): Promise<void> {
     }
     compressor = own;
   }
-  const output = openOutput({ path: options.output, compressor });
   const opened: DockerArchiveImage[] = [];
   try {
-    await pipeline(Readable.from(mergedArchive(options.inputs, opened, options.log)), output.stream);
-    await output.finish();
-  } catch (error) {
-    await output.abort();
-    throw outputError(error, options.output);
+    await writeOutput({ path: options.output, compressor }, (stream) =>
+      pipeline(Readable.from(mergedArchive(options.inputs, opened, options.log)), stream));
   } finally {
     await Promise.all(opened.map((image) => image.dispose()));
   }
