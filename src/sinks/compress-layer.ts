@@ -15,6 +15,9 @@ export interface TarOpener {
 // same bytes with one zlib, so a second push of a layer gets the digest of the first.
 const GZIP_LEVEL = 6;
 
+/** Names what compressLayer makes, for caches of its results: change it with the compressor. */
+export const COMPRESSOR_ID: Readonly<Record<PushCompression, string>> = { gzip: 'gzip-zlib-6' };
+
 /** A fresh stream of the layer's tar compressed as `compression`; the tar's errors reach it. */
 export function compressLayer(layer: TarOpener, compression: PushCompression): Readable {
   switch (compression) {

@@ -39,7 +39,8 @@ import { configMediaType, imageManifest, layerMediaType, type BlobDescriptor, ty
 import { parseReference, type ImageReference } from '../registry/reference.ts';
 import { remoteLayersByDiffId, type RemoteLayer } from '../registry/remote-layers.ts';
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../registry/retry.ts';
-import { compressLayer } from './compress-layer.ts';
+import { BlobInfoCache, defaultBlobInfoDir } from '../registry/blob-info-cache.ts';
+import { COMPRESSOR_ID, compressLayer } from './compress-layer.ts';
 
 /** A layer as the push reads it. */
 export interface PushableLayer {
@@ -84,7 +85,12 @@ export interface PushOptions {
   readonly os?: string;
   readonly architecture?: string;
   readonly log?: Logger;
-  /** Where credentials are looked up (tests): environment and home directory. */
+  /**
+   * The blob-info cache directory (diff_id → compressed blob, so a push cut off midway sends
+   * only what is missing next time); default $XDG_CACHE_HOME/nix-strata/blob-info, false for none.
+   */
+  readonly blobInfoCache?: string | false;
+  /** Where credentials and the cache are looked up (tests): environment and home directory. */
   readonly env?: NodeJS.ProcessEnv;
   readonly home?: string;
 }
@@ -176,6 +182,10 @@ interface PlannedBlob {
   descriptor: BlobDescriptor | undefined;
   /** Opens the bytes again (undefined for a remote blob this process cannot make). */
   readonly open: (() => Readable) | undefined;
+  /** The descriptor is the cache's guess: used if the registry has it, else replaced by what the upload sends. */
+  tentative?: boolean;
+  /** The plain layer's diff_id, to record what it became in the cache. */
+  readonly diffId?: () => Promise<Digest>;
   readonly bytes?: Buffer;
   readonly homes: BlobHome[];
 }
@@ -188,11 +198,18 @@ class PushSession {
   private readonly resolved = new Map<string, RegistryClient>();
   private layers: PlannedBlob[] = [];
   private config: PlannedBlob | undefined;
+  private readonly cache: BlobInfoCache;
 
   constructor(private readonly image: PushableImage, private readonly options: PushOptions) {
     this.log = options.log ?? silentLogger;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.schema = options.schema ?? 'oci';
+    const cacheDir = options.blobInfoCache ?? defaultBlobInfoDir(options.env ?? process.env, options.home);
+    let warned = false;
+    this.cache = new BlobInfoCache(cacheDir === false ? undefined : cacheDir, (message) => {
+      if (!warned) this.log.info(message);
+      warned = true;
+    });
   }
 
   /** The client connect() made for a registry. */
@@ -272,6 +289,8 @@ class PushSession {
         return { label, descriptor, open: () => layer.open(), homes };
       }
       const open = layer.compression === 'none' ? () => compressLayer(layer, 'gzip') : () => recompressed(layer, label);
+      const diffId = () => layer.diffId();
+      // Asking for a diff_id may cost a pass over the layer: only when there is something to match it with.
       if (remote.size > 0) {
         const reused = remote.get(await layer.diffId());
         if (reused !== undefined) {
@@ -280,7 +299,11 @@ class PushSession {
           return { label, descriptor: { mediaType, digest: reused.digest, size: reused.size }, open: undefined, homes: [{ registry: reused.registry, repository: reused.repository }, ...homes] };
         }
       }
-      return { label, descriptor: undefined, open, homes };
+      if (!await this.cache.isEmpty()) {
+        const cached = await this.cache.get(await layer.diffId(), COMPRESSOR_ID.gzip);
+        if (cached !== undefined) return { label, descriptor: { mediaType: layerMediaType(this.schema, 'gzip')!, ...cached }, tentative: true, open, diffId, homes };
+      }
+      return { label, descriptor: undefined, open, diffId, homes };
     }));
   }
 
@@ -312,6 +335,8 @@ class PushSession {
       if (known !== undefined) {
         if (await blobExists(client, repository, known.digest, what)) {
           this.counts.present++;
+          blob.tentative = false;
+          this.remember(blob, target);
           return;
         }
         for (const home of blob.homes) {
@@ -328,13 +353,15 @@ class PushSession {
       }
       const sent = await uploadBlob(client, repository, {
         ...(blob.bytes !== undefined ? { bytes: blob.bytes } : { open: blob.open ?? await this.copier(blob, what) }),
-        ...(known === undefined ? {} : { expected: known }),
+        ...(known === undefined || blob.tentative ? {} : { expected: known }),
         ...(uploadUrl === undefined ? {} : { uploadUrl }),
       }, what);
-      blob.descriptor ??= { mediaType: layerMediaType(this.schema, 'gzip')!, ...sent };
+      if (blob.descriptor === undefined || blob.tentative) blob.descriptor = { mediaType: layerMediaType(this.schema, 'gzip')!, ...sent };
+      blob.tentative = false;
       this.counts.uploaded++;
       this.log.info(`${what}: uploaded ${sent.digest} (${sent.size} bytes)`);
       this.remember(blob, target);
+      if (blob.diffId !== undefined) await this.cache.set(await blob.diffId(), COMPRESSOR_ID.gzip, sent);
     }, this.onRetry(what));
   }
 

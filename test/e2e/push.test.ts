@@ -3,7 +3,7 @@
 // second repository gets its blobs by mount, a cold-runner repush of a one-layer change
 // sends only that layer and the config, and the same image again sends nothing.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,15 +17,17 @@ describe('pushing to a local docker-registry', { timeout: 240_000 }, () => {
   let registry: LocalRegistry;
   let host: string;
   let firstDigest: string;
-  // A cold runner: an empty HOME, no XDG directories, no credentials, no cache.
-  let cold: PushOptions;
+  // A cold runner: a new empty HOME for each push, no XDG directories, no credentials, no cache.
+  let homes = 0;
+  const cold = (): PushOptions => {
+    const home = join(dir, `home-${homes++}`);
+    return { env: { HOME: home }, home, retry: { attempts: 2, firstDelayMs: 50 } };
+  };
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'nix-strata-e2e-push-'));
     registry = await startLocalRegistry(dir);
     host = registry.address;
-    await mkdir(join(dir, 'home'));
-    cold = { env: { HOME: join(dir, 'home') }, home: join(dir, 'home'), retry: { attempts: 2, firstDelayMs: 50 } };
   });
   after(async () => {
     await registry?.stop();
@@ -34,7 +36,7 @@ describe('pushing to a local docker-registry', { timeout: 240_000 }, () => {
 
   it('pushes every blob once, mounts them into a second repository, and sets each tag', async () => {
     const image = testImage('one');
-    const result = await pushImage(image, [`${host}/strata/app:1`, `${host}/strata/app:latest`, `${host}/strata/copy:1`], cold);
+    const result = await pushImage(image, [`${host}/strata/app:1`, `${host}/strata/app:latest`, `${host}/strata/copy:1`], cold());
     firstDigest = result.digest;
     assert.match(result.digest, /^sha256:[0-9a-f]{64}$/);
     assert.deepEqual(result.pushed, [`${host}/strata/app:1`, `${host}/strata/app:latest`, `${host}/strata/copy:1`]);
@@ -56,7 +58,7 @@ describe('pushing to a local docker-registry', { timeout: 240_000 }, () => {
 
   it('pushes the same image again without sending a blob, to the same digest', async () => {
     const before = registry.blobUploads();
-    const result = await pushImage(testImage('one'), [`${host}/strata/app:1`], cold);
+    const result = await pushImage(testImage('one'), [`${host}/strata/app:1`], cold());
     assert.equal(result.digest, firstDigest);
     assert.equal(registry.blobUploads(), before);
     // The plain-tar layers are found in the tag's current image by diff_id; the config by HEAD.
@@ -65,7 +67,7 @@ describe('pushing to a local docker-registry', { timeout: 240_000 }, () => {
 
   it('repushes a one-layer change from a cold runner sending only that layer and the config', async () => {
     const before = registry.blobUploads('strata/app');
-    const result = await pushImage(testImage('two'), [`${host}/strata/app:1`], cold);
+    const result = await pushImage(testImage('two'), [`${host}/strata/app:1`], cold());
     assert.equal(registry.blobUploads('strata/app') - before, 2);
     assert.equal(result.blobs.uploaded, 2);
     assert.equal(result.blobs.reused, 2);
@@ -76,7 +78,7 @@ describe('pushing to a local docker-registry', { timeout: 240_000 }, () => {
 
   it('reuses the layers of a --base tag when pushing to a new tag', async () => {
     const before = registry.blobUploads();
-    const result = await pushImage(testImage('three'), [`${host}/strata/fresh:1`], { ...cold, base: `${host}/strata/app:latest`, mountFrom: [`${host}/strata/app`] });
+    const result = await pushImage(testImage('three'), [`${host}/strata/fresh:1`], { ...cold(), base: `${host}/strata/app:latest`, mountFrom: [`${host}/strata/app`] });
     // busybox and the data layer come from the base by mount; the changed layer and the config are sent.
     assert.equal(registry.blobUploads() - before, 2);
     assert.equal(result.blobs.mounted, 2);
