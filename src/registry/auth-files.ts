@@ -48,7 +48,7 @@ export async function findCredentials(registry: string, repository?: string, env
   for (const file of authFiles(env, home)) {
     const parsed = await readAuthFile(file);
     if (parsed === undefined) continue;
-    const credentials = await credentialsIn(parsed, file, registry, repository);
+    const credentials = await credentialsIn(parsed, file, registry, repository, env);
     if (credentials !== undefined) {
       return { credentials, help: { missing, wrong: `check the credentials for ${registry} in ${file} (log in again)`, who: `the user ${JSON.stringify(credentials.username)} from ${file}` } };
     }
@@ -75,13 +75,14 @@ async function readAuthFile(file: string): Promise<AuthFile | undefined> {
   return json as AuthFile;
 }
 
-async function credentialsIn(file: AuthFile, path: string, registry: string, repository: string | undefined): Promise<RegistryCredentials | undefined> {
+async function credentialsIn(file: AuthFile, path: string, registry: string, repository: string | undefined, env: NodeJS.ProcessEnv): Promise<RegistryCredentials | undefined> {
   const hostKeys = DOCKER_HUB_HOSTS.has(registry) ? [...DOCKER_HUB_HOSTS, DOCKER_HUB_KEY] : [registry];
   const helper = hostKeys.map((key) => file.credHelpers?.[key]).find((name) => name !== undefined);
-  if (helper !== undefined) return runHelper(helper, path, registry);
+  if (helper !== undefined) return runHelper(helper, path, registry, env);
   const entry = findEntry(file.auths ?? {}, registry, repository);
-  if (entry !== undefined) return decodeEntry(entry.value, `${path}: auths[${JSON.stringify(entry.key)}]`);
-  if (file.credsStore !== undefined) return runHelper(file.credsStore, path, registry);
+  const decoded = entry === undefined ? undefined : decodeEntry(entry.value, `${path}: auths[${JSON.stringify(entry.key)}]`);
+  if (decoded !== undefined) return decoded;
+  if (file.credsStore !== undefined) return runHelper(file.credsStore, path, registry, env);
   return undefined;
 }
 
@@ -117,11 +118,11 @@ function decodeEntry(entry: NonNullable<AuthFile['auths']>[string], where: strin
 }
 
 /** Runs `docker-credential-<name> get`; "credentials not found" is no credentials, any other failure an error. */
-async function runHelper(name: unknown, file: string, registry: string): Promise<RegistryCredentials | undefined> {
+async function runHelper(name: unknown, file: string, registry: string, env: NodeJS.ProcessEnv): Promise<RegistryCredentials | undefined> {
   if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) throw new UserError('auth-file', `${file}: the credential helper name ${JSON.stringify(name)} is not a program name; fix the file`);
   const program = `docker-credential-${name}`;
   const server = DOCKER_HUB_HOSTS.has(registry) ? DOCKER_HUB_KEY : registry;
-  const result = await execa(program, ['get'], { input: server, reject: false, timeout: 60_000, stripFinalNewline: true });
+  const result = await execa(program, ['get'], { input: server, env, extendEnv: false, reject: false, timeout: 60_000 });
   const where = `the credential helper ${program} (named in ${file}) for ${registry}`;
   if (result.failed) {
     if ((result as { code?: string }).code === 'ENOENT') throw new UserError('auth-helper', `${where}: not found on PATH; install it or remove it from ${file}`);
