@@ -26,9 +26,9 @@ export class RegistryStatusError extends UserError {
 
 const TRANSIENT_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
 
-/** Whether a failure may pass by itself: a 5xx (but not a full registry), a dropped connection, a stall. */
+/** Whether a failure may pass by itself: a 5xx (but not a full registry), 429 (too many requests), a dropped connection, a stall. */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof RegistryStatusError) return error.status >= 500 && error.code !== 'registry-storage-full';
+  if (error instanceof RegistryStatusError) return (error.status >= 500 || error.status === 429) && error.code !== 'registry-storage-full';
   if (!(error instanceof UserError)) return false;
   if (error.code === 'registry-timeout') return true;
   const cause = (error.cause as { code?: unknown } | undefined)?.code;
