@@ -263,7 +263,8 @@ export class RegistryClient {
     } catch (error) {
       // Like skopeo with --tls-verify=false: a registry that does not speak TLS is tried over http
       // (a first request has no streamed body, so it can be sent again).
-      if (!(path instanceof URL) && (body === undefined || Buffer.isBuffer(body)) && this.scheme === 'https:' && this.allowHttp && error instanceof UserError && error.code === 'registry-tls') {
+      // Judged by this request's URL: concurrent first requests all fail over https, one flips the scheme first.
+      if (!(path instanceof URL) && (body === undefined || Buffer.isBuffer(body)) && url.protocol === 'https:' && this.allowHttp && error instanceof UserError && error.code === 'registry-tls') {
         this.scheme = 'http:';
         return this.request(path, what, headers, method, body);
       }

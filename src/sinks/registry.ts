@@ -122,6 +122,7 @@ export async function pushImage(image: PushableImage, destinations: readonly str
   if (destinations.length === 0) throw new UserError('no-destination', 'no destination to push to; give one as host[:port]/repository[:tag]');
   const targets = groupTargets(destinations.map(parseDestination));
   const session = new PushSession(image, options);
+  for (const target of targets) await session.connect(target.registry, target.repository);
   const remote = options.reuseRemoteLayers === false ? new Map<Digest, RemoteLayer & { registry: string }>() : await session.readRemote(targets);
   await session.plan(remote);
   let manifest: ReturnType<typeof imageManifest> | undefined;
@@ -242,7 +243,6 @@ class PushSession {
 
   /** Layers of the base (or of each destination's current tag), by diff_id, with the registry they are in. */
   async readRemote(targets: readonly Target[]): Promise<Map<Digest, RemoteLayer & { registry: string }>> {
-    for (const target of targets) await this.connect(target.registry, target.repository);
     const needsCompression = this.image.layers.some((layer) => layer.compression !== 'gzip' && layer.compression !== 'zstd');
     const found = new Map<Digest, RemoteLayer & { registry: string }>();
     if (!needsCompression) return found;
