@@ -37,16 +37,16 @@ export function isTransient(error: unknown): boolean {
 
 /**
  * Runs `operation` until it succeeds, fails for good, or has used every attempt; `onRetry`
- * hears of each transient failure before the wait. The last error is thrown, with the
+ * hears of each transient failure before the wait; `transient` judges failures (isTransient). The last error is thrown, with the
  * attempts made said at its end.
  */
 export async function withRetries<T>(policy: RetryPolicy, operation: (attempt: number) => Promise<T>,
-  onRetry?: (error: UserError, attempt: number, delayMs: number) => void): Promise<T> {
+  onRetry?: (error: UserError, attempt: number, delayMs: number) => void, transient: (error: unknown) => boolean = isTransient): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation(attempt);
     } catch (error) {
-      if (!isTransient(error)) throw error;
+      if (!transient(error)) throw error;
       if (attempt >= policy.attempts) {
         const failure = error as UserError;
         if (attempt === 1) throw failure;
@@ -58,4 +58,9 @@ export async function withRetries<T>(policy: RetryPolicy, operation: (attempt: n
       await sleep(delayMs);
     }
   }
+}
+
+/** Whether the connection was refused: a registry that was never reached is not there (a wrong port), not restarting. */
+export function isRefused(error: unknown): boolean {
+  return error instanceof UserError && error.code === 'registry-unreachable' && (error.cause as { code?: unknown } | undefined)?.code === 'ECONNREFUSED';
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UserError } from '../../src/errors.ts';
-import { isTransient, RegistryStatusError, withRetries } from '../../src/registry/retry.ts';
+import { isRefused, isTransient, RegistryStatusError, withRetries } from '../../src/registry/retry.ts';
 
 const network = (code: string) => new UserError('registry-unreachable', `x: cannot reach y: ${code}`, { cause: Object.assign(new Error(code), { code }) });
 
@@ -45,4 +45,10 @@ test('stops after the last attempt and says how many were made; a lasting failur
     throw new RegistryStatusError('registry-auth', 403, 'denied');
   }), /^UserError: denied$/);
   assert.equal(calls, 1);
+});
+
+test('a refused connection is told apart (the push retries it only once the registry has answered)', () => {
+  assert.ok(isRefused(network('ECONNREFUSED')));
+  assert.ok(!isRefused(network('ECONNRESET')));
+  assert.ok(!isRefused(new RegistryStatusError('registry-http', 503, 'x')));
 });
