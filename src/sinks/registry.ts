@@ -291,7 +291,10 @@ class PushSession {
       const label = `layer ${i + 1}/${count}`;
       const homes = [...mountHomes];
       if (layer.compression === 'gzip' || layer.compression === 'zstd') {
-        const mediaType = layerMediaType(this.schema, layer.compression)!;
+        const mediaType = layerMediaType(this.schema, layer.compression);
+        if (mediaType === undefined) {
+          throw new UserError('no-media-type', `${label}: a ${layer.compression}-compressed layer has no Docker schema 2 media type; push it with the OCI schema`);
+        }
         const descriptor = layer.digest !== undefined && layer.size !== undefined
           ? { mediaType, digest: await layer.digest(), size: await layer.size() }
           : undefined;
