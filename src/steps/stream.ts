@@ -2,20 +2,20 @@
 // by default; sinks/formats.ts), to stdout or a (compressed) file. One code path for
 // streamLayeredImage's executable and for buildLayeredImage's archive derivation.
 import { readConf, type Conf } from '../conf/conf.ts';
-import { outputError, UserError } from '../errors.ts';
+import { UserError } from '../errors.ts';
 import { assembleImage } from '../image/assemble.ts';
 import { currentInstant, resolveCreated, resolveMtime } from '../image/date.ts';
 import type { Image } from '../image/types.ts';
 import type { JsonValue } from '../json/lossless.ts';
 import type { Logger } from '../log.ts';
 import { SINKS, type SinkFormat } from '../sinks/formats.ts';
-import { openOutput, type Compressor } from '../sinks/output.ts';
+import { writeOutput, type Compressor } from '../sinks/output.ts';
 import { readDockerArchive } from '../sources/docker-archive.ts';
 import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';
 import { openPipeOutput, stdoutIsPipe } from '../hashing/pipe-output.ts';
 import { VerifyHasher } from '../hashing/verify-hasher.ts';
-import { buildCores } from '../hashing/build-cores.ts';
+import { buildCores } from '../build-cores.ts';
 
 export interface StreamOptions {
   confPath: string;
@@ -40,20 +40,9 @@ export async function streamImage(options: StreamOptions): Promise<void> {
   const repoTags = [options.repoTag ?? conf.repoTag];
   try {
     // An uncompressed stream to a pipe (`| docker load`) is written by a thread of its own.
-    const output = options.output === undefined && options.compressor === 'none' && stdoutIsPipe()
-      ? openPipeOutput(hasher)
-      : openOutput({ compressor: options.compressor, ...(options.output === undefined ? {} : { path: options.output }) });
-    try {
-      await sink(image, { output: output.stream, repoTags, mtime, log: options.log });
-      await output.finish();
-    } catch (error) {
-      await output.abort();
-      // The archive writer only knows "the archive"; name the file the user asked for.
-      if (options.output !== undefined && error instanceof UserError && error.code === 'disk-full') {
-        throw outputError(error.cause, options.output);
-      }
-      throw error;
-    }
+    const toPipe = options.output === undefined && options.compressor === 'none' && stdoutIsPipe();
+    await writeOutput({ path: options.output, compressor: options.compressor, ...(toPipe ? { open: () => openPipeOutput(hasher) } : {}) },
+      (stream) => sink(image, { output: stream, repoTags, mtime, log: options.log }));
   } finally {
     // Stops the hashing thread.
     await close();

@@ -97,6 +97,19 @@ describe('pullImage', () => {
     }
   });
 
+  it('CLI pull: an --output in a missing directory is one line naming it, before any request', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'pull-cli-test-'));
+    try {
+      const requests = registry.requests.length;
+      const archive = join(out, 'no-such-dir', 'image.tar');
+      assertCleanFailure(await runCli(['pull', `${registry.host}/team/app@${amd64Digest}`, '--output', archive, '--quiet']), /cannot write .*no-such-dir\/image\.tar: ENOENT/);
+      assert.equal(registry.requests.length, requests, 'nothing was downloaded for an output that cannot be written');
+      assert.deepEqual(await readdir(out), []);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
   it('pulls the chosen platform of an index by digest', async () => {
     const image = await pullImage({ reference: `${registry.host}/team/app:v1`, digest: indexDigest, blobDir });
     assert.equal(image.manifestDigest, amd64Digest);
