@@ -14,7 +14,7 @@ import { manifestDigest } from '../../src/image/manifest.ts';
 import type { Image, Layer } from '../../src/image/types.ts';
 import { writeDockerArchive } from '../../src/sinks/docker-archive.ts';
 import { bytesLayer } from '../../src/sources/bytes-layer.ts';
-import { readDockerArchive, type DockerArchiveImage } from '../../src/sources/docker-archive.ts';
+import { archiveImage, readDockerArchive, type DockerArchiveImage } from '../../src/sources/docker-archive.ts';
 import { storePathsLayer } from '../../src/sources/store-paths.ts';
 import { collect, recordingLogger, sha, tarOf, vectorC, vectorE, vectorImage, VECTOR_C_PATHS } from '../sinks/vectors.ts';
 import { member } from '../support/base-archive.ts';
@@ -26,9 +26,6 @@ after(() => rm(dir, { recursive: true, force: true }));
 
 const HEX_C = sha(vectorC());
 const HEX_E = sha(vectorE());
-
-/** The docker-archive source's base image as an Image (its config bytes are read eagerly). */
-const asImage = (archive: DockerArchiveImage): Image => ({ layers: archive.layers, rawConfig: async () => archive.rawConfig });
 
 async function file(name: string, bytes: Buffer): Promise<string> {
   const path = join(dir, name);
@@ -46,7 +43,7 @@ test('the bytes and tarball sources (format.md §2.4 vector image) are valid, an
   const image = await vectorImage();
   const measured = await validateImage(image);
   assert.deepEqual(measured.map((layer) => layer.diffId), [`sha256:${HEX_C}`, `sha256:${HEX_E}`]);
-  const back = asImage(await roundTrip(image, 'vector.tar'));
+  const back = archiveImage(await roundTrip(image, 'vector.tar'));
   await validateImage(back);
   for (const schema of ['oci', 'docker'] as const) {
     assert.equal(await manifestDigest(back, schema), await manifestDigest(image, schema), `${schema}: the sink kept every identity`);
@@ -62,7 +59,7 @@ test('the store-paths source is valid, its identity learnt while streaming, and 
     const image = await vectorImage({ storeLayer: store });
     const measured = await validateImage(image);
     assert.equal(measured[0]!.digest, `sha256:${HEX_C}`, 'format.md §4.5 vector C');
-    await validateImage(asImage(await roundTrip(image, 'store.tar')));
+    await validateImage(archiveImage(await roundTrip(image, 'store.tar')));
   } finally {
     tree.cleanup();
   }
@@ -79,7 +76,7 @@ test('a docker-archive base with plain, gzip and bzip2 members is valid; an imag
   const base = await readDockerArchive(path);
   assert.deepEqual(base.layers.map((layer) => layer.compression), ['none', 'gzip', 'bzip2']);
   // bzip2 has a media type in neither schema: validate checks that both manifests refuse it.
-  await validateImage(asImage(base));
+  await validateImage(archiveImage(base));
 
   const image = assembleImage({
     baseImage: base,
@@ -88,7 +85,7 @@ test('a docker-archive base with plain, gzip and bzip2 members is valid; an imag
     architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00',
   });
   await validateImage(image);
-  await validateImage(asImage(await roundTrip(image, 'child.tar')));
+  await validateImage(archiveImage(await roundTrip(image, 'child.tar')));
 });
 
 test('a gzip base layer has manifests in both schemas; zstd only in OCI', async () => {
@@ -96,7 +93,7 @@ test('a gzip base layer has manifests in both schemas; zstd only in OCI', async 
   const config = Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [`sha256:${HEX_C}`, `sha256:${HEX_E}`] } }));
   const manifest = Buffer.from(JSON.stringify([{ Config: 'cfg.json', Layers: ['a.tar.gz', 'b.tar.zst'] }]));
   const path = await file('zstd-base.tar', tarOf([member('a.tar.gz', gzipSync(vectorC())), member('b.tar.zst', zst), member('cfg.json', config), member('manifest.json', manifest)]));
-  const image = asImage(await readDockerArchive(path));
+  const image = archiveImage(await readDockerArchive(path));
   await validateImage(image);
   assert.match(await manifestDigest(image, 'oci'), /^sha256:[0-9a-f]{64}$/);
   await assert.rejects(manifestDigest(image, 'docker'), /layer 2 .*: a zstd-compressed layer has no Docker schema 2 media type/);

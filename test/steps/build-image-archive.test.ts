@@ -10,7 +10,7 @@ import { buildImageArchive, tagOfOutput, type BuildImageSpec } from '../../src/s
 import { concatenatedEnv } from '../../src/image/env-merge.ts';
 import { validateImage } from '../image/validate.ts';
 import { UserError } from '../../src/errors.ts';
-import { readDockerArchive } from '../../src/sources/docker-archive.ts';
+import { archiveImage, readDockerArchive } from '../../src/sources/docker-archive.ts';
 import { recordingLogger, tarOf, vectorC, vectorE } from '../sinks/vectors.ts';
 import { layeredArchive, member } from '../support/base-archive.ts';
 import { parseLossless } from '../../src/json/lossless.ts';
@@ -77,7 +77,7 @@ describe('the base layers', () => {
   it('the archive, read back, is a valid image (test/image/validate.ts) recording the spec\'s name:tag', async () => {
     const archive = await readDockerArchive(await buildOn('valid', gzipSync(vectorC()), sha(vectorC())));
     assert.deepEqual(archive.repoTags, ['child:1']);
-    const measured = await validateImage({ layers: archive.layers, rawConfig: async () => archive.rawConfig });
+    const measured = await validateImage(archiveImage(archive));
     assert.deepEqual(measured.map((layer) => layer.diffId), [sha(vectorC()), sha(vectorE())]);
   });
 
