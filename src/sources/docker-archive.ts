@@ -8,16 +8,21 @@ import { tmpdir } from 'node:os';
 import { PassThrough, Readable } from 'node:stream';
 import { digestOf, parseDigest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
-import type { BaseImage } from '../image/assemble.ts';
 import { sniffCompression } from '../image/decompress.ts';
-import type { ArchiveMember, Layer, LayerCompression } from '../image/types.ts';
+import { baseEnvOf } from '../image/env-merge.ts';
+import type { BaseImage, Image, Layer, LayerCompression } from '../image/types.ts';
 import { verifiedAgainstDiffId } from '../image/verify-diff-id.ts';
-import { isJsonObject, parseLossless, type JsonValue } from '../json/lossless.ts';
+import { isJsonObject, parseLossless } from '../json/lossless.ts';
+import type { ReadFromMember, TarMember } from '../tar/member.ts';
 import { PlainCopy } from './docker-archive-copy.ts';
 import { checkedMemberName, detectCompression, indexArchive, memberData, resolveMember, type MemberInfo } from './docker-archive-index.ts';
 
+/** A base layer: it also says which member it was read from (its name and header; a docker-archive sink keeps both). */
+export type ArchiveLayer = Layer & ReadFromMember;
+
 /** A base image read from a docker-archive. */
 export interface DockerArchiveImage extends BaseImage {
+  readonly layers: readonly ArchiveLayer[];
   /** The archive's path, for messages. */
   readonly path: string;
   /** Compression of the archive file itself. */
@@ -34,6 +39,11 @@ export interface DockerArchiveImage extends BaseImage {
   readonly entryCount: number;
   /** Removes the uncompressed copy of a compressed archive, if one was made (a later open() makes it again). */
   dispose(): Promise<void>;
+}
+
+/** The archive's image as any sink takes it (its layers and its exact config bytes). */
+export function archiveImage(archive: DockerArchiveImage): Image {
+  return { layers: archive.layers, rawConfig: async () => archive.rawConfig };
 }
 
 /** Options of readDockerArchive. */
@@ -76,14 +86,14 @@ export async function readDockerArchive(path: string, options: ReadDockerArchive
     baseLayer(path, copy, name, resolveMember(members, name, path, `Layers[${index}]`), diffIds[index]!));
   const tags = Array.isArray(entry['RepoTags']) ? entry['RepoTags'].filter((tag): tag is string => typeof tag === 'string') : [];
   return {
-    path, compression, layers, diffIds, config, env: baseEnv(config), configMember, rawConfig, repoTags: tags,
+    path, compression, layers, diffIds, config, env: baseEnvOf(config), configMember, rawConfig, repoTags: tags,
     entryCount: (manifest as unknown[]).length,
     dispose: async () => { await copy?.dispose(); },
   };
 }
 
 /** The Layer of one base member: original name and header, bytes read at its offset. */
-function baseLayer(path: string, copy: PlainCopy | undefined, name: string, info: MemberInfo, diffId: Digest): Layer {
+function baseLayer(path: string, copy: PlainCopy | undefined, name: string, info: MemberInfo, diffId: Digest): ArchiveLayer {
   const layerCompression = sniffCompression(info.head);
   const size = info.header.size ?? 0;
   // An uncompressed archive is read at the member's offset; a compressed one, at the same
@@ -108,7 +118,7 @@ function baseLayer(path: string, copy: PlainCopy | undefined, name: string, info
     compression: layerCompression,
     kind: 'base',
     origin: [name],
-    archiveMember: archiveMemberOf(name, info),
+    sourceMember: sourceMemberOf(name, info),
     diffId: async () => diffId,
     digest() {
       // Uncompressed: the blob is the tar, so its digest is the (trusted) diff_id.
@@ -122,7 +132,7 @@ function baseLayer(path: string, copy: PlainCopy | undefined, name: string, info
 }
 
 /** Header metadata carried over (format.md §1.2): everything but name, size and type. */
-function archiveMemberOf(name: string, info: MemberInfo): ArchiveMember {
+function sourceMemberOf(name: string, info: MemberInfo): TarMember {
   const h = info.header;
   const pax: Array<[string, string]> = [];
   for (const [key, value] of Object.entries(h.pax ?? {})) {
@@ -142,10 +152,4 @@ function archiveMemberOf(name: string, info: MemberInfo): ArchiveMember {
       ...(pax.length > 0 ? { pax } : {}),
     },
   };
-}
-
-function baseEnv(config: JsonValue): string[] {
-  const inner = isJsonObject(config) ? config['config'] : undefined;
-  const env = isJsonObject(inner) ? inner['Env'] : undefined;
-  return Array.isArray(env) ? env.filter((item): item is string => typeof item === 'string') : [];
 }

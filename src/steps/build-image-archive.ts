@@ -1,7 +1,7 @@
 // The archive step of buildImage (api.md §6.3): the base image's layers, then ONE new layer
 // (the layer derivation's `layer.tar` followed by the store paths it references that the base
 // does not already carry), a config whose Env is the base's followed by the child's
-// (duplicates kept), the base's diff_ids (each checked against its layer's bytes as the layer
+// (duplicates kept, image/env-merge.ts), the base's diff_ids (each checked against its layer's bytes as the layer
 // is read, see image/verify-diff-id.ts), one `created`-only history
 // entry per layer, and the tag taken from this derivation's own output path when not given.
 import { createHash } from 'node:crypto';
@@ -18,10 +18,10 @@ import { UserError } from '../errors.ts';
 import { parseToUnixSeconds, currentInstant, formatUtcSeconds } from '../image/date.ts';
 import { decompressed } from '../image/decompress.ts';
 import { checkLayerLimit } from '../image/layer-limit.ts';
-import type { Image, Layer } from '../image/types.ts';
+import { assembleImage } from '../image/assemble.ts';
+import type { Layer } from '../image/types.ts';
 import { isJsonObject, isLosslessNumber, stringifyLossless, type JsonObject, type JsonValue } from '../json/lossless.ts';
 import { readLosslessJsonFile } from '../json/read-file.ts';
-import { pythonJsonDumps } from '../json/python-compat.ts';
 import type { Logger } from '../log.ts';
 import { parseCompressor, writeOutput, type Compressor } from '../sinks/output.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
@@ -118,7 +118,6 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
   try {
     const base = spec.fromImage === null ? undefined : await readDockerArchive(spec.fromImage);
     checkLayerLimit({ base: base?.layers.length ?? 0, own: { count: 1, what: 'new layer' } });
-    const baseLayers: Layer[] = [...(base?.layers ?? [])];
     const inBase = base === undefined ? new Set<string>() : await storePathsInBase(base, spec.storeDir, log);
     const storePaths = [...new Set(options.closure)]
       .filter((path) => path !== spec.layer && !inBase.has(path))
@@ -134,35 +133,18 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
       size: async () => size,
       open: () => createReadStream(layerFile),
     };
-    const layers = [...baseLayers, newLayer];
-    const diffIds: Digest[] = [];
-    for (const layer of layers) diffIds.push(await layer.diffId());
-    const configBytes = Buffer.from(pythonJsonDumps({
-      architecture: spec.architecture,
-      config: concatenatedEnv(base?.env ?? [], spec.config),
-      created,
-      os: 'linux',
+    const image = assembleImage({
+      baseImage: base, storeLayers: [], customisationLayer: newLayer,
+      architecture: spec.architecture, config: spec.config, created, style: 'build-image',
       ...(spec.variant === undefined ? {} : { variant: spec.variant }),
-      rootfs: { diff_ids: diffIds, type: 'layers' },
-      history: layers.map(() => ({ created })),
-    }), 'utf8');
-    const image: Image = { layers, repoTags: [`${spec.imageName}:${tag}`], rawConfig: async () => configBytes };
-    await writeOutput({ path: options.output, compressor: spec.compressor }, (stream) => writeDockerArchive(image, stream, { mtime: SOURCE_DATE_EPOCH, log }));
+    });
+    // Every member of buildImage's archive has the builder's plain header, its layer's too.
+    await writeOutput({ path: options.output, compressor: spec.compressor }, (stream) =>
+      writeDockerArchive(image, stream, { repoTags: [`${spec.imageName}:${tag}`], mtime: SOURCE_DATE_EPOCH, log, customisationMember: 'plain' }));
   } finally {
     await rm(work, { recursive: true, force: true });
     guard.release();
   }
-}
-
-/** buildImage's Env rule (api.md §6.3): base Env ++ child Env, duplicates kept; the key is always set. */
-export function concatenatedEnv(baseEnv: readonly string[], config: JsonValue): JsonObject {
-  if (config !== null && !isJsonObject(config)) throw new UserError('bad-config', 'config: expected an attribute set or null');
-  const child = config ?? {};
-  const childEnv = child['Env'];
-  if (childEnv !== undefined && childEnv !== null && !(Array.isArray(childEnv) && childEnv.every((e) => typeof e === 'string'))) {
-    throw new UserError('bad-env', 'config.Env: expected a list of "KEY=value" strings');
-  }
-  return { ...child, Env: [...baseEnv, ...((childEnv as string[] | null | undefined) ?? [])] };
 }
 
 function checkedCreated(value: string): string {

@@ -1,6 +1,6 @@
-// `nix-strata stream`: reads a conf and writes the docker-archive, to stdout or a
-// (compressed) file. One code path for streamLayeredImage's executable and for
-// buildLayeredImage's archive derivation.
+// `nix-strata stream`: reads a conf and writes the image in the chosen format (a docker-archive
+// by default; sinks/formats.ts), to stdout or a (compressed) file. One code path for
+// streamLayeredImage's executable and for buildLayeredImage's archive derivation.
 import { readConf, type Conf } from '../conf/conf.ts';
 import { UserError } from '../errors.ts';
 import { assembleImage } from '../image/assemble.ts';
@@ -8,7 +8,7 @@ import { currentInstant, resolveCreated, resolveMtime } from '../image/date.ts';
 import type { Image } from '../image/types.ts';
 import type { JsonValue } from '../json/lossless.ts';
 import type { Logger } from '../log.ts';
-import { writeDockerArchive } from '../sinks/docker-archive.ts';
+import { SINKS, type SinkFormat } from '../sinks/formats.ts';
 import { writeOutput, type Compressor } from '../sinks/output.ts';
 import { readDockerArchive } from '../sources/docker-archive.ts';
 import { storePathsLayer } from '../sources/store-paths.ts';
@@ -21,6 +21,8 @@ export interface StreamOptions {
   confPath: string;
   /** Replaces the conf's `name:tag` (nixpkgs' `--repo_tag`). */
   repoTag?: string;
+  /** The sink; default docker-archive. */
+  format?: SinkFormat;
   /** A file to write; stdout when absent. */
   output?: string;
   compressor: Compressor;
@@ -33,12 +35,14 @@ export async function streamImage(options: StreamOptions): Promise<void> {
   if (options.output === undefined && options.compressor === 'none' && process.stdout.isTTY) {
     throw new UserError('stdout-is-terminal', 'refusing to write an image archive to a terminal; pipe it (| docker load) or pass --output FILE');
   }
-  const { image, mtime, hasher, close } = await imageFromConf(conf, options.repoTag);
+  const { image, mtime, hasher, close } = await imageFromConf(conf);
+  const sink = SINKS[options.format ?? 'docker-archive'];
+  const repoTags = [options.repoTag ?? conf.repoTag];
   try {
     // An uncompressed stream to a pipe (`| docker load`) is written by a thread of its own.
     const toPipe = options.output === undefined && options.compressor === 'none' && stdoutIsPipe();
     await writeOutput({ path: options.output, compressor: options.compressor, ...(toPipe ? { open: () => openPipeOutput(hasher) } : {}) },
-      (stream) => writeDockerArchive(image, stream, { mtime, log: options.log }));
+      (stream) => sink(image, { output: stream, repoTags, mtime, log: options.log }));
   } finally {
     // Stops the hashing thread.
     await close();
@@ -46,7 +50,7 @@ export async function streamImage(options: StreamOptions): Promise<void> {
 }
 
 /** The Image a conf describes; "now" in `created`/`mtime` resolves to one instant here. */
-export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ image: Image; mtime: number; hasher: VerifyHasher | undefined; close: () => Promise<void> }> {
+export async function imageFromConf(conf: Conf): Promise<{ image: Image; mtime: number; hasher: VerifyHasher | undefined; close: () => Promise<void> }> {
   const now = currentInstant();
   const mtime = resolveMtime(conf.mtime, now);
   const baseImage = conf.fromImage === null ? undefined : await readDockerArchive(conf.fromImage);
@@ -65,7 +69,6 @@ export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ ima
     ...(conf.variant === undefined ? {} : { variant: conf.variant }),
     config: conf.config as JsonValue,
     created: resolveCreated(conf.created, now),
-    repoTag: repoTag ?? conf.repoTag,
   });
   // close() also removes the base's uncompressed copy, if streaming made one (a process 'exit' hook is the safety net).
   return { image, mtime, hasher: verifier, close: async () => { await Promise.all([verifier?.close(), baseImage?.dispose()]); } };
