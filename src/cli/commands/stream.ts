@@ -1,6 +1,7 @@
 // `nix-strata stream`: the body of streamLayeredImage's executable and buildLayeredImage's build.
 import { Command, Option } from 'commander';
-import { streamImage } from '../../steps/stream.ts';
+import { STREAM_FORMATS, streamImage, type StreamFormat } from '../../steps/stream.ts';
+import { UserError } from '../../errors.ts';
 import { checkRepoTag } from '../../registry/reference.ts';
 import { stderrLogger } from '../../log.ts';
 import { COMPRESSORS, parseCompressor } from '../../sinks/output.ts';
@@ -13,17 +14,23 @@ export function streamCommand(): Command {
     .option('-t, --repo-tag <name:tag>', 'record this image reference instead of the conf\'s')
     .addOption(new Option('--repo_tag <name:tag>', 'same as --repo-tag (nixpkgs spelling)').hideHelp())
     .option('-o, --output <file>', 'write to a file (created only when complete) instead of stdout')
-    .option('--compressor <kind>', `compress the whole archive: ${COMPRESSORS.join(', ')}`, 'none')
+    .option('--format <format>', `what to write: ${STREAM_FORMATS.join(', ')} (a directory, with --output)`, 'docker-archive')
+    .option('--compressor <kind>', `docker-archive: compress the whole archive (default none); oci formats: each layer (default gz): ${COMPRESSORS.join(', ')}`)
     .option('-q, --quiet', 'no progress lines on stderr')
-    .action(async (options: { conf: string; repoTag?: string; repo_tag?: string; output?: string; compressor: string; quiet?: boolean }) => {
+    .action(async (options: { conf: string; repoTag?: string; repo_tag?: string; output?: string; format: string; compressor?: string; quiet?: boolean }) => {
       const repoTag = options.repoTag ?? options.repo_tag;
       // Checked before any output exists: docker load would refuse a bad one after the whole stream.
       if (repoTag !== undefined) checkRepoTag(repoTag, '--repo-tag');
+      if (!(STREAM_FORMATS as readonly string[]).includes(options.format)) {
+        throw new UserError('bad-format', `unknown --format "${options.format}": use one of ${STREAM_FORMATS.join(', ')}`);
+      }
+      const format = options.format as StreamFormat;
       await streamImage({
         confPath: options.conf,
+        format,
         ...(repoTag === undefined ? {} : { repoTag }),
         ...(options.output === undefined ? {} : { output: options.output }),
-        compressor: parseCompressor(options.compressor),
+        compressor: parseCompressor(options.compressor ?? (format === 'docker-archive' ? 'none' : 'gz')),
         log: stderrLogger({ quiet: options.quiet === true }),
       });
     });
