@@ -48,6 +48,7 @@ let
 
   writeText = import ./write-text.nix { inherit (buildPackages) bash coreutils; inherit system; };
   customisationLayer = import ./customisation.nix { pkgs = buildPackages; inherit nix-strata system; };
+  distribution = import ./distribution.nix { pkgs = buildPackages; inherit nix-strata system writeText; };
 
   # Like nixpkgs' lib.makeOverridable, for our two public functions: the result gets
   # `.override` taking an attribute set or a function of the previous arguments.
@@ -240,7 +241,7 @@ let
     stream // { inherit imageName meta; } // passthru // {
       inherit imageTag conf streamScript;
       isExe = true;
-    }
+    } // distribution { inherit baseName; source = [ "--conf" "${conf}" ]; }
   );
 
   # buildLayeredImage: streamLayeredImage's arguments plus `compressor`; the archive is the
@@ -268,7 +269,7 @@ let
     archive // {
       inherit (stream) imageName imageTag;
       inherit meta stream;
-    }
+    } // distribution { baseName = baseNameOf name; source = [ "--conf" "${stream.conf}" ]; inherit compressor; }
   );
 in
 {
@@ -281,7 +282,7 @@ in
   fakeNss = import ./fake-nss.nix { pkgs = buildPackages; inherit system; };
 
   # nixpkgs' buildImage(WithNixDb), exportImage, pullImage and shadowSetup, without a VM (nix/build-image.nix …).
-  inherit (import ./build-image.nix { pkgs = buildPackages; inherit nix-strata system goArch lowerAscii makeOverridable; }) buildImage buildImageWithNixDb;
+  inherit (import ./build-image.nix { pkgs = buildPackages; inherit nix-strata system goArch lowerAscii makeOverridable distribution; }) buildImage buildImageWithNixDb;
   exportImage = import ./export-image.nix { pkgs = buildPackages; inherit nix-strata system; };
   pullImage = import ./pull-image.nix { pkgs = buildPackages; inherit nix-strata system goArch; };
   # Host platform: its paths go into the image.

@@ -23,6 +23,8 @@ export interface OciLayoutOptions {
   readonly reference: string;
   readonly compression: BlobCompression;
   readonly log: Logger;
+  /** Also write the manifest digest (and a newline) to `digest` beside index.json (the Nix `oci` output). */
+  readonly digestFile?: boolean;
 }
 
 /** A content descriptor (image-spec descriptor.md). */
@@ -41,6 +43,7 @@ export async function writeOciLayout(image: Image, path: string, options: OciLay
   const staged = stageDirectory(path);
   try {
     const digest = await writeLayoutInto(image, staged.path, options).catch((error: unknown) => { throw outputError(error, path); });
+    if (options.digestFile === true) await writeFile(join(staged.path, 'digest'), `${digest}\n`).catch((error: unknown) => { throw outputError(error, path); });
     staged.finish();
     return digest;
   } catch (error) {

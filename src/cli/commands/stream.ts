@@ -9,15 +9,16 @@ import { COMPRESSORS, parseCompressor } from '../../sinks/output.ts';
 /** Factory for the `stream` subcommand. */
 export function streamCommand(): Command {
   return new Command('stream')
-    .description('write the docker-archive described by a conf to stdout (or --output FILE)')
-    .requiredOption('--conf <file>', 'the conf written by `nix-strata conf`')
+    .description('write the image described by a conf (or an archive) to stdout (or --output FILE): docker-archive, oci-archive or an OCI layout')
+    .option('--conf <file>', 'the conf written by `nix-strata conf`')
+    .option('--image <file>', 'instead of --conf: a docker-archive (buildImage\'s result) to convert')
     .option('-t, --repo-tag <name:tag>', 'record this image reference instead of the conf\'s')
     .addOption(new Option('--repo_tag <name:tag>', 'same as --repo-tag (nixpkgs spelling)').hideHelp())
     .option('-o, --output <file>', 'write to a file (created only when complete) instead of stdout')
     .option('--format <format>', `what to write: ${STREAM_FORMATS.join(', ')} (a directory, with --output)`, 'docker-archive')
     .option('--compressor <kind>', `docker-archive: compress the whole archive (default none); oci formats: each layer (default gz): ${COMPRESSORS.join(', ')}`)
     .option('-q, --quiet', 'no progress lines on stderr')
-    .action(async (options: { conf: string; repoTag?: string; repo_tag?: string; output?: string; format: string; compressor?: string; quiet?: boolean }) => {
+    .action(async (options: { conf?: string; image?: string; repoTag?: string; repo_tag?: string; output?: string; format: string; compressor?: string; quiet?: boolean }) => {
       const repoTag = options.repoTag ?? options.repo_tag;
       // Checked before any output exists: docker load would refuse a bad one after the whole stream.
       if (repoTag !== undefined) checkRepoTag(repoTag, '--repo-tag');
@@ -27,6 +28,7 @@ export function streamCommand(): Command {
       const format = options.format as StreamFormat;
       await streamImage({
         confPath: options.conf,
+        imagePath: options.image,
         format,
         ...(repoTag === undefined ? {} : { repoTag }),
         ...(options.output === undefined ? {} : { output: options.output }),
