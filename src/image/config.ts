@@ -1,4 +1,5 @@
-// The image configuration object in nixpkgs' exact field order (format.md §2.1).
+// The image configuration object in nixpkgs' exact field order: the layered builders'
+// (format.md §2.1) and buildImage's (api.md §6.3).
 import type { JsonObject, JsonValue } from '../json/lossless.ts';
 import { pythonJsonDumps, pythonListRepr } from '../json/python-compat.ts';
 import type { Digest } from '../digest/digest.ts';
@@ -31,9 +32,28 @@ export function imageConfigObject(parts: ImageConfigParts): JsonObject {
   };
 }
 
+/**
+ * buildImage's config object: the key order nixpkgs' jq writes, and one history entry per
+ * layer with only `created` (api.md §6.3); `historyOrigins` only counts the layers.
+ */
+export function buildImageConfigObject(parts: ImageConfigParts): JsonObject {
+  return {
+    architecture: parts.architecture,
+    config: parts.config,
+    created: parts.created,
+    os: 'linux',
+    rootfs: { diff_ids: [...parts.diffIds], type: 'layers' },
+    history: parts.historyOrigins.map(() => ({ created: parts.created })),
+  };
+}
+
+/** Which builder's config an image gets. */
+export type ConfigStyle = 'layered' | 'build-image';
+
 /** The exact config bytes (json.dumps indent=4, no trailing newline). */
-export function imageConfigBytes(parts: ImageConfigParts): Buffer {
-  return Buffer.from(pythonJsonDumps(imageConfigObject(parts)), 'utf8');
+export function imageConfigBytes(parts: ImageConfigParts, style: ConfigStyle = 'layered'): Buffer {
+  const object = style === 'layered' ? imageConfigObject(parts) : buildImageConfigObject(parts);
+  return Buffer.from(pythonJsonDumps(object), 'utf8');
 }
 
 /** `store paths: ['…', '…']`, Python's str() of a list of strings. */

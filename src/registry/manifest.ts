@@ -2,14 +2,10 @@
 // and choosing one platform's manifest from an index.
 import { parseDigest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
-import type { LayerCompression } from '../image/types.ts';
+import { MEDIA_TYPES } from '../image/media-types.ts';
 
-export const MEDIA_TYPES = {
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-} as const;
+// The media types and the layer-type mapping live in image/; re-exported for the client's users.
+export { layerCompression, MEDIA_TYPES } from '../image/media-types.ts';
 
 /** The Accept header for manifest requests: every type this client understands. */
 export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList].join(', ');
@@ -82,24 +78,6 @@ function descriptor(value: unknown, where: string): Descriptor {
     };
   }
   return parsed;
-}
-
-/** How a layer blob of this media type is compressed; unknown types are a UserError. */
-export function layerCompression(mediaType: string, where: string): LayerCompression {
-  switch (mediaType) {
-    case 'application/vnd.oci.image.layer.v1.tar':
-    case 'application/vnd.docker.image.rootfs.diff.tar':
-      return 'none';
-    case 'application/vnd.oci.image.layer.v1.tar+gzip':
-    case 'application/vnd.docker.image.rootfs.diff.tar.gzip':
-    case 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip':
-    case 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip':
-      return 'gzip';
-    case 'application/vnd.oci.image.layer.v1.tar+zstd':
-      return 'zstd';
-    default:
-      throw new UserError('bad-manifest', `${where}: unsupported layer media type ${JSON.stringify(mediaType)}; this is not a container image (maybe an artifact or a Helm chart)`);
-  }
 }
 
 /**

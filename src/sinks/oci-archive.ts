@@ -16,7 +16,7 @@ import { encodeHeader, endOfArchive, paddingFor, type TarHeader } from '../tar/h
 import { writeLayoutInto, type OciLayoutOptions } from './oci-layout.ts';
 
 /** Streams `image` as an oci-archive into `output` (ended when done); returns the manifest digest. */
-export async function writeOciArchive(image: Image, output: Writable, options: OciLayoutOptions & { readonly mtime: number }): Promise<Digest> {
+export async function writeOciArchive(image: Image, output: Writable, options: Omit<OciLayoutOptions, 'digestFile'> & { readonly mtime: number }): Promise<Digest> {
   const scratch = await mkdtemp(join(tmpdir(), 'nix-strata-oci-'));
   const guard = removeOnInterrupt(scratch);
   try {

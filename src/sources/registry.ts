@@ -11,7 +11,8 @@ import { decompressed } from '../image/decompress.ts';
 import type { Image, Layer, LayerCompression } from '../image/types.ts';
 import type { Logger } from '../log.ts';
 import { credentialsFromEnv, RegistryClient, type RegistryCredentials } from '../registry/client.ts';
-import { layerCompression, parseManifest, selectPlatform, type Descriptor } from '../registry/manifest.ts';
+import { layerCompression } from '../image/media-types.ts';
+import { parseManifest, selectPlatform, type Descriptor } from '../registry/manifest.ts';
 import { formatReference, parseReference, type ImageReference } from '../registry/reference.ts';
 
 /** What to pull and how. */
@@ -28,8 +29,6 @@ export interface PullImageOptions {
   readonly credentials?: RegistryCredentials;
   /** Directory the layer blobs are downloaded into; it must outlive the returned Image. */
   readonly blobDir: string;
-  /** The `name:tag` to record; defaults to the reference's name (as written) and `latest`. */
-  readonly repoTag?: string;
   /** Store layers uncompressed (as skopeo's docker-archive does) instead of as pulled. */
   readonly decompress?: boolean;
   readonly timeoutMs?: number;
@@ -104,11 +103,9 @@ export async function pullImage(options: PullImageOptions): Promise<PulledImage>
   const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failure) throw failure.reason;
 
-  const repoTag = options.repoTag ?? `${nameAsWritten(options.reference)}:latest`;
   return {
     layers,
     rawConfig: async () => rawConfig,
-    repoTags: [repoTag],
     manifestDigest: fetched.digest,
     requestedDigest,
     configDigest: configDescriptor.digest,

@@ -1,8 +1,8 @@
 // The archive step of buildImage (api.md §6.3): the base image's layers, then ONE new layer
 // (the layer derivation's `layer.tar` followed by the store paths it references that the base
 // does not already carry), a config whose Env is the base's followed by the child's
-// (duplicates kept), the base's diff_ids (each checked against its layer's bytes as the layer
-// is read, see verifiedAgainstDiffId in sources/docker-archive.ts), one `created`-only history
+// (duplicates kept, image/env-merge.ts), the base's diff_ids (each checked against its layer's bytes as the layer
+// is read, see image/verify-diff-id.ts), one `created`-only history
 // entry per layer, and the tag taken from this derivation's own output path when not given.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -18,9 +18,9 @@ import { UserError } from '../errors.ts';
 import { parseToUnixSeconds, currentInstant, formatUtcSeconds } from '../image/date.ts';
 import { decompressed } from '../image/decompress.ts';
 import { checkLayerLimit } from '../image/layer-limit.ts';
-import type { Image, Layer } from '../image/types.ts';
+import { assembleImage } from '../image/assemble.ts';
+import type { Layer } from '../image/types.ts';
 import { isJsonObject, parseLossless, type JsonObject, type JsonValue } from '../json/lossless.ts';
-import { pythonJsonDumps } from '../json/python-compat.ts';
 import type { Logger } from '../log.ts';
 import { openOutput, parseCompressor, type Compressor } from '../sinks/output.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
@@ -109,7 +109,6 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
   try {
     const base = spec.fromImage === null ? undefined : await readDockerArchive(spec.fromImage);
     checkLayerLimit({ base: base?.layers.length ?? 0, own: { count: 1, what: 'new layer' } });
-    const baseLayers: Layer[] = [];
     const inBase = new Set<string>();
     const storeRelative = spec.storeDir.replace(/^\/+|\/+$/g, '');
     for (const [index, layer] of (base?.layers ?? []).entries()) {
@@ -118,7 +117,6 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
         const match = /^(?:\.?\/)*(.*?)\/*$/.exec(name)![1]!;
         if (match.startsWith(`${storeRelative}/`) && !match.slice(storeRelative.length + 1).includes('/')) inBase.add(`/${match}`);
       });
-      baseLayers.push(layer);
     }
     const storePaths = [...new Set(options.closure)]
       .filter((path) => path !== spec.layer && !inBase.has(path))
@@ -134,21 +132,14 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
       size: async () => size,
       open: () => createReadStream(layerFile),
     };
-    const layers = [...baseLayers, newLayer];
-    const diffIds: Digest[] = [];
-    for (const layer of layers) diffIds.push(await layer.diffId());
-    const configBytes = Buffer.from(pythonJsonDumps({
-      architecture: spec.architecture,
-      config: concatenatedEnv(base?.env ?? [], spec.config),
-      created,
-      os: 'linux',
-      rootfs: { diff_ids: diffIds, type: 'layers' },
-      history: layers.map(() => ({ created })),
-    }), 'utf8');
-    const image: Image = { layers, repoTags: [`${spec.imageName}:${tag}`], rawConfig: async () => configBytes };
+    const image = assembleImage({
+      baseImage: base, storeLayers: [], customisationLayer: newLayer,
+      architecture: spec.architecture, config: spec.config, created, style: 'build-image',
+    });
     const output = openOutput({ path: options.output, compressor: spec.compressor });
     try {
-      await writeDockerArchive(image, output.stream, { mtime: SOURCE_DATE_EPOCH, log });
+      // Every member of buildImage's archive has the builder's plain header, its layer's too.
+      await writeDockerArchive(image, output.stream, { repoTags: [`${spec.imageName}:${tag}`], mtime: SOURCE_DATE_EPOCH, log, customisationMember: 'plain' });
       await output.finish();
     } catch (error) {
       await output.abort();
@@ -158,17 +149,6 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
     await rm(work, { recursive: true, force: true });
     guard.release();
   }
-}
-
-/** buildImage's Env rule (api.md §6.3): base Env ++ child Env, duplicates kept; the key is always set. */
-export function concatenatedEnv(baseEnv: readonly string[], config: JsonValue): JsonObject {
-  if (config !== null && !isJsonObject(config)) throw new UserError('bad-config', 'config: expected an attribute set or null');
-  const child = config ?? {};
-  const childEnv = child['Env'];
-  if (childEnv !== undefined && childEnv !== null && !(Array.isArray(childEnv) && childEnv.every((e) => typeof e === 'string'))) {
-    throw new UserError('bad-env', 'config.Env: expected a list of "KEY=value" strings');
-  }
-  return { ...child, Env: [...baseEnv, ...((childEnv as string[] | null | undefined) ?? [])] };
 }
 
 function checkedCreated(value: string): string {

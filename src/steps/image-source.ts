@@ -43,7 +43,7 @@ export async function openImage(source: ImageSource): Promise<OpenedImage> {
   checkImageSource(source);
   if (source.confPath !== undefined) {
     const conf = await readConf(source.confPath);
-    const opened = await imageFromConf(conf, source.repoTag);
+    const opened = await imageFromConf(conf);
     return { ...opened, reference: source.repoTag ?? conf.repoTag };
   }
   const path = source.imagePath!;
@@ -53,12 +53,12 @@ export async function openImage(source: ImageSource): Promise<OpenedImage> {
     await archive.dispose();
     throw new UserError('archive-untagged', `${path}: the archive records no name:tag (RepoTags); give one with --repo-tag NAME:TAG`);
   }
-  const image: Image = { layers: archive.layers, repoTags: [reference], rawConfig: async () => archive.rawConfig };
+  const image: Image = { layers: archive.layers, rawConfig: async () => archive.rawConfig };
   return { image, reference, mtime: 1, hasher: undefined, close: () => archive.dispose() };
 }
 
 /** The Image a conf describes; "now" in `created`/`mtime` resolves to one instant here. */
-export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ image: Image; mtime: number; hasher: VerifyHasher | undefined; close: () => Promise<void> }> {
+export async function imageFromConf(conf: Conf): Promise<{ image: Image; mtime: number; hasher: VerifyHasher | undefined; close: () => Promise<void> }> {
   const now = currentInstant();
   const mtime = resolveMtime(conf.mtime, now);
   const baseImage = conf.fromImage === null ? undefined : await readDockerArchive(conf.fromImage);
@@ -76,7 +76,6 @@ export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ ima
     architecture: conf.architecture,
     config: conf.config as JsonValue,
     created: resolveCreated(conf.created, now),
-    repoTag: repoTag ?? conf.repoTag,
   });
   // close() also removes the base's uncompressed copy, if streaming made one (a process 'exit' hook is the safety net).
   return { image, mtime, hasher: verifier, close: async () => { await Promise.all([verifier?.close(), baseImage?.dispose()]); } };

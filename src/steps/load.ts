@@ -26,12 +26,12 @@ export async function loadImage(options: LoadOptions): Promise<void> {
   const exited = exitOf(child, engine, () => stderr);
   exited.catch(() => undefined);
   await started(child, engine);
-  const { image, mtime, close } = await openImage(options).catch(async (error: unknown) => {
+  const { image, reference, mtime, close } = await openImage(options).catch(async (error: unknown) => {
     child.kill();
     throw error;
   });
   try {
-    await writeDockerArchive(image, child.stdin!, { mtime, log: options.log });
+    await writeDockerArchive(image, child.stdin!, { repoTags: [reference], mtime, log: options.log });
   } catch (error) {
     // A failing engine closes its stdin: its own message says why, better than "the reader went away".
     const engineFailure = await exited.then(() => undefined, (failure: unknown) => failure);

@@ -1,24 +1,19 @@
-// `nix-strata stream`: reads a conf and writes the docker-archive, to stdout or a
-// (compressed) file. One code path for streamLayeredImage's executable and for
-// buildLayeredImage's archive derivation.
+// `nix-strata stream`: reads a conf (or a docker-archive) and writes the image in the chosen
+// format (a docker-archive by default; sinks/formats.ts), to stdout or a (compressed) file, or
+// as an OCI layout directory. One code path for streamLayeredImage's executable,
+// buildLayeredImage's archive derivation and the `oci` passthru.
+import type { BlobCompression } from '../compression/compress.ts';
 import { outputError, UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { writeDockerArchive } from '../sinks/docker-archive.ts';
-import { writeOciArchive } from '../sinks/oci-archive.ts';
+import { SINKS, type DirectoryFormat, type SinkFormat } from '../sinks/formats.ts';
 import { writeOciLayout } from '../sinks/oci-layout.ts';
-import type { BlobCompression } from '../compression/compress.ts';
-import { checkImageSource, openImage, type ImageSource } from './image-source.ts';
 import { openOutput, type Compressor } from '../sinks/output.ts';
 import { openPipeOutput, stdoutIsPipe } from '../hashing/pipe-output.ts';
-
-/** What `stream` writes: a docker-archive, an oci-archive, or an OCI layout directory (`oci`, needs `output`). */
-export type StreamFormat = 'docker-archive' | 'oci-archive' | 'oci';
-
-export const STREAM_FORMATS: readonly StreamFormat[] = ['docker-archive', 'oci-archive', 'oci'];
+import { checkImageSource, openImage, type ImageSource } from './image-source.ts';
 
 export interface StreamOptions extends ImageSource {
-  /** Default docker-archive. */
-  format?: StreamFormat;
+  /** The sink; default docker-archive. `oci` writes a directory and needs `output`. */
+  format?: SinkFormat | DirectoryFormat;
   /** A file to write (a directory for `oci`); stdout when absent. */
   output?: string;
   /** docker-archive: of the whole archive; oci formats: of each layer blob. */
@@ -26,35 +21,32 @@ export interface StreamOptions extends ImageSource {
   log: Logger;
 }
 
-/** Writes the image a conf (or an archive) describes. A file output appears only when complete. */
+/** Writes the image a conf (or an archive) describes. An output appears only when complete. */
 export async function streamImage(options: StreamOptions): Promise<void> {
   const format = options.format ?? 'docker-archive';
   checkImageSource(options);
   if (format === 'oci' && options.output === undefined) {
     throw new UserError('oci-needs-output', 'stream --format oci writes a directory: give it with --output DIR');
   }
-  if (options.output === undefined && (options.compressor === 'none' || format === 'oci-archive') && process.stdout.isTTY) {
+  // An oci-archive's layers are compressed inside it; the archive itself never is.
+  const outer: Compressor = format === 'docker-archive' ? options.compressor : 'none';
+  if (options.output === undefined && outer === 'none' && process.stdout.isTTY) {
     throw new UserError('stdout-is-terminal', 'refusing to write an image archive to a terminal; pipe it (| docker load) or pass --output FILE');
   }
   const { image, reference, mtime, hasher, close } = await openImage(options);
   try {
     if (format === 'oci') {
       // The Nix `oci` output: the layout, with the manifest digest in `digest` beside index.json.
-      await writeOciLayout(image, options.output!, { ...ociNames(reference), compression: blobCompression(options.compressor), log: options.log, digestFile: true });
+      await writeOciLayout(image, options.output!, { reference, compression: blobCompression(options.compressor), log: options.log, digestFile: true });
       return;
     }
-    // An uncompressed stream to a pipe (`| docker load`) is written by a thread of its own.
-    // An oci-archive's layers are compressed inside it; the archive itself never is.
-    const outer = format === 'oci-archive' ? 'none' : options.compressor;
+    const sink = SINKS[format];
+    // An uncompressed docker-archive to a pipe (`| docker load`) is written by a thread of its own.
     const output = format === 'docker-archive' && options.output === undefined && outer === 'none' && stdoutIsPipe()
       ? openPipeOutput(hasher)
       : openOutput({ compressor: outer, ...(options.output === undefined ? {} : { path: options.output }) });
     try {
-      if (format === 'oci-archive') {
-        await writeOciArchive(image, output.stream, { ...ociNames(reference), compression: blobCompression(options.compressor), mtime, log: options.log });
-      } else {
-        await writeDockerArchive(image, output.stream, { mtime, log: options.log });
-      }
+      await sink(image, { output: output.stream, repoTags: [reference], mtime, log: options.log, layerCompression: blobCompression(options.compressor) });
       await output.finish();
     } catch (error) {
       await output.abort();
@@ -68,11 +60,6 @@ export async function streamImage(options: StreamOptions): Promise<void> {
     // Stops the hashing thread.
     await close();
   }
-}
-
-/** The OCI names of `name:tag`: the tag alone is the ref.name annotation (`oci:DIR:TAG`). */
-export function ociNames(reference: string): { tag: string; reference: string } {
-  return { tag: reference.slice(reference.lastIndexOf(':') + 1), reference };
 }
 
 /** The CLI's compressor names (gz, zstd, none) as layer blob compressions. */

@@ -14,6 +14,7 @@ import { decompressed } from '../../src/image/decompress.ts';
 import type { Image } from '../../src/image/types.ts';
 import { MEDIA_TYPES } from '../../src/registry/manifest.ts';
 import { pullImage } from '../../src/sources/registry.ts';
+import { recordedRepoTag } from '../../src/steps/pull.ts';
 import { readDockerArchive } from '../../src/sources/docker-archive.ts';
 import { assertCleanFailure, runCli } from '../faults/fixture.ts';
 import { startFakeRegistry, type FakeRegistry } from './fake-registry.ts';
@@ -111,14 +112,15 @@ describe('pullImage', () => {
     assert.equal(image.manifestDigest, amd64Digest);
     assert.equal(image.requestedDigest, indexDigest);
     assert.equal(image.configDigest, configDigest);
-    assert.deepEqual(image.repoTags, [`${registry.host}/team/app:latest`]);
+    // The name:tag is the pull step's (a sink argument), not the image's.
+    assert.deepEqual([recordedRepoTag({ reference: `${registry.host}/team/app:v1` })], [`${registry.host}/team/app:latest`]);
     assert.deepEqual(image.layers.map((l) => l.compression), ['gzip', 'none']);
     await validate(image, configDigest);
   });
 
   it('pulls a manifest digest given in the reference, with a chosen name', async () => {
-    const image = await pullImage({ reference: `${registry.host}/team/app@${amd64Digest}`, blobDir, repoTag: 'base:1' });
-    assert.deepEqual(image.repoTags, ['base:1']);
+    const image = await pullImage({ reference: `${registry.host}/team/app@${amd64Digest}`, blobDir });
+    assert.deepEqual([recordedRepoTag({ reference: `${registry.host}/team/app@${amd64Digest}`, finalName: 'base', finalTag: '1' })], ['base:1']);
     await validate(image, configDigest);
   });
 

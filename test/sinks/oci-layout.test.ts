@@ -105,7 +105,7 @@ test('--format oci without --output: one line', async () => {
 });
 
 test('an unknown --format: one line naming the formats', async () => {
-  assertCleanFailure(await runCli(['stream', '--conf', fixture.confPath, '--format', 'oic']), /unknown --format "oic": use one of docker-archive, oci-archive, oci/);
+  assertCleanFailure(await runCli(['stream', '--conf', fixture.confPath, '--format', 'oic']), /--format "oic": unknown output format; known: docker-archive, oci-archive, oci/);
 });
 
 test('a non-empty directory as the layout: one line, before any work, and nothing left', async () => {
