@@ -93,6 +93,19 @@ export function selectPlatform(index: readonly Descriptor[], os: string, archite
   throw new UserError('no-platform', `${where}: no manifest for ${os}/${architecture}; available: ${available.join(', ') || 'none'}; set os and arch (--os, --arch) to one of them`);
 }
 
+/** The `rootfs.diff_ids` of an image config, checked; `where` names the config for errors. */
+export function configDiffIds(rawConfig: Buffer, where: string): Digest[] {
+  let config: unknown;
+  try {
+    config = JSON.parse(rawConfig.toString('utf8'));
+  } catch (error) {
+    throw new UserError('bad-config', `${where}: not JSON (${(error as Error).message})`, { cause: error });
+  }
+  const diffIds = (config as { rootfs?: { diff_ids?: unknown } } | null)?.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds)) throw new UserError('bad-config', `${where}: no rootfs.diff_ids list; this is not an image config`);
+  return diffIds.map((value, i) => parseDigest(value, `${where}: rootfs.diff_ids[${i}]`));
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

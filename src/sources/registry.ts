@@ -12,7 +12,7 @@ import type { Image, Layer, LayerCompression } from '../image/types.ts';
 import type { Logger } from '../log.ts';
 import { credentialsFromEnv, RegistryClient, type RegistryCredentials } from '../registry/client.ts';
 import { layerCompression } from '../image/media-types.ts';
-import { parseManifest, selectPlatform, type Descriptor } from '../registry/manifest.ts';
+import { configDiffIds, parseManifest, selectPlatform, type Descriptor } from '../registry/manifest.ts';
 import { formatReference, parseReference, type ImageReference } from '../registry/reference.ts';
 
 /** What to pull and how. */
@@ -74,7 +74,7 @@ export async function pullImage(options: PullImageOptions): Promise<PulledImage>
   const { config: configDescriptor, layers: layerDescriptors } = manifest;
 
   const rawConfig = await client.getBlob(repo, configDescriptor.digest, configDescriptor.size);
-  const diffIds = diffIdsOf(rawConfig, `config ${configDescriptor.digest} of ${name}`);
+  const diffIds = configDiffIds(rawConfig, `config ${configDescriptor.digest} of ${name}`);
   if (diffIds.length !== layerDescriptors.length) {
     throw new UserError('layers-mismatch', `${name}: the manifest lists ${layerDescriptors.length} layers but its config has ${diffIds.length} rootfs.diff_ids; the image in the registry is broken`);
   }
@@ -158,18 +158,6 @@ function fileLayer(path: string, compression: LayerCompression, diffId: Digest, 
 }
 
 // The config's rootfs.diff_ids, the only part of it this source needs to understand.
-function diffIdsOf(rawConfig: Buffer, where: string): Digest[] {
-  let config: unknown;
-  try {
-    config = JSON.parse(rawConfig.toString('utf8'));
-  } catch (error) {
-    throw new UserError('bad-config', `${where}: not JSON (${(error as Error).message})`, { cause: error });
-  }
-  const diffIds = (config as { rootfs?: { diff_ids?: unknown } } | null)?.rootfs?.diff_ids;
-  if (!Array.isArray(diffIds)) throw new UserError('bad-config', `${where}: no rootfs.diff_ids list; this is not an image config`);
-  return diffIds.map((value, i) => parseDigest(value, `${where}: rootfs.diff_ids[${i}]`));
-}
-
 /** The repository part of a reference as the user wrote it (no tag, no digest): nixpkgs' default finalImageName. */
 export function nameAsWritten(reference: string): string {
   const withoutDigest = reference.replace(/@.*$/, '');
