@@ -1,6 +1,7 @@
 // The image manifest a push PUTs (OCI image manifest v1 or Docker schema 2, format.md §8):
-// fixed key order, no whitespace, so one image always gives one manifest digest.
+// canonical JSON (json/canonical.ts), so one image always gives one manifest digest.
 import { sha256Digest, type Digest } from '../digest/digest.ts';
+import { canonicalJsonBytes } from '../json/canonical.ts';
 import type { LayerCompression } from '../image/types.ts';
 import { MEDIA_TYPES } from './manifest.ts';
 import type { BlobId } from './blob-upload.ts';
@@ -59,6 +60,7 @@ export function imageManifest(schema: ManifestSchema, config: BlobId, layers: re
     config: descriptor({ ...config, mediaType: configMediaType(schema) }),
     layers: layers.map(descriptor),
   };
-  const bytes = Buffer.from(JSON.stringify(json), 'utf8');
+  // The image model's canonical JSON: the manifest an OCI layout of this image holds has these bytes.
+  const bytes = canonicalJsonBytes(json);
   return { bytes, mediaType, digest: sha256Digest(bytes) };
 }
