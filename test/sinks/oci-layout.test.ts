@@ -133,3 +133,19 @@ test('a layout whose layer cannot be read: one line, and no directory under the 
     await rm(broken.work, { recursive: true, force: true });
   }
 });
+
+test('--image ARCHIVE (buildImage\'s source): the layout of the docker-archive has the conf\'s manifest digest', async () => {
+  const archive = join(fixture.work, 'from-conf.tar');
+  const streamed = await runCli(['stream', '-q', '--conf', fixture.confPath, '--output', archive]);
+  assert.equal(streamed.exitCode, 0, String(streamed.stderr));
+  const fromConf = await layout('digest-from-conf');
+  const fromArchive = join(fixture.work, 'digest-from-archive');
+  const result = await runCli(['stream', '-q', '--image', archive, '--format', 'oci', '--output', fromArchive]);
+  assert.equal(result.exitCode, 0, String(result.stderr));
+  assert.equal(await readFile(join(fromArchive, 'digest'), 'utf8'), await readFile(join(fromConf, 'digest'), 'utf8'));
+});
+
+test('both --conf and --image, or neither: one line', async () => {
+  assertCleanFailure(await runCli(['stream', '--conf', fixture.confPath, '--image', fixture.confPath, '--format', 'oci', '--output', join(fixture.work, 'x')]), /exactly one of --conf FILE .* or --image FILE/);
+  assertCleanFailure(await runCli(['stream', '--format', 'oci', '--output', join(fixture.work, 'x')]), /exactly one of --conf FILE/);
+});
