@@ -25,7 +25,8 @@ export async function createProgram(argv: readonly string[] = []): Promise<Comma
     .description('Build container images from Nix closures (drop-in for dockerTools.buildLayeredImage)')
     .version(packageVersion(), '-V, --version', 'print the nix-strata version')
     .exitOverride()
-    .showHelpAfterError();
+    // A mistyped command is one line, with commander's nearest command, not the whole help.
+    .configureOutput({ outputError: (text, write) => write(oneLineError(text)) });
   const named = argv[2];
   const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
   for (const name of wanted) program.addCommand(await COMMANDS[name]!());
@@ -36,4 +37,10 @@ export async function createProgram(argv: readonly string[] = []): Promise<Comma
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return manifest.version;
+}
+
+/** commander's `error: unknown command 'x'\n(Did you mean y?)` as this CLI's one line. */
+function oneLineError(text: string): string {
+  const message = text.trim().replace(/^error: /, '').replace(/\s*\n\(Did you mean (.+)\?\)$/, '; did you mean $1?');
+  return `nix-strata: ${message.replace(/\s*\n\s*/g, '; ')} (\`nix-strata --help\` lists the commands and options)\n`;
 }

@@ -1,9 +1,9 @@
 // The conf: everything `nix-strata stream` needs, written once by `nix-strata conf` at build
 // time (docs/contract.md). Kept as JSON with number lexemes preserved, because `config`
 // values reach the image config byte for byte.
-import { readFile } from 'node:fs/promises';
-import { isLosslessNumber, parse, stringify } from 'lossless-json';
 import { UserError } from '../errors.ts';
+import { isLosslessNumber, stringifyLossless } from '../json/lossless.ts';
+import { readLosslessJsonFile } from '../json/read-file.ts';
 
 /** Owner written on every store-layer entry. */
 export interface StoreOwner {
@@ -35,24 +35,12 @@ export interface Conf {
 
 /** The conf as text: 2-space JSON with number lexemes kept. */
 export function serializeConf(conf: Conf): string {
-  return `${stringify(conf, null, 2)}\n`;
+  return `${stringifyLossless(conf, 2)}\n`;
 }
 
 /** Reads and checks a conf file; the file name appears in every error. */
 export async function readConf(path: string): Promise<Conf> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UserError('conf-unreadable', `cannot read conf ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  let value: unknown;
-  try {
-    value = parse(text);
-  } catch (error) {
-    throw new UserError('conf-malformed', `conf ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
-  }
-  return checkConf(value, path);
+  return checkConf(await readLosslessJsonFile(path, { what: 'conf', code: 'conf' }), path);
 }
 
 function checkConf(value: unknown, path: string): Conf {

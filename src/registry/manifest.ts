@@ -2,6 +2,7 @@
 // and choosing one platform's manifest from an index.
 import { parseDigest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
+import type { BlobDescriptor } from '../image/manifest.ts';
 import { MEDIA_TYPES } from '../image/media-types.ts';
 
 // The media types and the layer-type mapping live in image/; re-exported for the client's users.
@@ -10,11 +11,8 @@ export { layerCompression, MEDIA_TYPES } from '../image/media-types.ts';
 /** The Accept header for manifest requests: every type this client understands. */
 export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList].join(', ');
 
-/** A content descriptor. */
-export interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: Digest;
-  readonly size: number;
+/** A content descriptor as a registry serves it: an index entry may name its platform. */
+export interface Descriptor extends BlobDescriptor {
   readonly platform?: Platform;
 }
 

@@ -3,7 +3,7 @@
 // digest the `oci` output names (and the one a blob-info cache recorded).
 import { Readable } from 'node:stream';
 import { gzipBlocks, GZIP_BLOCK_SIZE, GZIP_LEVEL } from '../compression/gzip-blocks.ts';
-import { buildCores } from '../hashing/build-cores.ts';
+import { buildCores } from '../build-cores.ts';
 
 /** Compressions the registry sink produces for a plain tar layer. */
 export type PushCompression = 'gzip';

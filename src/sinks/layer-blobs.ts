@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../digest/digest.ts';
 import { compressBlob, type BlobCompression, type CompressedBlob } from '../compression/compress.ts';
-import { buildCores } from '../hashing/build-cores.ts';
+import { buildCores } from '../build-cores.ts';
 import { decompressed } from '../image/decompress.ts';
 import type { Layer } from '../image/types.ts';
 

@@ -10,7 +10,7 @@ import { digestOf, parseDigest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import { sniffCompression } from '../image/decompress.ts';
 import { baseEnvOf } from '../image/env-merge.ts';
-import type { BaseImage, Layer, LayerCompression } from '../image/types.ts';
+import type { BaseImage, Image, Layer, LayerCompression } from '../image/types.ts';
 import { verifiedAgainstDiffId } from '../image/verify-diff-id.ts';
 import { isJsonObject, parseLossless } from '../json/lossless.ts';
 import type { ReadFromMember, TarMember } from '../tar/member.ts';
@@ -37,6 +37,11 @@ export interface DockerArchiveImage extends BaseImage {
   readonly repoTags: readonly string[];
   /** Removes the uncompressed copy of a compressed archive, if one was made (a later open() makes it again). */
   dispose(): Promise<void>;
+}
+
+/** The archive's image as any sink takes it (its layers and its exact config bytes). */
+export function archiveImage(archive: DockerArchiveImage): Image {
+  return { layers: archive.layers, rawConfig: async () => archive.rawConfig };
 }
 
 /** Options of readDockerArchive. */

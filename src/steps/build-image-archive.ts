@@ -6,7 +6,7 @@
 // entry per layer, and the tag taken from this derivation's own output path when not given.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -20,9 +20,10 @@ import { decompressed } from '../image/decompress.ts';
 import { checkLayerLimit } from '../image/layer-limit.ts';
 import { assembleImage } from '../image/assemble.ts';
 import type { Layer } from '../image/types.ts';
-import { isJsonObject, parseLossless, type JsonObject, type JsonValue } from '../json/lossless.ts';
+import { isJsonObject, type JsonObject, type JsonValue } from '../json/lossless.ts';
+import { readLosslessJsonFile } from '../json/read-file.ts';
 import type { Logger } from '../log.ts';
-import { openOutput, parseCompressor, type Compressor } from '../sinks/output.ts';
+import { parseCompressor, writeOutput, type Compressor } from '../sinks/output.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
 import { readDockerArchive } from '../sources/docker-archive.ts';
 import { endOfArchive } from '../tar/header.ts';
@@ -60,10 +61,7 @@ export interface BuildImageArchiveOptions {
 
 /** Reads `spec`, the `closure` graph and `outputs.out` from a structured-attrs file. */
 export async function readBuildImageAttrs(path: string): Promise<{ spec: BuildImageSpec; closure: string[]; out: string }> {
-  const text = await readFile(path, 'utf8').catch((error: unknown) => {
-    throw new UserError('attrs-unreadable', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  });
-  const attrs = parseLossless(text, path);
+  const attrs = await readLosslessJsonFile(path, { what: 'derivation attributes', code: 'attrs' });
   if (!isJsonObject(attrs) || !isJsonObject(attrs['spec'])) throw new UserError('attrs-malformed', `${path}: no spec object; run inside the buildImage archive derivation`);
   const spec = parseSpec(attrs['spec'], `${path}: spec`);
   const graph = attrs['closure'];
@@ -136,15 +134,9 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
       baseImage: base, storeLayers: [], customisationLayer: newLayer,
       architecture: spec.architecture, config: spec.config, created, style: 'build-image',
     });
-    const output = openOutput({ path: options.output, compressor: spec.compressor });
-    try {
-      // Every member of buildImage's archive has the builder's plain header, its layer's too.
-      await writeDockerArchive(image, output.stream, { repoTags: [`${spec.imageName}:${tag}`], mtime: SOURCE_DATE_EPOCH, log, customisationMember: 'plain' });
-      await output.finish();
-    } catch (error) {
-      await output.abort();
-      throw error;
-    }
+    // Every member of buildImage's archive has the builder's plain header, its layer's too.
+    await writeOutput({ path: options.output, compressor: spec.compressor }, (stream) =>
+      writeDockerArchive(image, stream, { repoTags: [`${spec.imageName}:${tag}`], mtime: SOURCE_DATE_EPOCH, log, customisationMember: 'plain' }));
   } finally {
     await rm(work, { recursive: true, force: true });
     guard.release();

@@ -2,7 +2,7 @@
 // docker-archive (`--image`, buildImage's result). Shared by stream, push and load.
 import { UserError } from '../errors.ts';
 import type { Image } from '../image/types.ts';
-import { readDockerArchive } from '../sources/docker-archive.ts';
+import { archiveImage, readDockerArchive } from '../sources/docker-archive.ts';
 import { readConf, type Conf } from '../conf/conf.ts';
 import { assembleImage } from '../image/assemble.ts';
 import { currentInstant, resolveCreated, resolveMtime } from '../image/date.ts';
@@ -10,7 +10,7 @@ import type { JsonValue } from '../json/lossless.ts';
 import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';
 import { VerifyHasher } from '../hashing/verify-hasher.ts';
-import { buildCores } from '../hashing/build-cores.ts';
+import { buildCores } from '../build-cores.ts';
 
 /** Where the image comes from: exactly one of the two. */
 export interface ImageSource {
@@ -53,8 +53,7 @@ export async function openImage(source: ImageSource): Promise<OpenedImage> {
     await archive.dispose();
     throw new UserError('archive-untagged', `${path}: the archive records no name:tag (RepoTags); give one with --repo-tag NAME:TAG`);
   }
-  const image: Image = { layers: archive.layers, rawConfig: async () => archive.rawConfig };
-  return { image, reference, mtime: 1, hasher: undefined, close: () => archive.dispose() };
+  return { image: archiveImage(archive), reference, mtime: 1, hasher: undefined, close: () => archive.dispose() };
 }
 
 /** The Image a conf describes; "now" in `created`/`mtime` resolves to one instant here. */

@@ -8,7 +8,7 @@ import { UserError } from '../errors.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import type { Logger } from '../log.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
-import { openOutput } from '../sinks/output.ts';
+import { writeOutput } from '../sinks/output.ts';
 import { nameAsWritten, pullImage, type PullImageOptions, type PulledImage } from '../sources/registry.ts';
 import { checkRepoTag, parseReference } from '../registry/reference.ts';
 
@@ -45,21 +45,13 @@ export async function pullToDockerArchive(options: PullToArchiveOptions): Promis
   const blobDir = await mkdtemp(join(tmpdir(), 'nix-strata-pull-'));
   const guard = removeOnInterrupt(blobDir);
   try {
-    const image = await pullImage({
-      ...pull,
-      digest,
-      blobDir,
-      log,
+    // The output is opened first, so a missing directory or a read-only file system is reported
+    // before anything is downloaded.
+    return await writeOutput({ path, compressor: 'none' }, async (stream) => {
+      const image = await pullImage({ ...pull, digest, blobDir, log });
+      await writeDockerArchive(image, stream, { repoTags: [repoTag], mtime: mtime ?? 1, log });
+      return image;
     });
-    const output = openOutput({ path, compressor: 'none' });
-    try {
-      await writeDockerArchive(image, output.stream, { repoTags: [repoTag], mtime: mtime ?? 1, log });
-      await output.finish();
-    } catch (error) {
-      await output.abort();
-      throw error;
-    }
-    return image;
   } finally {
     await rm(blobDir, { recursive: true, force: true });
     guard.release();

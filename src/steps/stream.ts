@@ -3,11 +3,11 @@
 // as an OCI layout directory. One code path for streamLayeredImage's executable,
 // buildLayeredImage's archive derivation and the `oci` passthru.
 import type { BlobCompression } from '../compression/compress.ts';
-import { outputError, UserError } from '../errors.ts';
+import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { SINKS, type DirectoryFormat, type SinkFormat } from '../sinks/formats.ts';
 import { writeOciLayout } from '../sinks/oci-layout.ts';
-import { openOutput, type Compressor } from '../sinks/output.ts';
+import { writeOutput, type Compressor } from '../sinks/output.ts';
 import { openPipeOutput, stdoutIsPipe } from '../hashing/pipe-output.ts';
 import { checkImageSource, openImage, type ImageSource } from './image-source.ts';
 
@@ -42,20 +42,9 @@ export async function streamImage(options: StreamOptions): Promise<void> {
     }
     const sink = SINKS[format];
     // An uncompressed docker-archive to a pipe (`| docker load`) is written by a thread of its own.
-    const output = format === 'docker-archive' && options.output === undefined && outer === 'none' && stdoutIsPipe()
-      ? openPipeOutput(hasher)
-      : openOutput({ compressor: outer, ...(options.output === undefined ? {} : { path: options.output }) });
-    try {
-      await sink(image, { output: output.stream, repoTags: [reference], mtime, log: options.log, layerCompression: blobCompression(options.compressor) });
-      await output.finish();
-    } catch (error) {
-      await output.abort();
-      // The archive writer only knows "the archive"; name the file the user asked for.
-      if (options.output !== undefined && error instanceof UserError && error.code === 'disk-full') {
-        throw outputError(error.cause, options.output);
-      }
-      throw error;
-    }
+    const toPipe = format === 'docker-archive' && options.output === undefined && outer === 'none' && stdoutIsPipe();
+    await writeOutput({ path: options.output, compressor: outer, ...(toPipe ? { open: () => openPipeOutput(hasher) } : {}) },
+      (stream) => sink(image, { output: stream, repoTags: [reference], mtime, log: options.log, layerCompression: blobCompression(options.compressor) }));
   } finally {
     // Stops the hashing thread.
     await close();

@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { digestOf, sha256Digest, type Digest } from '../../src/digest/digest.ts';
+import { sha256Digest, type Digest } from '../../src/digest/digest.ts';
 import { UserError } from '../../src/errors.ts';
-import { decompressed } from '../../src/image/decompress.ts';
 import type { Image } from '../../src/image/types.ts';
 import { MEDIA_TYPES } from '../../src/registry/manifest.ts';
 import { pullImage } from '../../src/sources/registry.ts';
@@ -18,6 +17,7 @@ import { recordedRepoTag } from '../../src/steps/pull.ts';
 import { readDockerArchive } from '../../src/sources/docker-archive.ts';
 import { assertCleanFailure, runCli } from '../faults/fixture.ts';
 import { startFakeRegistry, type FakeRegistry } from './fake-registry.ts';
+import { validateImage } from '../image/validate.ts';
 
 async function tarOf(files: Record<string, string>): Promise<Buffer> {
   const pack = tar.pack();
@@ -28,20 +28,10 @@ async function tarOf(files: Record<string, string>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The invariants every Image must keep (style.md §5.6, ggcr validate). */
+/** The invariants every Image must keep (test/image/validate.ts), and the config the manifest named. */
 async function validate(image: Image, configDigest: Digest): Promise<void> {
-  const raw = await image.rawConfig();
-  assert.equal(sha256Digest(raw), configDigest, 'config digest');
-  const diffIds = (JSON.parse(raw.toString()) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
-  assert.equal(diffIds.length, image.layers.length);
-  for (const [i, layer] of image.layers.entries()) {
-    const blob = await digestOf(layer.open());
-    assert.equal(blob.digest, await layer.digest(), `layer ${i} digest`);
-    assert.equal(blob.size, await layer.size(), `layer ${i} size`);
-    assert.equal((await digestOf(await decompressed(layer.open(), 'layer'))).digest, await layer.diffId(), `layer ${i} diff_id`);
-    assert.equal(await layer.diffId(), diffIds[i]);
-    if (layer.compression === 'none') assert.equal(await layer.digest(), await layer.diffId());
-  }
+  assert.equal(sha256Digest(await image.rawConfig()), configDigest, 'config digest');
+  await validateImage(image);
 }
 
 describe('pullImage', () => {
@@ -102,6 +92,19 @@ describe('pullImage', () => {
         assert.ok(!existsSync(join(out, 'bad.tar')));
       }
       assert.equal(registry.requests.length, requests, 'no request was made for a refused pull');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
+  it('CLI pull: an --output in a missing directory is one line naming it, before any request', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'pull-cli-test-'));
+    try {
+      const requests = registry.requests.length;
+      const archive = join(out, 'no-such-dir', 'image.tar');
+      assertCleanFailure(await runCli(['pull', `${registry.host}/team/app@${amd64Digest}`, '--output', archive, '--quiet']), /cannot write .*no-such-dir\/image\.tar: ENOENT/);
+      assert.equal(registry.requests.length, requests, 'nothing was downloaded for an output that cannot be written');
+      assert.deepEqual(await readdir(out), []);
     } finally {
       await rm(out, { recursive: true, force: true });
     }

@@ -8,8 +8,9 @@ import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { buildImageArchive, tagOfOutput, type BuildImageSpec } from '../../src/steps/build-image-archive.ts';
 import { concatenatedEnv } from '../../src/image/env-merge.ts';
+import { validateImage } from '../image/validate.ts';
 import { UserError } from '../../src/errors.ts';
-import { readDockerArchive } from '../../src/sources/docker-archive.ts';
+import { archiveImage, readDockerArchive } from '../../src/sources/docker-archive.ts';
 import { recordingLogger, tarOf, vectorC, vectorE } from '../sinks/vectors.ts';
 import { layeredArchive, member } from '../support/base-archive.ts';
 import { parseLossless } from '../../src/json/lossless.ts';
@@ -72,6 +73,13 @@ describe('the base layers', () => {
     await buildImageArchive({ spec, closure: [], output, log: recordingLogger() });
     return output;
   }
+
+  it('the archive, read back, is a valid image (test/image/validate.ts) recording the spec\'s name:tag', async () => {
+    const archive = await readDockerArchive(await buildOn('valid', gzipSync(vectorC()), sha(vectorC())));
+    assert.deepEqual(archive.repoTags, ['child:1']);
+    const measured = await validateImage(archiveImage(archive));
+    assert.deepEqual(measured.map((layer) => layer.diffId), [sha(vectorC()), sha(vectorE())]);
+  });
 
   for (const [label, encode] of [['uncompressed', (bytes: Buffer) => bytes], ['gzip', (bytes: Buffer) => gzipSync(bytes)]] as const) {
     it(`keep the base config's diff_id (${label} member)`, async () => {
