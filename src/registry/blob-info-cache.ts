@@ -58,12 +58,14 @@ export class BlobInfoCache {
     if (this.dir === undefined) return;
     const path = this.path(diffId, compressor);
     const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    let started = false;
     try {
       await mkdir(this.dir, { recursive: true });
+      started = true;
       await writeFile(temporary, JSON.stringify({ digest: blob.digest, size: blob.size }));
       await rename(temporary, path);
     } catch (error) {
-      await rm(temporary, { force: true });
+      if (started) await rm(temporary, { force: true });
       this.onError(`cannot write the blob-info cache ${this.dir} (${String((error as { code?: unknown }).code ?? error)}); a push cut off later sends its layers again`);
     }
   }

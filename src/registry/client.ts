@@ -90,7 +90,10 @@ export class RegistryClient {
   }
   private scheme: 'http:' | 'https:';
   private readonly allowHttp: boolean;
-  private readonly authorizations = new Map<string, string>();
+  // One Authorization per set of scopes, shared by the requests that need it while it is fetched.
+  private readonly authorizations = new Map<string, Promise<string>>();
+  // The registry's last challenge: a request for new scopes fetches its token before it is sent.
+  private challenges: AuthChallenge[] | undefined;
 
   constructor(registry: string, options: RegistryClientOptions = {}) {
     this.registry = registry;
@@ -159,27 +162,42 @@ export class RegistryClient {
     const scopes = [`repository:${repository}:${request.access === 'push' ? 'pull,push' : 'pull'}`,
       ...(request.alsoPull !== undefined ? [`repository:${request.alsoPull}:pull`] : [])];
     const key = scopes.join(' ');
-    const sendOnce = async (): Promise<HttpResponse> => {
-      // A push token also grants pull on its repository.
-      const authorization = this.authorizations.get(key) ?? this.authorizations.get(`repository:${repository}:pull,push`);
+    // A push token also grants pull on its repository.
+    let used = this.authorizations.get(key) ?? this.authorizations.get(`repository:${repository}:pull,push`);
+    if (used === undefined && this.challenges !== undefined) used = this.authorizeShared(key, this.challenges, scopes, what);
+    const sendOnce = async (authorization: Promise<string> | undefined): Promise<HttpResponse> => {
+      const value = authorization === undefined ? undefined : await authorization;
       const path = request.path instanceof URL ? request.path : `/v2/${repository}/${request.path}`;
-      return this.request(path, what, { ...request.headers, ...(authorization ? { Authorization: authorization } : {}) }, request.method, request.body?.());
+      return this.request(path, what, { ...request.headers, ...(value ? { Authorization: value } : {}) }, request.method, request.body?.());
     };
-    let response = await sendOnce();
+    let response = await sendOnce(used);
     if (response.status !== 401) return response;
     const header = headerValue(response.headers['www-authenticate']);
     response.body.resume();
-    const hadAuthorization = this.authorizations.has(key);
+    const hadAuthorization = used !== undefined;
     if (header === undefined) {
       throw new UserError('registry-auth', `${what}: the registry answered 401 without a WWW-Authenticate challenge; check the registry address`);
     }
-    this.authorizations.set(key, await this.authorize(parseWwwAuthenticate(header), scopes, what));
-    response = await sendOnce();
+    this.challenges = parseWwwAuthenticate(header);
+    // Another request may have renewed it meanwhile; else this one does.
+    const current = this.authorizations.get(key);
+    const renewed = current !== undefined && current !== used ? current : this.authorizeShared(key, this.challenges, scopes, what);
+    response = await sendOnce(renewed);
     if (response.status === 401) {
       response.body.resume();
       throw new UserError('registry-auth', `${what}: access denied (HTTP 401${hadAuthorization ? ', after renewing the token' : ''}); ${this.credentialHint(repository, request.access)}`);
     }
     return response;
+  }
+
+  // Starts fetching the Authorization for `key`, shared until it settles (forgotten if it fails).
+  private authorizeShared(key: string, challenges: AuthChallenge[], scopes: readonly string[], what: string): Promise<string> {
+    const pending = this.authorize(challenges, scopes, what);
+    this.authorizations.set(key, pending);
+    pending.catch(() => {
+      if (this.authorizations.get(key) === pending) this.authorizations.delete(key);
+    });
+    return pending;
   }
 
   // Answers a 401 challenge with a Bearer token (anonymous or with credentials) or Basic auth.
@@ -198,8 +216,9 @@ export class RegistryClient {
       if (bearer.params.service !== undefined) url.searchParams.set('service', bearer.params.service);
       // The request's scopes, and the one the challenge names when it is another (docker sends several `scope` parameters).
       for (const scope of scopes) url.searchParams.append('scope', scope);
-      const challenged = bearer.params.scope;
-      if (challenged !== undefined && !scopes.includes(challenged)) url.searchParams.append('scope', challenged);
+      for (const challenged of (bearer.params.scope ?? '').split(' ')) {
+        if (challenged !== '' && !coveredBy(challenged, scopes)) url.searchParams.append('scope', challenged);
+      }
       const tokenWhat = `token for ${what} from ${url.origin}`;
       const response = await httpRequest(url, {
         headers: credentials ? { Authorization: basic(credentials) } : {},
@@ -244,7 +263,8 @@ export class RegistryClient {
     } catch (error) {
       // Like skopeo with --tls-verify=false: a registry that does not speak TLS is tried over http
       // (a first request has no streamed body, so it can be sent again).
-      if (!(path instanceof URL) && (body === undefined || Buffer.isBuffer(body)) && this.scheme === 'https:' && this.allowHttp && error instanceof UserError && error.code === 'registry-tls') {
+      // Judged by this request's URL: concurrent first requests all fail over https, one flips the scheme first.
+      if (!(path instanceof URL) && (body === undefined || Buffer.isBuffer(body)) && url.protocol === 'https:' && this.allowHttp && error instanceof UserError && error.code === 'registry-tls') {
         this.scheme = 'http:';
         return this.request(path, what, headers, method, body);
       }
@@ -306,6 +326,16 @@ export async function errorBody(response: HttpResponse, what: string): Promise<B
     if (error instanceof UserError) return Buffer.alloc(0);
     throw error;
   }
+}
+
+// Whether `scope` (`repository:name:actions`) asks for nothing beyond one of `scopes`.
+function coveredBy(scope: string, scopes: readonly string[]): boolean {
+  const [type, name, actions = ''] = scope.split(':');
+  return scopes.some((own) => {
+    const [ownType, ownName, ownActions = ''] = own.split(':');
+    const granted = ownActions.split(',');
+    return ownType === type && ownName === name && actions.split(',').every((action) => granted.includes(action));
+  });
 }
 
 function basic(credentials: RegistryCredentials): string {

@@ -1,7 +1,8 @@
-// The image manifest a push PUTs (OCI image manifest v1 or Docker schema 2, format.md §8):
-// canonical JSON (json/canonical.ts), so one image always gives one manifest digest.
+// The image manifest a push PUTs (OCI image manifest v1 or Docker schema 2, format.md §8), from
+// the descriptors the push settled on (a reused remote layer's among them). Canonical JSON
+// (RFC 8785: no whitespace, keys sorted), as the image model derives manifests, so the same
+// descriptors give the same digest in a pushed image and in an OCI layout.
 import { sha256Digest, type Digest } from '../digest/digest.ts';
-import { canonicalJsonBytes } from '../json/canonical.ts';
 import type { LayerCompression } from '../image/types.ts';
 import { MEDIA_TYPES } from './manifest.ts';
 import type { BlobId } from './blob-upload.ts';
@@ -34,13 +35,12 @@ const LAYER_TYPES: Record<ManifestSchema, Partial<Record<LayerCompression, strin
   },
   docker: {
     none: 'application/vnd.docker.image.rootfs.diff.tar',
+    // Docker schema 2 names no zstd type (the image model has none either): zstd layers need 'oci'.
     gzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-    // Docker schema 2 has no zstd type; docker (23+) and containerd take OCI's in it.
-    zstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
   },
 };
 
-/** The media type of a layer blob compressed as `compression`, or undefined when registries take no such layer (bzip2, xz). */
+/** The media type of a layer blob compressed as `compression`, or undefined when the schema names none (bzip2, xz; zstd in Docker's). */
 export function layerMediaType(schema: ManifestSchema, compression: LayerCompression): string | undefined {
   return LAYER_TYPES[schema][compression];
 }
@@ -53,14 +53,14 @@ export function configMediaType(schema: ManifestSchema): string {
 /** Builds the manifest for a config and its layers, bottom to top. */
 export function imageManifest(schema: ManifestSchema, config: BlobId, layers: readonly BlobDescriptor[]): BuiltManifest {
   const mediaType = schema === 'oci' ? MEDIA_TYPES.ociManifest : MEDIA_TYPES.dockerManifest;
-  const descriptor = (d: BlobDescriptor) => ({ mediaType: d.mediaType, digest: d.digest, size: d.size });
+  // Keys inserted in sorted order: JSON.stringify then writes RFC 8785's canonical text.
+  const descriptor = (d: BlobDescriptor) => ({ digest: d.digest, mediaType: d.mediaType, size: d.size });
   const json = {
-    schemaVersion: 2,
-    mediaType,
     config: descriptor({ ...config, mediaType: configMediaType(schema) }),
     layers: layers.map(descriptor),
+    mediaType,
+    schemaVersion: 2,
   };
-  // The image model's canonical JSON: the manifest an OCI layout of this image holds has these bytes.
-  const bytes = canonicalJsonBytes(json);
+  const bytes = Buffer.from(JSON.stringify(json), 'utf8');
   return { bytes, mediaType, digest: sha256Digest(bytes) };
 }

@@ -26,9 +26,9 @@ export class RegistryStatusError extends UserError {
 
 const TRANSIENT_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
 
-/** Whether a failure may pass by itself: a 5xx (but not a full registry), a dropped connection, a stall. */
+/** Whether a failure may pass by itself: a 5xx (but not a full registry), 429 (too many requests), a dropped connection, a stall. */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof RegistryStatusError) return error.status >= 500 && error.code !== 'registry-storage-full';
+  if (error instanceof RegistryStatusError) return (error.status >= 500 || error.status === 429) && error.code !== 'registry-storage-full';
   if (!(error instanceof UserError)) return false;
   if (error.code === 'registry-timeout') return true;
   const cause = (error.cause as { code?: unknown } | undefined)?.code;
@@ -37,16 +37,16 @@ export function isTransient(error: unknown): boolean {
 
 /**
  * Runs `operation` until it succeeds, fails for good, or has used every attempt; `onRetry`
- * hears of each transient failure before the wait. The last error is thrown, with the
+ * hears of each transient failure before the wait; `transient` judges failures (isTransient). The last error is thrown, with the
  * attempts made said at its end.
  */
 export async function withRetries<T>(policy: RetryPolicy, operation: (attempt: number) => Promise<T>,
-  onRetry?: (error: UserError, attempt: number, delayMs: number) => void): Promise<T> {
+  onRetry?: (error: UserError, attempt: number, delayMs: number) => void, transient: (error: unknown) => boolean = isTransient): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation(attempt);
     } catch (error) {
-      if (!isTransient(error)) throw error;
+      if (!transient(error)) throw error;
       if (attempt >= policy.attempts) {
         const failure = error as UserError;
         if (attempt === 1) throw failure;
@@ -58,4 +58,9 @@ export async function withRetries<T>(policy: RetryPolicy, operation: (attempt: n
       await sleep(delayMs);
     }
   }
+}
+
+/** Whether the connection was refused: a registry that was never reached is not there (a wrong port), not restarting. */
+export function isRefused(error: unknown): boolean {
+  return error instanceof UserError && error.code === 'registry-unreachable' && (error.cause as { code?: unknown } | undefined)?.code === 'ECONNREFUSED';
 }

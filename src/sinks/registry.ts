@@ -38,7 +38,7 @@ import { RegistryClient } from '../registry/client.ts';
 import { configMediaType, imageManifest, layerMediaType, type BlobDescriptor, type ManifestSchema } from '../registry/image-manifest.ts';
 import { parseReference, type ImageReference } from '../registry/reference.ts';
 import { remoteLayersByDiffId, type RemoteLayer } from '../registry/remote-layers.ts';
-import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../registry/retry.ts';
+import { DEFAULT_RETRY, isRefused, isTransient, withRetries, type RetryPolicy } from '../registry/retry.ts';
 import { BlobInfoCache, defaultBlobInfoDir } from '../registry/blob-info-cache.ts';
 import { COMPRESSOR_ID, compressLayer } from './compress-layer.ts';
 
@@ -122,6 +122,7 @@ export async function pushImage(image: PushableImage, destinations: readonly str
   if (destinations.length === 0) throw new UserError('no-destination', 'no destination to push to; give one as host[:port]/repository[:tag]');
   const targets = groupTargets(destinations.map(parseDestination));
   const session = new PushSession(image, options);
+  for (const target of targets) await session.connect(target.registry, target.repository);
   const remote = options.reuseRemoteLayers === false ? new Map<Digest, RemoteLayer & { registry: string }>() : await session.readRemote(targets);
   await session.plan(remote);
   let manifest: ReturnType<typeof imageManifest> | undefined;
@@ -132,7 +133,7 @@ export async function pushImage(image: PushableImage, destinations: readonly str
     for (const tag of target.tags) {
       const name = `${target.registry}/${target.repository}:${tag}`;
       const what = `manifest for ${name}`;
-      await withRetries(session.retry, () => putManifest(session.client(target.registry), target.repository, tag, manifest!.bytes, manifest!.mediaType, what), session.onRetry(what));
+      await session.retrying(target.registry, what, () => putManifest(session.client(target.registry), target.repository, tag, manifest!.bytes, manifest!.mediaType, what));
       session.log.info(`pushed ${name}@${manifest.digest}`);
       pushed.push(name);
     }
@@ -199,6 +200,7 @@ class PushSession {
   private layers: PlannedBlob[] = [];
   private config: PlannedBlob | undefined;
   private readonly cache: BlobInfoCache;
+  private readonly reached = new Set<string>();
 
   constructor(private readonly image: PushableImage, private readonly options: PushOptions) {
     this.log = options.log ?? silentLogger;
@@ -236,13 +238,20 @@ class PushSession {
     return winner;
   }
 
-  onRetry(what: string): (error: UserError, attempt: number, delayMs: number) => void {
-    return (error, attempt, delayMs) => this.log.info(`${what}: attempt ${attempt} failed (${error.message}); retrying in ${delayMs / 1000} s`);
+  /**
+   * Runs a registry operation with retries. A refused connection is retried only once the
+   * registry has answered in this push (a restart); before that it is a wrong address, said at once.
+   */
+  async retrying<T>(registry: string, what: string, operation: () => Promise<T>): Promise<T> {
+    const result = await withRetries(this.retry, operation,
+      (error, attempt, delayMs) => this.log.info(`${what}: attempt ${attempt} failed (${error.message}); retrying in ${delayMs / 1000} s`),
+      (error) => isTransient(error) && !(isRefused(error) && !this.reached.has(registry)));
+    this.reached.add(registry);
+    return result;
   }
 
   /** Layers of the base (or of each destination's current tag), by diff_id, with the registry they are in. */
   async readRemote(targets: readonly Target[]): Promise<Map<Digest, RemoteLayer & { registry: string }>> {
-    for (const target of targets) await this.connect(target.registry, target.repository);
     const needsCompression = this.image.layers.some((layer) => layer.compression !== 'gzip' && layer.compression !== 'zstd');
     const found = new Map<Digest, RemoteLayer & { registry: string }>();
     if (!needsCompression) return found;
@@ -260,12 +269,12 @@ class PushSession {
     for (const query of queries) {
       const client = await this.connect(query.registry, query.repository);
       const what = `reading ${query.registry}/${query.repository}:${query.reference}`;
-      const layers = await withRetries(this.retry, () => remoteLayersByDiffId(client, {
+      const layers = await this.retrying(query.registry, what, () => remoteLayersByDiffId(client, {
         repository: query.repository,
         reference: query.reference,
         ...(this.options.os === undefined ? {} : { os: this.options.os }),
         ...(this.options.architecture === undefined ? {} : { architecture: this.options.architecture }),
-      }), this.onRetry(what));
+      }));
       for (const [diffId, layer] of layers) if (!found.has(diffId)) found.set(diffId, { ...layer, registry: query.registry });
     }
     return found;
@@ -282,7 +291,10 @@ class PushSession {
       const label = `layer ${i + 1}/${count}`;
       const homes = [...mountHomes];
       if (layer.compression === 'gzip' || layer.compression === 'zstd') {
-        const mediaType = layerMediaType(this.schema, layer.compression)!;
+        const mediaType = layerMediaType(this.schema, layer.compression);
+        if (mediaType === undefined) {
+          throw new UserError('no-media-type', `${label}: a ${layer.compression}-compressed layer has no Docker schema 2 media type; push it with the OCI schema`);
+        }
         const descriptor = layer.digest !== undefined && layer.size !== undefined
           ? { mediaType, digest: await layer.digest(), size: await layer.size() }
           : undefined;
@@ -329,7 +341,7 @@ class PushSession {
   private async ensure(blob: PlannedBlob, target: Target, what: string): Promise<void> {
     const client = this.client(target.registry);
     const { repository } = target;
-    await withRetries(this.retry, async () => {
+    await this.retrying(target.registry, what, async () => {
       let uploadUrl: URL | undefined;
       const known = blob.descriptor;
       if (known !== undefined) {
@@ -362,7 +374,7 @@ class PushSession {
       this.log.info(`${what}: uploaded ${sent.digest} (${sent.size} bytes)`);
       this.remember(blob, target);
       if (blob.diffId !== undefined) await this.cache.set(await blob.diffId(), COMPRESSOR_ID.gzip, sent);
-    }, this.onRetry(what));
+    });
   }
 
   private remember(blob: PlannedBlob, target: Target): void {

@@ -7,8 +7,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pushImage, type PushOptions } from '../../src/sinks/registry.ts';
+import { execa } from 'execa';
+import { sha256Digest } from '../../src/digest/digest.ts';
+import { pushImage, type PushableImage, type PushOptions } from '../../src/sinks/registry.ts';
+import { bytesLayer } from '../../src/sources/bytes-layer.ts';
+import { storePathsLayer } from '../../src/sources/store-paths.ts';
+import { compressLayer } from '../../src/sinks/compress-layer.ts';
 import { testImage } from '../registry/push-fixture.ts';
+import { buildVectorTree, DEMO, NOTE, ROOT_OWNER } from '../tar/fixtures.ts';
 import { startLocalRegistry, type LocalRegistry } from './local-registry.ts';
 import { dockerPullRun, podmanPull, skopeoInspect } from './pushed-image.ts';
 
@@ -74,6 +80,88 @@ describe('pushing to a local docker-registry', { timeout: 240_000 }, () => {
     assert.notEqual(result.digest, firstDigest);
     assert.equal((await skopeoInspect(`${host}/strata/app:1`)).Digest, result.digest);
     assert.equal(await dockerPullRun(`${host}/strata/app:1`, result.digest), 'pushed two');
+  });
+
+  it('pushes a store-path layer whose digests come from its stream, and finds it again by diff_id', async () => {
+    const tree = join(dir, 'tree');
+    buildVectorTree(tree);
+    // The stream's layer, as imageFromConf makes it: the config (diff_ids) is read after the layers.
+    const image = (): PushableImage => {
+      const busybox = testImage('store').layers[0]!;
+      const store = storePathsLayer([DEMO, NOTE], { ...ROOT_OWNER, root: tree });
+      const layers = [busybox, store];
+      return {
+        layers,
+        rawConfig: async () => Buffer.from(JSON.stringify({
+          architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/cat', `${NOTE}`] },
+          rootfs: { type: 'layers', diff_ids: await Promise.all(layers.map((layer) => layer.diffId())) },
+        })),
+      };
+    };
+    const first = await pushImage(image(), [`${host}/strata/store:1`], cold());
+    assert.equal(await dockerPullRun(`${host}/strata/store:1`, first.digest), 'note');
+    const before = registry.blobUploads();
+    const again = await pushImage(image(), [`${host}/strata/store:1`], cold());
+    assert.equal(again.digest, first.digest);
+    assert.equal(registry.blobUploads(), before);
+    assert.equal(again.blobs.reused, 2);
+    // The pushed layer is the tar the docker-archive sink would write: its diff_id is the stream's.
+    const { stdout } = await execa('skopeo', ['inspect', '--tls-verify=false', '--config', `docker://${host}/strata/store:1`]);
+    const diffIds = (JSON.parse(stdout) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
+    assert.equal(diffIds[1], await storePathsLayer([DEMO, NOTE], { ...ROOT_OWNER, root: tree }).diffId());
+    assert.equal(diffIds[0], sha256Digest(testImage('store').tars[0]!));
+  });
+
+  it('copies reused layers into a second registry that lacks them, in the same run', async () => {
+    const other = await startLocalRegistry(await mkdtemp(join(dir, 'other-')));
+    try {
+      const before = registry.blobUploads();
+      const result = await pushImage(testImage('four'), [`${host}/strata/app:1`, `${other.address}/strata/app:1`], cold());
+      // The first registry gets the changed layer and the config; the second everything, its
+      // reused layers streamed from the first.
+      assert.equal(registry.blobUploads() - before, 2);
+      assert.equal(other.blobUploads(), 4);
+      assert.equal((await skopeoInspect(`${other.address}/strata/app:1`)).Digest, result.digest);
+      assert.equal(await dockerPullRun(`${other.address}/strata/app:1`, result.digest), 'pushed four');
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('asks for a compressed layer by digest first, and uploads into the session a failed mount opened (Docker schema 2)', async () => {
+    const plain = testImage('pre');
+    const layers = await Promise.all(plain.layers.map(async (layer, i) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of compressLayer(layer, 'gzip')) chunks.push(chunk as Buffer);
+      return bytesLayer(Buffer.concat(chunks), { origin: [`gzip ${i}`], compression: 'gzip', diffId: await layer.diffId() });
+    }));
+    const image: PushableImage = { layers, rawConfig: plain.rawConfig };
+    const options = { ...cold(), schema: 'docker' as const, mountFrom: [`${host}/strata/nothing-here`] };
+    const before = registry.blobUploads('strata/pre');
+    const result = await pushImage(image, [`${host}/strata/pre:1`], options);
+    assert.equal(registry.blobUploads('strata/pre') - before, 4);
+    assert.deepEqual(result.blobs, { uploaded: 4, mounted: 0, present: 0, reused: 0 });
+    // Each layer's mount from the empty repository was refused (202) and its upload went into that session.
+    const mounts = registry.log().split('\n').filter((line) => /"POST \/v2\/strata\/pre\/blobs\/uploads\/\?from=strata%2Fnothing-here&mount=sha256%3A[0-9a-f]{64} HTTP\/1\.1" 202 /.test(line) ||
+      /"POST \/v2\/strata\/pre\/blobs\/uploads\/\?mount=sha256%3A[0-9a-f]{64}&from=strata%2Fnothing-here HTTP\/1\.1" 202 /.test(line));
+    assert.equal(mounts.length, 3);
+    const starts = registry.log().split('\n').filter((line) => /"POST \/v2\/strata\/pre\/blobs\/uploads\/ HTTP/.test(line));
+    assert.equal(starts.length, 1, 'only the config started an upload of its own');
+    const raw = JSON.parse((await execa('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${host}/strata/pre:1`])).stdout) as { mediaType: string; layers: Array<{ mediaType: string }> };
+    assert.equal(raw.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
+    assert.ok(raw.layers.every((layer) => layer.mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip'));
+    assert.equal(await dockerPullRun(`${host}/strata/pre:1`, result.digest), 'pushed pre');
+    // Known digests: a second push only asks.
+    const again = await pushImage(image, [`${host}/strata/pre:1`], options);
+    assert.deepEqual(again.blobs, { uploaded: 0, mounted: 0, present: 4, reused: 0 });
+    assert.equal(again.digest, result.digest);
+  });
+
+  it('compresses and sends every layer again with reuseRemoteLayers false (and no cache)', async () => {
+    const before = registry.blobUploads('strata/app');
+    const result = await pushImage(testImage('four'), [`${host}/strata/app:1`], { ...cold(), reuseRemoteLayers: false });
+    assert.equal(registry.blobUploads('strata/app') - before, 3);
+    assert.deepEqual(result.blobs, { uploaded: 3, mounted: 0, present: 1, reused: 0 });
   });
 
   it('reuses the layers of a --base tag when pushing to a new tag', async () => {

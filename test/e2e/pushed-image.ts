@@ -31,7 +31,12 @@ export async function dockerPullRun(reference: string, digest: string): Promise<
 
 /** podman pulls the reference; returns the digest podman recorded. The image is removed afterwards. */
 export async function podmanPull(reference: string): Promise<string> {
-  await execa('podman', ['pull', '--quiet', '--tls-verify=false', reference], { stdin: 'ignore' });
+  return podmanPullWith(reference, []);
+}
+
+/** podman pull with extra flags (`--creds user:password`). */
+export async function podmanPullWith(reference: string, flags: readonly string[]): Promise<string> {
+  await execa('podman', ['pull', '--quiet', '--tls-verify=false', ...flags, reference], { stdin: 'ignore' });
   try {
     return (await execa('podman', ['image', 'inspect', '--format', '{{.Digest}}', reference])).stdout.trim();
   } finally {
