@@ -6,6 +6,12 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
+import { createReadStream } from 'node:fs';
+import type { Digest } from '../../src/digest/digest.ts';
+import { manifestOf } from '../../src/image/manifest.ts';
+import { layerCompression } from '../../src/image/media-types.ts';
+import type { Image } from '../../src/image/types.ts';
+import { validateImage } from '../image/validate.ts';
 import { assertCleanFailure, assertNothingLeft, makeFixture, runCli, writeConf, type Fixture } from '../faults/fixture.ts';
 
 let fixture: Fixture;
@@ -29,6 +35,24 @@ async function layout(name: string, extra: readonly string[] = [], env: Record<s
 
 async function json(path: string): Promise<any> {
   return JSON.parse(await readFile(path, 'utf8'));
+}
+
+/** The image an OCI layout holds, read back from its blobs (for validateImage). */
+async function layoutImage(dir: string): Promise<{ image: Image; digest: string }> {
+  const blob = (digest: string) => join(dir, 'blobs/sha256', digest.slice('sha256:'.length));
+  const { manifests: [entry] } = await json(join(dir, 'index.json'));
+  const manifest = await json(blob(entry.digest));
+  const rawConfig = await readFile(blob(manifest.config.digest));
+  const diffIds = JSON.parse(rawConfig.toString()).rootfs.diff_ids as Digest[];
+  const layers = manifest.layers.map((d: { mediaType: string; digest: Digest; size: number }, i: number) => ({
+    compression: layerCompression(d.mediaType, `layers[${i}]`),
+    origin: [d.digest],
+    diffId: async () => diffIds[i]!,
+    digest: async () => d.digest,
+    size: async () => d.size,
+    open: () => createReadStream(blob(d.digest)),
+  }));
+  return { image: { layers, rawConfig: async () => rawConfig }, digest: entry.digest };
 }
 
 test('an OCI layout: index names the tag, every blob is named by its sha256, skopeo and umoci read it', async () => {
@@ -58,6 +82,10 @@ test('an OCI layout: index names the tag, every blob is named by its sha256, sko
   assert.equal(inspected.Digest, entry.digest);
   assert.deepEqual(inspected.Layers, manifest.layers.map((l: { digest: string }) => l.digest));
 
+  const read = await layoutImage(dir);
+  await validateImage(read.image);
+  assert.equal((await manifestOf(read.image, 'oci')).digest, read.digest);
+
   const bundle = join(fixture.work, 'bundle');
   await execa('umoci', ['unpack', '--rootless', '--image', `${dir}:test`, bundle]);
   assert.equal(await readFile(join(bundle, 'rootfs/greeting'), 'utf8'), 'hello\n');
@@ -78,6 +106,10 @@ for (const compressor of ['zstd', 'none'] as const) {
     for (const layer of manifest.layers) assert.equal(layer.mediaType, MEDIA[compressor]);
     const inspected = JSON.parse((await execa('skopeo', ['inspect', `oci:${dir}:test`])).stdout);
     assert.equal(inspected.Digest, index.manifests[0].digest);
+    // The invariants of every image, over what the layout holds; its manifest is the model's.
+    const { image, digest } = await layoutImage(dir);
+    await validateImage(image);
+    assert.equal((await manifestOf(image, 'oci')).digest, digest);
   });
 }
 
