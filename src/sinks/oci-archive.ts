@@ -10,7 +10,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { removeOnInterrupt } from '../cleanup.ts';
 import type { Digest } from '../digest/digest.ts';
-import { outputError } from '../errors.ts';
+import { outputError, UserError } from '../errors.ts';
 import type { Image } from '../image/types.ts';
 import { encodeHeader, endOfArchive, paddingFor, type TarHeader } from '../tar/header.ts';
 import { writeLayoutInto, type OciLayoutOptions } from './oci-layout.ts';
@@ -23,7 +23,9 @@ export async function writeOciArchive(image: Image, output: Writable, options: O
     const digest = await writeLayoutInto(image, scratch, options).catch((error: unknown) => {
       throw outputError(error, `a temporary file in ${tmpdir()} (TMPDIR)`);
     });
-    await pipeline(Readable.from(archiveOf(scratch, options.mtime)), output);
+    await pipeline(Readable.from(archiveOf(scratch, options.mtime)), output).catch((error: unknown) => {
+      throw readerGone(error);
+    });
     return digest;
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -60,4 +62,14 @@ async function entries(root: string, prefix: string): Promise<string[]> {
     if (child.isDirectory()) names.push(...await entries(root, name));
   }
   return names;
+}
+
+// The reader of a piped archive leaving (EPIPE, a closed stream) is one line, as for a
+// docker-archive; a failing destination (disk full) is named as such.
+function readerGone(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED' || code === 'ECONNRESET') {
+    return new UserError('reader-gone', 'the reader of the image stream went away; the archive is incomplete', { cause: error });
+  }
+  return outputError(error, 'the archive');
 }

@@ -12,7 +12,7 @@ import { manifestOf } from '../../src/image/manifest.ts';
 import { layerCompression } from '../../src/image/media-types.ts';
 import type { Image } from '../../src/image/types.ts';
 import { validateImage } from '../image/validate.ts';
-import { assertCleanFailure, assertNothingLeft, makeFixture, runCli, writeConf, type Fixture } from '../faults/fixture.ts';
+import { assertCleanFailure, assertNothingLeft, cli, makeFixture, runCli, writeConf, type Fixture } from '../faults/fixture.ts';
 
 let fixture: Fixture;
 before(async () => {
@@ -180,4 +180,13 @@ test('--image ARCHIVE (buildImage\'s source): the layout of the docker-archive h
 test('both --conf and --image, or neither: one line', async () => {
   assertCleanFailure(await runCli(['stream', '--conf', fixture.confPath, '--image', fixture.confPath, '--format', 'oci', '--output', join(fixture.work, 'x')]), /exactly one of --conf FILE .* or --image FILE/);
   assertCleanFailure(await runCli(['stream', '--format', 'oci', '--output', join(fixture.work, 'x')]), /exactly one of --conf FILE/);
+});
+
+test('an oci-archive whose pipe reader goes away: exit 1, one line, no scratch layout left in TMPDIR', async () => {
+  const scratch = join(fixture.work, 'tmp-reader-gone');
+  await mkdir(scratch);
+  const result = await execa('bash', ['-c', 'node "$0" stream -q --conf "$1" --format oci-archive 2>"$2" | head -c 1 >/dev/null; echo "${PIPESTATUS[0]}"', cli, fixture.confPath, join(fixture.work, 'err')], { env: { TMPDIR: scratch } });
+  const stderr = await readFile(join(fixture.work, 'err'), 'utf8');
+  assertCleanFailure({ exitCode: Number(result.stdout.trim()), stderr }, /the reader of the image stream went away/);
+  assert.deepEqual(await readdir(scratch), []);
 });
