@@ -199,7 +199,9 @@ let
       builder = "${nix-strata}/bin/nix-strata";
       args = [ "build-image" "archive" ];
       __structuredAttrs = true;
+      # The contract's build-image spec (docs/contract.md); the builder refuses another version.
       spec = {
+        version = 1;
         inherit imageName compressor storeDir;
         architecture = check.string "architecture" name architecture;
         config = check.config name config;

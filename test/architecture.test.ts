@@ -100,3 +100,11 @@ test('no folder under src/ imports from a folder that imports it', () => {
   const found = cycles(graph);
   assert.deepEqual(found.map((component) => describe(graph, component)), []);
 });
+
+test('src/closure/ and src/layering/ are pure (the README says so): no file system, processes or network', () => {
+  const impure = /\bfrom\s+['"]node:(?:fs|fs\/promises|child_process|net|http|https|worker_threads)['"]|\bfrom\s+['"]\.\.\/(?:json\/read-file|sinks|sources|steps|cli)\b/;
+  const offenders = ['closure', 'layering'].flatMap((folder) => sourceFiles(join(SRC, folder)))
+    .filter((file) => impure.test(readFileSync(file, 'utf8')))
+    .map((file) => relative(SRC, file));
+  assert.deepEqual(offenders, []);
+});

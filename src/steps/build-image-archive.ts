@@ -20,7 +20,7 @@ import { decompressed } from '../image/decompress.ts';
 import { checkLayerLimit } from '../image/layer-limit.ts';
 import { assembleImage } from '../image/assemble.ts';
 import type { Layer } from '../image/types.ts';
-import { isJsonObject, type JsonObject, type JsonValue } from '../json/lossless.ts';
+import { isJsonObject, isLosslessNumber, stringifyLossless, type JsonObject, type JsonValue } from '../json/lossless.ts';
 import { readLosslessJsonFile } from '../json/read-file.ts';
 import type { Logger } from '../log.ts';
 import { parseCompressor, writeOutput, type Compressor } from '../sinks/output.ts';
@@ -72,7 +72,15 @@ export async function readBuildImageAttrs(path: string): Promise<{ spec: BuildIm
   return { spec, closure, out };
 }
 
+/** The build-image spec version this builder reads (docs/contract.md); nix/build-image.nix writes it. */
+const SPEC_VERSION = 1;
+
 function parseSpec(value: JsonObject, where: string): BuildImageSpec {
+  const version = value['version'];
+  if (!isLosslessNumber(version) || version.value !== String(SPEC_VERSION)) {
+    const got = version === undefined ? 'no version' : `version ${stringifyLossless(version)}`;
+    throw new UserError('bad-spec', `${where}.version: this builder reads build-image spec version ${SPEC_VERSION}, got ${got}; nix/ and the builder are out of step, rebuild with a matching nix-strata`);
+  }
   const str = (key: string): string => {
     const v = value[key];
     if (typeof v !== 'string') throw new UserError('bad-spec', `${where}.${key}: expected a string`);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { buildImageArchive, tagOfOutput, type BuildImageSpec } from '../../src/steps/build-image-archive.ts';
+import { buildImageArchive, readBuildImageAttrs, tagOfOutput, type BuildImageSpec } from '../../src/steps/build-image-archive.ts';
 import { concatenatedEnv } from '../../src/image/env-merge.ts';
 import { validateImage } from '../image/validate.ts';
 import { UserError } from '../../src/errors.ts';
@@ -42,6 +42,32 @@ describe('buildImage Env (api.md §6.3): base ++ child, duplicates kept', () => 
 describe('the default tag', () => {
   it('is the hash part of the output path', () => {
     assert.equal(tagOfOutput('/nix/store/dzmv6va2j87d2y1q1i7dh22pzs5r5yc0-docker-image-x.tar.gz'), 'dzmv6va2j87d2y1q1i7dh22pzs5r5yc0');
+  });
+});
+
+describe('the build-image spec (docs/contract.md)', () => {
+  const spec = {
+    version: 1, imageName: 'app', tag: null, architecture: 'amd64', created: '1970-01-01T00:00:01Z', config: { Cmd: ['/bin/app'] },
+    fromImage: null, layer: '/nix/store/l-docker-layer-app', compressor: 'gz', storeDir: '/nix/store',
+  };
+  async function attrsFile(value: unknown): Promise<string> {
+    const path = join(await mkdtemp(join(tmpdir(), 'nix-strata-build-image-attrs-')), '.attrs.json');
+    await writeFile(path, JSON.stringify({ spec: value, closure: [], outputs: { out: '/nix/store/o-docker-image-app.tar.gz' } }));
+    return path;
+  }
+
+  it('version 1 is read', async () => {
+    const { spec: read, out } = await readBuildImageAttrs(await attrsFile(spec));
+    assert.equal(read.imageName, 'app');
+    assert.equal(out, '/nix/store/o-docker-image-app.tar.gz');
+  });
+
+  it('another version, or none, is one line saying the two sides are out of step', async () => {
+    for (const [version, got] of [[2, 'version 2'], ['1', 'version "1"'], [undefined, 'no version']] as const) {
+      const path = await attrsFile({ ...spec, version });
+      await assert.rejects(readBuildImageAttrs(path), (error: unknown) => error instanceof UserError &&
+        error.message === `${path}: spec.version: this builder reads build-image spec version 1, got ${got}; nix/ and the builder are out of step, rebuild with a matching nix-strata`);
+    }
   });
 });
 

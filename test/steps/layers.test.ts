@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { planLayersFromFiles } from '../../src/layering/plan-file.ts';
+import { planLayersFromFiles } from '../../src/steps/layers.ts';
 import { UserError } from '../../src/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nix-strata-layers-'));

@@ -1,9 +1,9 @@
-// File-level entry for the `layers` command: read a graph (and pipeline) file, plan, return layers.
+// `nix-strata layers`: reads a closure graph (and a pipeline) file and plans the layers.
 import { parseClosureAttrs, parseClosureGraph } from '../closure/parse.ts';
 import { UserError } from '../errors.ts';
 import { readInputFile, readJsonFile } from '../json/read-file.ts';
-import { planLayers } from './plan.ts';
-import { isStrategyName } from './strategies.ts';
+import { planLayers } from '../layering/plan.ts';
+import { isStrategyName } from '../layering/strategies.ts';
 
 /** Inputs of `nix-strata layers`, as given on the command line. */
 export interface PlanFromFilesOptions {
