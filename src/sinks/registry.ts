@@ -201,6 +201,7 @@ class PushSession {
   private config: PlannedBlob | undefined;
   private readonly cache: BlobInfoCache;
   private readonly reached = new Set<string>();
+  private remote: ReadonlyMap<Digest, RemoteLayer & { registry: string }> = new Map();
 
   constructor(private readonly image: PushableImage, private readonly options: PushOptions) {
     this.log = options.log ?? silentLogger;
@@ -282,41 +283,48 @@ class PushSession {
 
   /** Decides, per layer, whether it is reused, sent as it is, or compressed while it uploads. */
   async plan(remote: ReadonlyMap<Digest, RemoteLayer & { registry: string }>): Promise<void> {
+    this.remote = remote;
     const count = this.image.layers.length;
     const mountHomes = (this.options.mountFrom ?? []).map((text) => {
       const reference = parseReference(text, 'mount source', 'host[:port]/repository');
       return { registry: reference.registry, repository: reference.repository };
     });
-    this.layers = await Promise.all(this.image.layers.map(async (layer, i): Promise<PlannedBlob> => {
-      const label = `layer ${i + 1}/${count}`;
-      const homes = [...mountHomes];
-      if (layer.compression === 'gzip' || layer.compression === 'zstd') {
-        const mediaType = layerMediaType(this.schema, layer.compression);
-        if (mediaType === undefined) {
-          throw new UserError('no-media-type', `${label}: a ${layer.compression}-compressed layer has no Docker schema 2 media type; push it with the OCI schema`);
-        }
-        const descriptor = layer.digest !== undefined && layer.size !== undefined
-          ? { mediaType, digest: await layer.digest(), size: await layer.size() }
-          : undefined;
-        return { label, descriptor, open: () => layer.open(), homes };
+    this.layers = [];
+    // One layer at a time: a store layer's diff_id asked for now is a pass over its paths.
+    for (const [i, layer] of this.image.layers.entries()) this.layers.push(await this.planLayer(layer, i, count, mountHomes));
+  }
+
+  private async planLayer(layer: PushableLayer, i: number, count: number, mountHomes: readonly BlobHome[]): Promise<PlannedBlob> {
+    // Reused from the registry, sent as it is, or compressed while it uploads (maybe found by the cache first).
+    const remote = this.remote;
+    const label = `layer ${i + 1}/${count}`;
+    const homes = [...mountHomes];
+    if (layer.compression === 'gzip' || layer.compression === 'zstd') {
+      const mediaType = layerMediaType(this.schema, layer.compression);
+      if (mediaType === undefined) {
+        throw new UserError('no-media-type', `${label}: a ${layer.compression}-compressed layer has no Docker schema 2 media type; push it with the OCI schema`);
       }
-      const open = layer.compression === 'none' ? () => compressLayer(layer, 'gzip') : () => recompressed(layer, label);
-      const diffId = () => layer.diffId();
-      // Asking for a diff_id may cost a pass over the layer: only when there is something to match it with.
-      if (remote.size > 0) {
-        const reused = remote.get(await layer.diffId());
-        if (reused !== undefined) {
-          this.counts.reused++;
-          const mediaType = layerMediaType(this.schema, reused.compression) ?? reused.mediaType;
-          return { label, descriptor: { mediaType, digest: reused.digest, size: reused.size }, open: undefined, homes: [{ registry: reused.registry, repository: reused.repository }, ...homes] };
-        }
+      const descriptor = layer.digest !== undefined && layer.size !== undefined
+        ? { mediaType, digest: await layer.digest(), size: await layer.size() }
+        : undefined;
+      return { label, descriptor, open: () => layer.open(), homes };
+    }
+    const open = layer.compression === 'none' ? () => compressLayer(layer, 'gzip') : () => recompressed(layer, label);
+    const diffId = () => layer.diffId();
+    // Asking for a diff_id may cost a pass over the layer: only when there is something to match it with.
+    if (remote.size > 0) {
+      const reused = remote.get(await layer.diffId());
+      if (reused !== undefined) {
+        this.counts.reused++;
+        const mediaType = layerMediaType(this.schema, reused.compression) ?? reused.mediaType;
+        return { label, descriptor: { mediaType, digest: reused.digest, size: reused.size }, open: undefined, homes: [{ registry: reused.registry, repository: reused.repository }, ...homes] };
       }
-      if (!await this.cache.isEmpty()) {
-        const cached = await this.cache.get(await layer.diffId(), COMPRESSOR_ID.gzip);
-        if (cached !== undefined) return { label, descriptor: { mediaType: layerMediaType(this.schema, 'gzip')!, ...cached }, tentative: true, open, diffId, homes };
-      }
-      return { label, descriptor: undefined, open, diffId, homes };
-    }));
+    }
+    if (!await this.cache.isEmpty()) {
+      const cached = await this.cache.get(await layer.diffId(), COMPRESSOR_ID.gzip);
+      if (cached !== undefined) return { label, descriptor: { mediaType: layerMediaType(this.schema, 'gzip')!, ...cached }, tentative: true, open, diffId, homes };
+    }
+    return { label, descriptor: undefined, open, diffId, homes };
   }
 
   /** Puts every layer, then the config, into one repository. */
