@@ -23,25 +23,28 @@
       # example's stream is the app `apps.<system>.<image>` and the flat `<image>-stream`, and
       # `packages.<system>.<image>.stream` (what `nix run .#<image>.stream` falls back to, there
       # being no `stream` inside the app) is a package whose bin/ holds the stream.
+      # The push executable is published the same way: `<image>-push` and `<image>.push`.
       description = name: "Write the ${name} image as a docker-archive to stdout (| docker load)";
+      pushDescription = name: "Push the ${name} image to a registry (DEST… or its own name:tag); prints the manifest digest";
       streamApp = name: image: { type = "app"; program = "${image.stream}"; meta.description = description name; };
+      pushApp = name: image: { type = "app"; program = "${image.push}"; meta.description = pushDescription name; };
       appsOf = images: builtins.listToAttrs (builtins.concatMap
         (name: let app = streamApp name images.${name}; in [
           { inherit name; value = app; }
           { name = "${name}-stream"; value = app; }
+          { name = "${name}-push"; value = pushApp name images.${name}; }
         ])
         (builtins.attrNames images));
-      streamPackage = pkgs: name: image:
-        let
-          program = "stream-${name}";
-          inherit (pkgs.buildPackages or pkgs) bash coreutils;
-        in
+      binPackage = pkgs: program: target: text:
+        let inherit (pkgs.buildPackages or pkgs) bash coreutils; in
         derivation {
           name = program;
           system = pkgs.stdenv.buildPlatform.system;
           builder = "${bash}/bin/bash";
-          args = [ "-ec" "${coreutils}/bin/mkdir -p $out/bin; ${coreutils}/bin/ln -s ${image.stream} $out/bin/${program}" ];
-        } // { meta = { mainProgram = program; description = description name; }; };
+          args = [ "-ec" "${coreutils}/bin/mkdir -p $out/bin; ${coreutils}/bin/ln -s ${target} $out/bin/${program}" ];
+        } // { meta = { mainProgram = program; description = text; }; };
+      streamPackage = pkgs: name: image: binPackage pkgs "stream-${name}" image.stream (description name);
+      pushPackage = pkgs: name: image: binPackage pkgs "push-${name}" image.push (pushDescription name);
     in
     {
       # The overlay: replaces dockerTools' builders (an existing flake switches by adding this
@@ -77,7 +80,7 @@
 
       packages = forEachSystem (system:
         let pkgs = pkgsBySystem.${system}; in
-        mapAttrs (name: image: image // { stream = streamPackage pkgs name image; }) examplesBySystem.${system} // {
+        mapAttrs (name: image: image // { stream = streamPackage pkgs name image; push = pushPackage pkgs name image; }) examplesBySystem.${system} // {
           nix-strata = pkgs.nix-strata;
           default = pkgs.nix-strata;
         });

@@ -2,7 +2,8 @@
 # directories (already added to the store by bench/run.ts, passed here as store paths), plus
 # one small path holding `nonce`, so a new nonce is "one small store path changed".
 # `mtime` is in every layer's bytes: a fresh mtime means every layer changes.
-{ copies, nonce, mtime, root ? ../. }:
+# `extra` (a string, or null): one more small path in `contents`, for the push bench's repush.
+{ copies, nonce, mtime, extra ? null, root ? ../. }:
 let
   strata = import (root + "/test/nix/host.nix") { };
   inherit (strata) pkgs;
@@ -30,6 +31,11 @@ in
 strata.streamLayeredImage {
   name = "nix-strata-bench";
   tag = "bench";
-  contents = [ top ];
+  contents = [ top ] ++ (if extra == null then [ ] else [
+    (local "bench-extra" ''
+      mkdir -p "$out/share"
+      echo ${extra} > "$out/share/extra"
+    '')
+  ]);
   inherit mtime;
 }

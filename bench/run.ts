@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, lstatSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { pushSection, withPushSection } from './push.ts';
 
 const repo = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const sizeTarget = Number(process.env.BENCH_SIZE_MB ?? 1200) * 1024 * 1024;
@@ -147,8 +148,9 @@ function machine(): string {
   ].join('\n');
 }
 
-function instantiate(copies: string[], nonce: string, mtime: string, attr?: string): string {
+function instantiate(copies: string[], nonce: string, mtime: string, attr?: string, extra?: string): string {
   const args = [join(repo, 'bench/closure.nix'), '--arg', 'copies', `[ ${copies.map((c) => JSON.stringify(c)).join(' ')} ]`, '--argstr', 'nonce', nonce, '--argstr', 'mtime', mtime];
+  if (extra !== undefined) args.push('--argstr', 'extra', extra);
   if (attr !== undefined) args.push('-A', attr);
   return nix('nix-instantiate', args).split('\n').pop()!;
 }
@@ -237,6 +239,16 @@ async function bench(): Promise<void> {
   const conf = JSON.parse(readFileSync(confPath, 'utf8')) as { storeLayers: Array<{ paths: string[] }> };
   const closure = [...new Set(conf.storeLayers.flatMap((layer) => layer.paths))];
 
+  // The push rows (bench/push.ts); BENCH_ROWS=push runs only them, replacing that section of bench/results.md.
+  const realiseConf = (extra?: string) => run('nix-store', [...SANDBOX_OPTIONS[sandboxModes[0]], '--realise', instantiate(copies, warmNonce, warmMtime, 'conf', extra)]);
+  const push = () => pushSection({ repo, work, repeat, confPath, changedConf: () => realiseConf(nonce()), log });
+  if (process.env.BENCH_ROWS === 'push') {
+    const results = join(repo, 'bench/results.md');
+    writeFileSync(results, withPushSection(existsSync(results) ? readFileSync(results, 'utf8') : '# nix-strata benchmark\n', (await push()).replace('## Push\n', `## Push\n\n${new Date().toISOString()}\n\n${machine()}\n`)));
+    log('push section written to bench/results.md');
+    return;
+  }
+
   log('reference: read + sha256 of every closure file in one node process');
   let stats = { files: 0, bytes: 0 };
   const referenceRuns = measure('reference', repeat, () => {
@@ -301,7 +313,7 @@ async function bench(): Promise<void> {
     'Sandbox on: `--option sandbox true --option sandbox-fallback false --option extra-sandbox-paths',
     '"/usr /lib=/usr/lib /lib64=/usr/lib64"`. Streams include node start-up (~0.1 s).',
   ].join(' ');
-  const report = `# nix-strata benchmark\n\n${new Date().toISOString()}\n\n${machine()}\n\n${description}\n\n${table}\n`;
+  const report = withPushSection(`# nix-strata benchmark\n\n${new Date().toISOString()}\n\n${machine()}\n\n${description}\n\n${table}\n`, await push());
   process.stdout.write(`${table}\n`);
   writeFileSync(join(repo, 'bench/results.md'), report);
   log('written to bench/results.md');

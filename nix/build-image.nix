@@ -17,7 +17,7 @@
 #     part of THIS derivation's output path (known at evaluation, and what the builder reads
 #     from its own $out, so the passthru imageTag and the tag inside the image agree).
 # `pkgs` is the build platform's package set (default.nix passes buildPackages).
-{ pkgs, nix-strata, system, goArch, lowerAscii, makeOverridable }:
+{ pkgs, nix-strata, system, goArch, lowerAscii, makeOverridable, distribution }:
 let
   inherit (builtins) baseNameOf concatStringsSep filter isList map storeDir stringLength substring;
   check = import ./validate.nix;
@@ -226,7 +226,7 @@ let
     inherit imageName imageTag meta layer;
     buildArgs = args;
     sbom = (import ./sbom.nix { inherit pkgs nix-strata system; }).ofBuildImage { inherit baseName imageTag layer; inherit (archive.spec) imageName created fromImage; };
-  }
+  } // distribution { inherit baseName compressor; source = [ "--image" "${archive}" ]; }
 );
 in
 {

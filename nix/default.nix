@@ -54,6 +54,7 @@ let
   # built with the build platform's tools).
   fakeNss = import ./fake-nss.nix { pkgs = buildPackages; inherit system; };
   sbomOf = import ./sbom.nix { pkgs = buildPackages; inherit nix-strata system; };
+  distribution = import ./distribution.nix { pkgs = buildPackages; inherit nix-strata system writeText; };
 
   # nixpkgs' lib.makeOverridable: results get `.override` (nix/make-overridable.nix).
   makeOverridable = import ./make-overridable.nix;
@@ -245,7 +246,7 @@ let
       inherit imageTag conf streamScript;
       sbom = sbomOf.ofConf { inherit baseName conf; };
       isExe = true;
-    }
+    } // distribution { inherit baseName; source = [ "--conf" "${conf}" ]; }
   );
 
   # buildLayeredImage: streamLayeredImage's arguments plus `compressor`; the archive is the
@@ -273,7 +274,7 @@ let
     archive // {
       inherit (stream) imageName imageTag sbom;
       inherit meta stream;
-    }
+    } // distribution { baseName = baseNameOf name; source = [ "--conf" "${stream.conf}" ]; inherit compressor; }
   );
 in
 {
@@ -286,7 +287,7 @@ in
   inherit fakeNss;
 
   # nixpkgs' buildImage(WithNixDb), exportImage, pullImage and shadowSetup, without a VM (nix/build-image.nix …).
-  inherit (import ./build-image.nix { pkgs = buildPackages; inherit nix-strata system goArch lowerAscii makeOverridable; }) buildImage buildImageWithNixDb;
+  inherit (import ./build-image.nix { pkgs = buildPackages; inherit nix-strata system goArch lowerAscii makeOverridable distribution; }) buildImage buildImageWithNixDb;
   exportImage = import ./export-image.nix { pkgs = buildPackages; inherit nix-strata system; };
   pullImage = import ./pull-image.nix { pkgs = buildPackages; inherit nix-strata system goArch; };
   # Host platform: its paths go into the image.

@@ -7,6 +7,8 @@ import { Command } from 'commander';
 const COMMANDS: Record<string, () => Promise<Command>> = {
   conf: async () => (await import('./commands/conf.ts')).confCommand(),
   stream: async () => (await import('./commands/stream.ts')).streamCommand(),
+  load: async () => (await import('./commands/load.ts')).loadCommand(),
+  push: async () => (await import('./commands/push.ts')).pushCommand(),
   layers: async () => (await import('./commands/layers.ts')).layersCommand(),
   'merge-contents': async () => (await import('./commands/merge-contents.ts')).mergeContentsCommand(),
   customise: async () => (await import('./commands/customise.ts')).customiseCommand(),

@@ -1,75 +1,57 @@
-// `nix-strata stream`: reads a conf and writes the image in the chosen format (a docker-archive
-// by default; sinks/formats.ts), to stdout or a (compressed) file. One code path for
-// streamLayeredImage's executable and for buildLayeredImage's archive derivation.
-import { readConf, type Conf } from '../conf/conf.ts';
+// `nix-strata stream`: reads a conf (or a docker-archive) and writes the image in the chosen
+// format (a docker-archive by default; sinks/formats.ts), to stdout or a (compressed) file, or
+// as an OCI layout directory. One code path for streamLayeredImage's executable,
+// buildLayeredImage's archive derivation and the `oci` passthru.
+import type { BlobCompression } from '../compression/compress.ts';
 import { UserError } from '../errors.ts';
-import { assembleImage } from '../image/assemble.ts';
-import { currentInstant, resolveCreated, resolveMtime } from '../image/date.ts';
-import type { Image } from '../image/types.ts';
-import type { JsonValue } from '../json/lossless.ts';
 import type { Logger } from '../log.ts';
-import { SINKS, type SinkFormat } from '../sinks/formats.ts';
+import { SINKS, type DirectoryFormat, type SinkFormat } from '../sinks/formats.ts';
+import { writeOciLayout } from '../sinks/oci-layout.ts';
 import { writeOutput, type Compressor } from '../sinks/output.ts';
-import { readDockerArchive } from '../sources/docker-archive.ts';
-import { storePathsLayer } from '../sources/store-paths.ts';
-import { tarballLayer } from '../sources/tarball-layer.ts';
 import { openPipeOutput, stdoutIsPipe } from '../hashing/pipe-output.ts';
-import { VerifyHasher } from '../hashing/verify-hasher.ts';
-import { buildCores } from '../build-cores.ts';
+import { checkImageSource, openImage, type ImageSource } from './image-source.ts';
 
-export interface StreamOptions {
-  confPath: string;
-  /** Replaces the conf's `name:tag` (nixpkgs' `--repo_tag`). */
-  repoTag?: string;
-  /** The sink; default docker-archive. */
-  format?: SinkFormat;
-  /** A file to write; stdout when absent. */
+export interface StreamOptions extends ImageSource {
+  /** The sink; default docker-archive. `oci` writes a directory and needs `output`. */
+  format?: SinkFormat | DirectoryFormat;
+  /** A file to write (a directory for `oci`); stdout when absent. */
   output?: string;
+  /** docker-archive: of the whole archive; oci formats: of each layer blob. */
   compressor: Compressor;
   log: Logger;
 }
 
-/** Writes the image a conf describes. A file output appears only when complete. */
+/** Writes the image a conf (or an archive) describes. An output appears only when complete. */
 export async function streamImage(options: StreamOptions): Promise<void> {
-  const conf = await readConf(options.confPath);
-  if (options.output === undefined && options.compressor === 'none' && process.stdout.isTTY) {
+  const format = options.format ?? 'docker-archive';
+  checkImageSource(options);
+  if (format === 'oci' && options.output === undefined) {
+    throw new UserError('oci-needs-output', 'stream --format oci writes a directory: give it with --output DIR');
+  }
+  // An oci-archive's layers are compressed inside it; the archive itself never is.
+  const outer: Compressor = format === 'docker-archive' ? options.compressor : 'none';
+  if (options.output === undefined && outer === 'none' && process.stdout.isTTY) {
     throw new UserError('stdout-is-terminal', 'refusing to write an image archive to a terminal; pipe it (| docker load) or pass --output FILE');
   }
-  const { image, mtime, hasher, close } = await imageFromConf(conf);
-  const sink = SINKS[options.format ?? 'docker-archive'];
-  const repoTags = [options.repoTag ?? conf.repoTag];
+  const { image, reference, mtime, hasher, close } = await openImage(options);
   try {
-    // An uncompressed stream to a pipe (`| docker load`) is written by a thread of its own.
-    const toPipe = options.output === undefined && options.compressor === 'none' && stdoutIsPipe();
-    await writeOutput({ path: options.output, compressor: options.compressor, ...(toPipe ? { open: () => openPipeOutput(hasher) } : {}) },
-      (stream) => sink(image, { output: stream, repoTags, mtime, log: options.log }));
+    if (format === 'oci') {
+      // The Nix `oci` output: the layout, with the manifest digest in `digest` beside index.json.
+      await writeOciLayout(image, options.output!, { reference, compression: blobCompression(options.compressor), log: options.log, digestFile: true });
+      return;
+    }
+    const sink = SINKS[format];
+    // An uncompressed docker-archive to a pipe (`| docker load`) is written by a thread of its own.
+    const toPipe = format === 'docker-archive' && options.output === undefined && outer === 'none' && stdoutIsPipe();
+    await writeOutput({ path: options.output, compressor: outer, ...(toPipe ? { open: () => openPipeOutput(hasher) } : {}) },
+      (stream) => sink(image, { output: stream, repoTags: [reference], mtime, log: options.log, layerCompression: blobCompression(options.compressor) }));
   } finally {
     // Stops the hashing thread.
     await close();
   }
 }
 
-/** The Image a conf describes; "now" in `created`/`mtime` resolves to one instant here. */
-export async function imageFromConf(conf: Conf): Promise<{ image: Image; mtime: number; hasher: VerifyHasher | undefined; close: () => Promise<void> }> {
-  const now = currentInstant();
-  const mtime = resolveMtime(conf.mtime, now);
-  const baseImage = conf.fromImage === null ? undefined : await readDockerArchive(conf.fromImage);
-  // Each store layer is sized from lstat and hashed as it streams (the config, which needs the
-  // digests, is written last). With two cores or more, the hashing runs on its own thread.
-  const verifier = buildCores() > 1 ? new VerifyHasher() : undefined;
-  const storeLayers = conf.storeLayers.map((layer) =>
-    storePathsLayer(layer.paths, { ...conf.owner, mtime, ...(verifier === undefined ? {} : { verifier }) }),
-  );
-
-  const image = assembleImage({
-    baseImage,
-    storeLayers,
-    customisationLayer: await tarballLayer(conf.customisationLayer),
-    architecture: conf.architecture,
-    ...(conf.variant === undefined ? {} : { variant: conf.variant }),
-    config: conf.config as JsonValue,
-    created: resolveCreated(conf.created, now),
-  });
-  // close() also removes the base's uncompressed copy, if streaming made one (a process 'exit' hook is the safety net).
-  return { image, mtime, hasher: verifier, close: async () => { await Promise.all([verifier?.close(), baseImage?.dispose()]); } };
+/** The CLI's compressor names (gz, zstd, none) as layer blob compressions. */
+export function blobCompression(compressor: Compressor): BlobCompression {
+  return compressor === 'gz' ? 'gzip' : compressor;
 }

@@ -5,7 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Docker, flakeBuild, flakeCheck, flakeOverride, repoRoot, seedNpmTarballs } from './harness.ts';
+import { startLocalRegistry } from './local-registry.ts';
+import { dockerPullRun } from './pushed-image.ts';
 
 const docker = new Docker();
 const system = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux`;
@@ -28,12 +33,12 @@ describe('flake.nix with nixpkgs overridden by the host stand-in', () => {
     assert.equal((await docker.run(image, ['sh', '-c', 'id -un; pwd; stat -c %U /home/user'])).trim(), 'user\n/home/user\nuser');
   });
 
-  it('apps: <image> and <image>-stream for every example, each only type, program and meta.description (what nix flake check >= 2.25 allows)', async () => {
+  it('apps: <image>, <image>-stream and <image>-push for every example, each only type, program and meta.description (what nix flake check >= 2.25 allows)', async () => {
     const { stdout } = await execa('nix', ['eval', '--json', ...flakeOverride, '--apply',
       'apps: builtins.mapAttrs (_: app: { attrs = builtins.attrNames app; inherit (app) type; description = app.meta.description or null; }) apps',
       `.#apps.${system}`], { cwd: repoRoot });
     const apps = JSON.parse(String(stdout)) as Record<string, { attrs: string[]; type: string; description: string | null }>;
-    assert.ok('hello' in apps && 'hello-stream' in apps && 'busybox-shell-stream' in apps, `apps: ${Object.keys(apps).join(', ')}`);
+    assert.ok('hello' in apps && 'hello-stream' in apps && 'busybox-shell-stream' in apps && 'hello-push' in apps, `apps: ${Object.keys(apps).join(', ')}`);
     for (const [name, app] of Object.entries(apps)) {
       assert.deepEqual(app.attrs, ['meta', 'program', 'type'], `apps.${system}.${name}`);
       assert.equal(app.type, 'app');
@@ -47,6 +52,21 @@ describe('flake.nix with nixpkgs overridden by the host stand-in', () => {
       assert.equal(image, 'hello:latest');
       assert.equal((await docker.run(image)).trim(), 'Hello, world!');
       await docker.remove(image);
+    }
+  });
+
+  it('nix run .#hello.push -- DEST pushes to a local registry; docker pulls and runs it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nix-strata-flake-push-'));
+    const registry = await startLocalRegistry(dir);
+    try {
+      const destination = `${registry.address}/flake/hello:1`;
+      const { stdout } = await execa('nix', ['run', ...flakeOverride, '.#hello.push', '--', '--tls-verify=false', destination], { cwd: repoRoot, env: { HOME: join(dir, 'home') }, stdin: 'ignore' });
+      const digest = String(stdout).trim().split('\n').at(-1)!;
+      assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+      assert.equal((await dockerPullRun(destination, digest)).trim(), 'Hello, world!');
+    } finally {
+      await registry.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

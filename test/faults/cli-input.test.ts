@@ -55,7 +55,7 @@ describe('hostile input through the CLI', { concurrency: 4 }, () => {
     const byDefault = await runCli(['stream', '-q', '--conf', f.confPath, '--output', join(f.work, 'default.tar')]);
     assert.equal(byDefault.exitCode, 0, String(byDefault.stderr));
     assert.ok((await readFile(join(f.work, 'explicit.tar'))).equals(await readFile(join(f.work, 'default.tar'))));
-    await streamFails(f, /--format "oci-layout": unknown output format; known: docker-archive$/, ['--format', 'oci-layout']);
+    await streamFails(f, /--format "oci-layout": unknown output format; known: docker-archive, oci-archive, oci$/, ['--format', 'oci-layout']);
   });
 
   test('conf: .attrs.json that is not JSON', async () => {

@@ -1,0 +1,34 @@
+// A layer's blob in the compression a sink stores or uploads: the layer's own bytes when they
+// already are in it, else its tar compressed reproducibly (src/compression). Shared by the OCI
+// layout and registry sinks.
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { Digest } from '../digest/digest.ts';
+import { compressBlob, type BlobCompression, type CompressedBlob } from '../compression/compress.ts';
+import { buildCores } from '../build-cores.ts';
+import { decompressed } from '../image/decompress.ts';
+import type { Layer } from '../image/types.ts';
+
+/**
+ * `layer` as stored at `path` once its blob (`blob`, read to its end) is written there: the same
+ * diff_id and origin, the blob's compression, digest and size. A manifest derived from an image
+ * of these (image/manifest.ts) names the blobs as written.
+ */
+export function storedLayer(layer: Layer, compression: BlobCompression, blob: { digest: Digest; size: number }, path: string): Layer {
+  return {
+    compression,
+    ...(layer.kind === undefined ? {} : { kind: layer.kind }),
+    origin: layer.origin,
+    diffId: () => layer.diffId(),
+    digest: async () => blob.digest,
+    size: async () => blob.size,
+    open: () => createReadStream(path),
+  };
+}
+
+/** `layer`'s blob compressed as `compression`; threads default to the build's cores (never changing the bytes). */
+export async function layerBlob(layer: Layer, compression: BlobCompression, threads = buildCores()): Promise<CompressedBlob> {
+  if (layer.compression === compression) return compressBlob(layer.open(), 'none', 1);
+  const tar: Readable = layer.compression === 'none' ? layer.open() : await decompressed(layer.open(), `layer ${layer.origin.join(', ')}`);
+  return compressBlob(tar, compression, threads);
+}

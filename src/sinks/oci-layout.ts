@@ -1,0 +1,82 @@
+// Writes an Image as an OCI image layout (image-spec image-layout.md): `oci-layout`, `index.json`
+// naming the manifest by its tag, and `blobs/sha256/<hex>` for every layer, the config and the
+// manifest. Layer blobs are compressed reproducibly (src/compression), so the manifest digest
+// depends only on the image and nix-strata's version.
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobCompression } from '../compression/compress.ts';
+import { hexOf, sha256Digest, type Digest } from '../digest/digest.ts';
+import { outputError } from '../errors.ts';
+import { manifestOf } from '../image/manifest.ts';
+import { MEDIA_TYPES } from '../image/media-types.ts';
+import type { Image, Layer } from '../image/types.ts';
+import type { Logger } from '../log.ts';
+import { layerBlob, storedLayer } from './layer-blobs.ts';
+import { stageDirectory } from './staged-directory.ts';
+
+/** Options of writeOciLayout. */
+export interface OciLayoutOptions {
+  /** The destination's `name:tag`: its tag is the `org.opencontainers.image.ref.name` annotation (`oci:DIR:TAG`), the whole is `io.containerd.image.name`. */
+  readonly reference: string;
+  readonly compression: BlobCompression;
+  readonly log: Logger;
+  /** Also write the manifest digest (and a newline) to `digest` beside index.json (the Nix `oci` output). */
+  readonly digestFile?: boolean;
+}
+
+/** Writes the layout at `path` (created, or an empty directory replaced) only when complete; returns the manifest digest. */
+export async function writeOciLayout(image: Image, path: string, options: OciLayoutOptions): Promise<Digest> {
+  const staged = stageDirectory(path);
+  try {
+    const digest = await writeLayoutInto(image, staged.path, options).catch((error: unknown) => { throw outputError(error, path); });
+    if (options.digestFile === true) await writeFile(join(staged.path, 'digest'), `${digest}\n`).catch((error: unknown) => { throw outputError(error, path); });
+    staged.finish();
+    return digest;
+  } catch (error) {
+    staged.abort();
+    throw error;
+  }
+}
+
+/** Writes the layout into the existing empty directory `dir`; returns the manifest digest. */
+export async function writeLayoutInto(image: Image, dir: string, options: OciLayoutOptions): Promise<Digest> {
+  const blobs = join(dir, 'blobs', 'sha256');
+  await mkdir(blobs, { recursive: true });
+  const stored: Layer[] = [];
+  for (const [index, layer] of image.layers.entries()) {
+    options.log.info(`Writing layer ${index + 1} of ${image.layers.length} (${options.compression})`);
+    const blob = await layerBlob(layer, options.compression);
+    const partial = join(blobs, `.layer-${index}.partial`);
+    await pipeline(Readable.from(blob.chunks), createWriteStream(partial));
+    const path = join(blobs, hexOf(blob.result().digest));
+    await rename(partial, path);
+    stored.push(storedLayer(layer, options.compression, blob.result(), path));
+  }
+  // The config holds the diff_ids, which streaming the layers has just computed.
+  const config = await image.rawConfig();
+  await writeFile(join(blobs, hexOf(sha256Digest(config))), config);
+  const manifest = await manifestOf({ layers: stored, rawConfig: image.rawConfig.bind(image) }, 'oci');
+  await writeFile(join(blobs, hexOf(manifest.digest)), manifest.raw);
+  const index = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociIndex,
+    manifests: [{
+      mediaType: MEDIA_TYPES.ociManifest,
+      digest: manifest.digest,
+      size: manifest.raw.length,
+      annotations: { 'io.containerd.image.name': options.reference, 'org.opencontainers.image.ref.name': tagOf(options.reference) },
+    }],
+  };
+  await writeFile(join(dir, 'index.json'), JSON.stringify(index));
+  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  options.log.info(`Manifest ${manifest.digest}`);
+  return manifest.digest;
+}
+
+/** The tag of `name:tag`. */
+function tagOf(reference: string): string {
+  return reference.slice(reference.lastIndexOf(':') + 1);
+}

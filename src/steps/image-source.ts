@@ -1,0 +1,82 @@
+// The image a builder command works on: the conf of a layered image (`--conf`), or a
+// docker-archive (`--image`, buildImage's result). Shared by stream, push and load.
+import { UserError } from '../errors.ts';
+import type { Image } from '../image/types.ts';
+import { archiveImage, readDockerArchive } from '../sources/docker-archive.ts';
+import { readConf, type Conf } from '../conf/conf.ts';
+import { assembleImage } from '../image/assemble.ts';
+import { currentInstant, resolveCreated, resolveMtime } from '../image/date.ts';
+import type { JsonValue } from '../json/lossless.ts';
+import { storePathsLayer } from '../sources/store-paths.ts';
+import { tarballLayer } from '../sources/tarball-layer.ts';
+import { VerifyHasher } from '../hashing/verify-hasher.ts';
+import { buildCores } from '../build-cores.ts';
+
+/** Where the image comes from: exactly one of the two. */
+export interface ImageSource {
+  readonly confPath?: string | undefined;
+  readonly imagePath?: string | undefined;
+  /** Replaces the image's own `name:tag`. */
+  readonly repoTag?: string | undefined;
+}
+
+/** An opened image; `close` stops its hashing thread and removes temporary copies. */
+export interface OpenedImage {
+  readonly image: Image;
+  /** `name:tag` the image is recorded under. */
+  readonly reference: string;
+  /** mtime of member headers a sink creates. */
+  readonly mtime: number;
+  readonly hasher: VerifyHasher | undefined;
+  close(): Promise<void>;
+}
+
+/** Checks that exactly one source is named, before anything is read. */
+export function checkImageSource(source: ImageSource): void {
+  if ((source.confPath === undefined) === (source.imagePath === undefined)) {
+    throw new UserError('bad-source', 'name the image with exactly one of --conf FILE (a layered image) or --image FILE (a docker-archive)');
+  }
+}
+
+/** Opens the image `source` names. */
+export async function openImage(source: ImageSource): Promise<OpenedImage> {
+  checkImageSource(source);
+  if (source.confPath !== undefined) {
+    const conf = await readConf(source.confPath);
+    const opened = await imageFromConf(conf);
+    return { ...opened, reference: source.repoTag ?? conf.repoTag };
+  }
+  const path = source.imagePath!;
+  const archive = await readDockerArchive(path);
+  const reference = source.repoTag ?? archive.repoTags[0];
+  if (reference === undefined) {
+    await archive.dispose();
+    throw new UserError('archive-untagged', `${path}: the archive records no name:tag (RepoTags); give one with --repo-tag NAME:TAG`);
+  }
+  return { image: archiveImage(archive), reference, mtime: 1, hasher: undefined, close: () => archive.dispose() };
+}
+
+/** The Image a conf describes; "now" in `created`/`mtime` resolves to one instant here. */
+export async function imageFromConf(conf: Conf): Promise<{ image: Image; mtime: number; hasher: VerifyHasher | undefined; close: () => Promise<void> }> {
+  const now = currentInstant();
+  const mtime = resolveMtime(conf.mtime, now);
+  const baseImage = conf.fromImage === null ? undefined : await readDockerArchive(conf.fromImage);
+  // Each store layer is sized from lstat and hashed as it streams (the config, which needs the
+  // digests, is written last). With two cores or more, the hashing runs on its own thread.
+  const verifier = buildCores() > 1 ? new VerifyHasher() : undefined;
+  const storeLayers = conf.storeLayers.map((layer) =>
+    storePathsLayer(layer.paths, { ...conf.owner, mtime, ...(verifier === undefined ? {} : { verifier }) }),
+  );
+
+  const image = assembleImage({
+    baseImage,
+    storeLayers,
+    customisationLayer: await tarballLayer(conf.customisationLayer),
+    architecture: conf.architecture,
+    ...(conf.variant === undefined ? {} : { variant: conf.variant }),
+    config: conf.config as JsonValue,
+    created: resolveCreated(conf.created, now),
+  });
+  // close() also removes the base's uncompressed copy, if streaming made one (a process 'exit' hook is the safety net).
+  return { image, mtime, hasher: verifier, close: async () => { await Promise.all([verifier?.close(), baseImage?.dispose()]); } };
+}

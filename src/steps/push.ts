@@ -1,0 +1,39 @@
+// `nix-strata push`: the body of the `push` / `copyToRegistry` passthru. Builds the image from
+// its conf (or archive), as stream does, and hands it to the registry sink, which asks each
+// destination for the layers it already has by diff_id (so a cold runner compresses and sends
+// only what changed), compresses the rest reproducibly and uploads them, manifest last.
+import type { Digest } from '../digest/digest.ts';
+import type { Logger } from '../log.ts';
+import { parseDestination, pushImage } from '../sinks/registry.ts';
+import { checkImageSource, openImage, type ImageSource } from './image-source.ts';
+
+/** Options of pushFromSource. */
+export interface PushStepOptions extends ImageSource {
+  /** `host[:port]/repo[:tag]` references; none means the image's own `name:tag`. */
+  readonly destinations: readonly string[];
+  readonly tlsVerify: boolean;
+  /** A tag (or reference) whose layers may be reused instead of the destination's current tag. */
+  readonly base?: string | undefined;
+  readonly log: Logger;
+}
+
+/** Pushes the image; resolves with the manifest digest once every destination's tag is set. */
+export async function pushFromSource(options: PushStepOptions): Promise<Digest> {
+  checkImageSource(options);
+  // Malformed destinations fail before the image is read.
+  for (const destination of options.destinations) parseDestination(destination);
+  const { image, reference, close } = await openImage(options);
+  try {
+    const destinations = options.destinations.length > 0 ? options.destinations : [reference];
+    const result = await pushImage(image, destinations, {
+      tlsVerify: options.tlsVerify,
+      ...(options.base === undefined ? {} : { base: options.base }),
+      log: options.log,
+    });
+    const { uploaded, mounted, present, reused } = result.blobs;
+    options.log.info(`blobs: ${uploaded} uploaded, ${mounted} mounted, ${present} already there, ${reused} layers reused from the registry`);
+    return result.digest;
+  } finally {
+    await close();
+  }
+}

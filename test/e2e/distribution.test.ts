@@ -1,0 +1,86 @@
+// The distribution passthru (nix/distribution.nix) built by real Nix in the sandbox, through
+// test/nix/host.nix: `oci` (an OCI layout with `digest`), checked with skopeo, umoci and docker
+// run; the `push` executable into a local docker-registry (docker pull + run); and
+// copyToDockerDaemon / copyToPodman. Needs `npm run build`.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { buildExpression, Docker, fixture, repoRoot, sandboxed } from './harness.ts';
+import { startLocalRegistry, type LocalRegistry } from './local-registry.ts';
+import { dockerPullRun } from './pushed-image.ts';
+
+const docker = new Docker();
+const hostNix = join(repoRoot, 'test/nix/host.nix');
+// A buildImage result: its distribution outputs read its archive (`--image`).
+const buildImageExpression = `let n = import ${hostNix} { }; in n.buildImage { name = "nix-strata-e2e/dist-build-image"; tag = "1"; copyToRoot = [ n.standIns.hello ]; config.Cmd = [ "/bin/hello" ]; }`;
+
+describe('oci, push, copyToDockerDaemon and copyToPodman of image results', { timeout: 600_000 }, () => {
+  let dir: string;
+  let registry: LocalRegistry;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nix-strata-e2e-dist-'));
+    registry = await startLocalRegistry(dir);
+  });
+  after(async () => {
+    await docker.cleanup();
+    await execa('docker', ['rmi', 'nix-strata-e2e/dist-oci:latest'], { reject: false });
+    await execa('podman', ['rmi', '-f', 'localhost/nix-strata-e2e/layered-image:latest'], { reject: false });
+    await registry?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  let ociDigest: string;
+
+  it('nix-build -A layered-image.oci (sandbox on): a layout skopeo, umoci and docker read, its manifest digest in `digest`', async () => {
+    const layout = await buildExpression(`${fixture('layered-image')}.oci`, sandboxed);
+    assert.deepEqual((await readdir(layout)).sort(), ['blobs', 'digest', 'index.json', 'oci-layout']);
+    ociDigest = (await readFile(join(layout, 'digest'), 'utf8')).trim();
+    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'));
+    assert.equal(index.manifests[0].digest, ociDigest);
+    assert.equal(index.manifests[0].annotations['org.opencontainers.image.ref.name'], 'latest');
+    const inspected = JSON.parse((await execa('skopeo', ['inspect', `oci:${layout}:latest`])).stdout);
+    assert.equal(inspected.Digest, ociDigest);
+    const bundle = join(dir, 'bundle');
+    await execa('umoci', ['unpack', '--rootless', '--image', `${layout}:latest`, bundle]);
+    assert.equal(await readFile(join(bundle, 'rootfs/extraCommands'), 'utf8'), 'extraCommands was here\n');
+    await execa('skopeo', ['copy', `oci:${layout}:latest`, 'docker-daemon:nix-strata-e2e/dist-oci:latest']);
+    assert.equal((await docker.run('nix-strata-e2e/dist-oci:latest')).trim(), 'Hello, world!');
+  });
+
+  it('the push executable sends the image to a registry, the same digest as oci; docker pulls and runs it', async () => {
+    const push = await buildExpression(`${fixture('layered-image')}.push`, sandboxed);
+    const destination = `${registry.address}/dist/layered:1`;
+    const result = await execa(push, ['--tls-verify=false', destination], { env: { HOME: join(dir, 'home') } });
+    const digest = result.stdout.trim().split('\n').at(-1);
+    assert.equal(digest, ociDigest);
+    assert.match(result.stderr, /uploaded/);
+    assert.equal((await dockerPullRun(destination, ociDigest)).trim(), 'Hello, world!');
+  });
+
+  it('buildImage: oci and push read its archive, and agree on the digest', async () => {
+    const layout = await buildExpression(`(${buildImageExpression}).oci`, sandboxed);
+    const digest = (await readFile(join(layout, 'digest'), 'utf8')).trim();
+    const inspected = JSON.parse((await execa('skopeo', ['inspect', `oci:${layout}:1`])).stdout);
+    assert.equal(inspected.Digest, digest);
+    const push = await buildExpression(`(${buildImageExpression}).copyToRegistry`, sandboxed);
+    const destination = `${registry.address}/dist/build-image:1`;
+    const result = await execa(push, ['--tls-verify=false', destination], { env: { HOME: join(dir, 'home') } });
+    assert.equal(result.stdout.trim().split('\n').at(-1), digest);
+    assert.equal((await dockerPullRun(destination, digest)).trim(), 'Hello, world!');
+  });
+
+  it('copyToDockerDaemon and copyToPodman load the image into the engines', async () => {
+    const toDocker = await buildExpression(`${fixture('layered-image')}.copyToDockerDaemon`, sandboxed);
+    const loaded = await execa(toDocker, [], { stdin: 'ignore' });
+    assert.match(loaded.stdout, /Loaded image: nix-strata-e2e\/layered-image:latest/);
+    assert.equal((await docker.run('nix-strata-e2e/layered-image:latest')).trim(), 'Hello, world!');
+    await docker.remove('nix-strata-e2e/layered-image:latest');
+    const toPodman = await buildExpression(`${fixture('layered-image')}.copyToPodman`, sandboxed);
+    await execa(toPodman, [], { stdin: 'ignore' });
+    const layers = JSON.parse((await execa('podman', ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', 'localhost/nix-strata-e2e/layered-image:latest'])).stdout);
+    assert.ok(Array.isArray(layers) && layers.length > 1);
+  });
+});
