@@ -16,6 +16,7 @@ import { tarballLayer } from '../sources/tarball-layer.ts';
 import { openPipeOutput, stdoutIsPipe } from '../hashing/pipe-output.ts';
 import { VerifyHasher } from '../hashing/verify-hasher.ts';
 import { buildCores } from '../hashing/build-cores.ts';
+import { PlanThread } from '../hashing/plan-thread.ts';
 
 export interface StreamOptions {
   confPath: string;
@@ -33,10 +34,11 @@ export async function streamImage(options: StreamOptions): Promise<void> {
   if (options.output === undefined && options.compressor === 'none' && process.stdout.isTTY) {
     throw new UserError('stdout-is-terminal', 'refusing to write an image archive to a terminal; pipe it (| docker load) or pass --output FILE');
   }
-  const { image, mtime, hasher, close } = await imageFromConf(conf, options.repoTag);
+  // An uncompressed stream to a pipe (`| docker load`) is written by a thread of its own.
+  const piped = options.output === undefined && options.compressor === 'none' && stdoutIsPipe();
+  const { image, mtime, hasher, close } = await imageFromConf(conf, options.repoTag, piped);
   try {
-    // An uncompressed stream to a pipe (`| docker load`) is written by a thread of its own.
-    const output = options.output === undefined && options.compressor === 'none' && stdoutIsPipe()
+    const output = piped
       ? openPipeOutput(hasher)
       : openOutput({ compressor: options.compressor, ...(options.output === undefined ? {} : { path: options.output }) });
     try {
@@ -57,16 +59,18 @@ export async function streamImage(options: StreamOptions): Promise<void> {
 }
 
 /** The Image a conf describes; "now" in `created`/`mtime` resolves to one instant here. */
-export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ image: Image; mtime: number; hasher: VerifyHasher | undefined; close: () => Promise<void> }> {
+export async function imageFromConf(conf: Conf, repoTag?: string, piped = false): Promise<{ image: Image; mtime: number; hasher: VerifyHasher | undefined; close: () => Promise<void> }> {
   const now = currentInstant();
   const mtime = resolveMtime(conf.mtime, now);
   const baseImage = conf.fromImage === null ? undefined : await readDockerArchive(conf.fromImage);
   // Each store layer is sized from lstat and hashed as it streams (the config, which needs the
   // digests, is written last). With two cores or more, the hashing runs on its own thread.
+  // Piped, so is the sizing walk (plan-thread.ts: the next layers' while one streams), which
+  // keeps the pipe busy between layers; its thread's memory is not worth it for a file.
   const verifier = buildCores() > 1 ? new VerifyHasher() : undefined;
-  const storeLayers = conf.storeLayers.map((layer) =>
-    storePathsLayer(layer.paths, { ...conf.owner, mtime, ...(verifier === undefined ? {} : { verifier }) }),
-  );
+  const planner = verifier !== undefined && piped ? new PlanThread() : undefined;
+  const threads = { ...(verifier === undefined ? {} : { verifier }), ...(planner === undefined ? {} : { planner: planner.plan.bind(planner) }) };
+  const storeLayers = conf.storeLayers.map((layer) => storePathsLayer(layer.paths, { ...conf.owner, mtime, ...threads }));
 
   const image = assembleImage({
     baseImage,
@@ -78,5 +82,5 @@ export async function imageFromConf(conf: Conf, repoTag?: string): Promise<{ ima
     repoTag: repoTag ?? conf.repoTag,
   });
   // close() also removes the base's uncompressed copy, if streaming made one (a process 'exit' hook is the safety net).
-  return { image, mtime, hasher: verifier, close: async () => { await Promise.all([verifier?.close(), baseImage?.dispose()]); } };
+  return { image, mtime, hasher: verifier, close: async () => { await Promise.all([verifier?.close(), planner?.close(), baseImage?.dispose()]); } };
 }
