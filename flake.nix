@@ -63,13 +63,16 @@
           dockerTools = (prev.dockerTools or { }) // {
             inherit (functions)
               streamLayeredImage buildLayeredImage buildLayeredImageWithNixDb
-              buildImage buildImageWithNixDb exportImage shadowSetup fakeNss;
+              buildImage buildImageWithNixDb exportImage shadowSetup fakeNss
+              # nixpkgs' mergeImages would mix up this project's `layer-<position>` members.
+              mergeImages streamNixShellImage buildNixShellImage;
           };
         };
 
       # The functions for each system: streamLayeredImage, buildLayeredImage,
       # buildLayeredImageWithNixDb, buildImage, buildImageWithNixDb, exportImage, pullImage,
-      # shadowSetup, fakeNss.
+      # shadowSetup, fakeNss, mergeImages, streamNixShellImage, buildNixShellImage, and the
+      # helpers binSh, usrBinEnv, caCertificates.
       lib = forEachSystem (system: import ./nix { pkgs = nixpkgs.legacyPackages.${system}; });
 
       packages = forEachSystem (system:

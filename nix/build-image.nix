@@ -51,6 +51,8 @@ let
     # The image configuration's `config`; `Env` is appended to the base's.
   , config ? null
   , architecture ? goArch
+    # `variant` of the image configuration (e.g. "v8" for arm64), or null; an extension.
+  , variant ? null
     # Written as given (RFC 3339), or "now".
   , created ? "1970-01-01T00:00:01Z"
     # Bash run in the layer root as the build user (after runAsRoot).
@@ -199,7 +201,9 @@ let
       builder = "${nix-strata}/bin/nix-strata";
       args = [ "build-image" "archive" ];
       __structuredAttrs = true;
+      # The contract's build-image spec (docs/contract.md); the builder refuses another version.
       spec = {
+        version = 1;
         inherit imageName compressor storeDir;
         architecture = check.string "architecture" name architecture;
         config = check.config name config;
@@ -207,7 +211,7 @@ let
         created = check.date "created" name created;
         fromImage = if fromImage == null then null else "${check.fromImage name fromImage}";
         layer = "${layer}";
-      };
+      } // (if check.variant name variant == null then { } else { inherit variant; });
       # The store paths the layer references are added to it (nixpkgs: writeClosure [ layer ]).
       exportReferencesGraph.closure = [ layer ];
       # Compressors for the archive, decompressors for the base.
@@ -221,6 +225,7 @@ let
   archive // {
     inherit imageName imageTag meta layer;
     buildArgs = args;
+    sbom = (import ./sbom.nix { inherit pkgs nix-strata system; }).ofBuildImage { inherit baseName imageTag layer; inherit (archive.spec) imageName created fromImage; };
   }
 );
 in

@@ -48,15 +48,15 @@ let
 
   writeText = import ./write-text.nix { inherit (buildPackages) bash coreutils; inherit system; };
   customisationLayer = import ./customisation.nix { pkgs = buildPackages; inherit nix-strata system; };
+  # Host platform: the links' targets go into images.
+  helpers = import ./helpers.nix { inherit pkgs system; };
+  # /etc/passwd and /etc/group with root and nobody, for images that need user names (text:
+  # built with the build platform's tools).
+  fakeNss = import ./fake-nss.nix { pkgs = buildPackages; inherit system; };
+  sbomOf = import ./sbom.nix { pkgs = buildPackages; inherit nix-strata system; };
 
-  # Like nixpkgs' lib.makeOverridable, for our two public functions: the result gets
-  # `.override` taking an attribute set or a function of the previous arguments.
-  makeOverridable = f: args:
-    let
-      result = f args;
-      override = newArgs: makeOverridable f (args // (if builtins.isFunction newArgs then newArgs args else newArgs));
-    in
-    result // { inherit override; };
+  # nixpkgs' lib.makeOverridable: results get `.override` (nix/make-overridable.nix).
+  makeOverridable = import ./make-overridable.nix;
 
   # Docker repositories are lower-case; only ASCII letters change (api.md §1 `imageName`).
   lowerAscii = s:
@@ -84,6 +84,9 @@ let
     , config ? { }
       # `architecture` of the image configuration (Go names: amd64, arm64, ...).
     , architecture ? goArch
+      # `variant` of the image configuration (the CPU variant, e.g. "v8" for arm64, "v7" for
+      # arm), or null for none; an extension (api.md §2.1: not in nixpkgs' argument set).
+    , variant ? null
       # Creation date of the configuration and history: RFC 3339, a date, or "now".
     , created ? "1970-01-01T00:00:01Z"
       # Modification time of every store-layer entry (same syntax as `created`).
@@ -127,7 +130,8 @@ let
 
       baseJson = writeText {
         name = "${baseName}-base.json";
-        text = builtins.toJSON { inherit architecture; config = check.config name config; os = "linux"; };
+        text = builtins.toJSON ({ inherit architecture; config = check.config name config; os = "linux"; }
+          // (if check.variant name variant == null then { } else { inherit variant; }));
       };
 
       # The layer derivation, or null: then the conf derivation builds the layer too.
@@ -239,6 +243,7 @@ let
     in
     stream // { inherit imageName meta; } // passthru // {
       inherit imageTag conf streamScript;
+      sbom = sbomOf.ofConf { inherit baseName conf; };
       isExe = true;
     }
   );
@@ -266,7 +271,7 @@ let
       };
     in
     archive // {
-      inherit (stream) imageName imageTag;
+      inherit (stream) imageName imageTag sbom;
       inherit meta stream;
     }
   );
@@ -278,7 +283,7 @@ in
   buildLayeredImageWithNixDb = args: buildLayeredImage (args // { includeNixDB = true; });
 
   # /etc/passwd and /etc/group with root and nobody, for images that need user names.
-  fakeNss = import ./fake-nss.nix { pkgs = buildPackages; inherit system; };
+  inherit fakeNss;
 
   # nixpkgs' buildImage(WithNixDb), exportImage, pullImage and shadowSetup, without a VM (nix/build-image.nix …).
   inherit (import ./build-image.nix { pkgs = buildPackages; inherit nix-strata system goArch lowerAscii makeOverridable; }) buildImage buildImageWithNixDb;
@@ -286,4 +291,17 @@ in
   pullImage = import ./pull-image.nix { pkgs = buildPackages; inherit nix-strata system goArch; };
   # Host platform: its paths go into the image.
   shadowSetup = import ./shadow-setup.nix { inherit pkgs; };
+
+  # Several image archives as one `docker load` archive (nix/merge-images.nix).
+  mergeImages = import ./merge-images.nix { pkgs = buildPackages; inherit nix-strata system; };
+
+  # An image set up like `nix-shell` on a derivation (nix/nix-shell-image.nix).
+  inherit (import ./nix-shell-image.nix {
+    inherit pkgs streamLayeredImage buildLayeredImage makeOverridable writeText;
+    inherit (helpers) binSh usrBinEnv;
+    inherit fakeNss;
+  }) streamNixShellImage buildNixShellImage;
+
+  # dockerTools' environment helpers /bin/sh, /usr/bin/env and the CA bundle (nix/helpers.nix).
+  inherit (helpers) binSh usrBinEnv caCertificates;
 }

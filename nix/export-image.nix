@@ -1,7 +1,7 @@
 # exportImage: an image's flattened root filesystem as ONE tar (what `docker export` of a
 # container gives), without nixpkgs' VM: `nix-strata export` reads any docker-archive this
 # project, nixpkgs, skopeo or `docker save` writes (gzip/bzip2/xz/zstd or plain) and applies
-# the layers bottom to top with their whiteouts and opaque directories (src/sinks/rootfs-tar.ts).
+# the layers bottom to top with their whiteouts and opaque directories (src/image/flatten.ts).
 # The output is the tar file itself, named like nixpkgs' (by default the base's name, even when
 # that ends in .tar.gz: the bytes are an uncompressed tar either way).
 # `pkgs` is the build platform's package set (default.nix passes buildPackages).

@@ -217,6 +217,12 @@ in
       fail name "enableFakechroot is not supported when building on Darwin: proot, which provides the fake chroot, is not portable to Darwin (see https://github.com/NixOS/nixpkgs/issues/327311); use fakeRootCommands without enableFakechroot, cross-compile from Linux, or build inside a Linux VM"
     else enable;
 
+  # `variant` (extension): null, or a CPU variant as OCI platforms name them ("v8" for arm64,
+  # "v6"/"v7" for arm, "v2"…"v4" for amd64); a `/` would break "os/arch/variant" platform strings.
+  variant = name: variant:
+    if variant == null || (isString variant && stringLength variant <= 32 && match "[A-Za-z0-9]+([._-][A-Za-z0-9]+)*" variant != null) then variant
+    else fail name "the variant argument must be null or a CPU variant such as \"v8\" (arm64) or \"v7\" (arm): letters and digits, '.', '_' or '-' between them, at most 32 characters; got ${builtins.toJSON variant}";
+
   # Strings the builder writes as given: `architecture` (non-empty), `uname`, `gname`.
   string = argument: name: value:
     if isString value && (argument != "architecture" || value != "") then value

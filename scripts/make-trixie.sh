@@ -12,7 +12,7 @@ build_users=8
 
 # nodejs/npm/git to run the suite; the rest are the programs the e2e tests and stand-ins call.
 packages=(nodejs npm git docker-cli skopeo umoci podman fakeroot proot pigz zstd xz-utils bzip2
-  busybox-static bash-static jq sqlite3 docker-registry findutils time)
+  busybox-static bash-static jq sqlite3 docker-registry apache2-utils findutils time)
 
 nix_conf=$'sandbox = true\nsandbox-fallback = false\nextra-sandbox-paths = /usr /lib=/usr/lib /lib64=/usr/lib64\nsubstituters =\nbuild-users-group = nixbld\nexperimental-features = nix-command flakes'
 

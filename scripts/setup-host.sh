@@ -5,7 +5,7 @@
 # Idempotent: safe to run again; it only does what is missing.
 set -euo pipefail
 
-packages=(nix-bin docker.io skopeo umoci podman fakeroot proot pigz zstd xz-utils bzip2 busybox-static bash-static jq sqlite3 docker-registry findutils debootstrap)
+packages=(nix-bin docker.io skopeo umoci podman fakeroot proot pigz zstd xz-utils bzip2 busybox-static bash-static jq sqlite3 docker-registry apache2-utils findutils debootstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -39,7 +39,17 @@ export async function readSnapshotFile(file: string): Promise<Snapshot> {
   const bytes = await readFile(file).catch((error: unknown) => {
     throw new UserError('missing-snapshot', `${file}: cannot read the snapshot (${(error as Error).message}); write it first with \`build-image snapshot\``, { cause: error });
   });
-  return parseSnapshot(bytes);
+  const corrupt = (reason: string, cause?: unknown): UserError =>
+    new UserError('bad-snapshot', `${file}: not a snapshot as \`build-image snapshot\` writes it (${reason}); take the snapshot again`, { cause });
+  let snapshot: Snapshot;
+  try {
+    snapshot = parseSnapshot(bytes);
+  } catch (error) {
+    throw corrupt(error instanceof Error ? error.message : String(error), error);
+  }
+  // find lists the tree's root first, as the record with an empty path.
+  if (!snapshot.has('')) throw corrupt('no record of the tree\'s root');
+  return snapshot;
 }
 
 /** find's raw NUL-separated records for `root`. */

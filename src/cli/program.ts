@@ -15,6 +15,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./commands/export.ts')).exportCommand(),
   inspect: async () => (await import('./commands/inspect.ts')).inspectCommand(),
   'build-image': async () => (await import('./commands/build-image.ts')).buildImageCommand(),
+  'merge-images': async () => (await import('./commands/merge-images.ts')).mergeImagesCommand(),
+  sbom: async () => (await import('./commands/sbom.ts')).sbomCommand(),
 };
 
 /** The program for `argv` (as process.argv): only the named subcommand, or all of them for help. */
@@ -23,7 +25,8 @@ export async function createProgram(argv: readonly string[] = []): Promise<Comma
     .description('Build container images from Nix closures (drop-in for dockerTools.buildLayeredImage)')
     .version(packageVersion(), '-V, --version', 'print the nix-strata version')
     .exitOverride()
-    .showHelpAfterError();
+    // A mistyped command is one line, with commander's nearest command, not the whole help.
+    .configureOutput({ outputError: (text, write) => write(oneLineError(text)) });
   const named = argv[2];
   const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
   for (const name of wanted) program.addCommand(await COMMANDS[name]!());
@@ -34,4 +37,10 @@ export async function createProgram(argv: readonly string[] = []): Promise<Comma
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return manifest.version;
+}
+
+/** commander's `error: unknown command 'x'\n(Did you mean y?)` as this CLI's one line. */
+function oneLineError(text: string): string {
+  const message = text.trim().replace(/^error: /, '').replace(/\s*\n\(Did you mean (.+)\?\)$/, '; did you mean $1?');
+  return `nix-strata: ${message.replace(/\s*\n\s*/g, '; ')} (\`nix-strata --help\` lists the commands and options)\n`;
 }

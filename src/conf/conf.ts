@@ -1,9 +1,9 @@
 // The conf: everything `nix-strata stream` needs, written once by `nix-strata conf` at build
 // time (docs/contract.md). Kept as JSON with number lexemes preserved, because `config`
 // values reach the image config byte for byte.
-import { readFile } from 'node:fs/promises';
-import { isLosslessNumber, parse, stringify } from 'lossless-json';
 import { UserError } from '../errors.ts';
+import { isLosslessNumber, stringifyLossless } from '../json/lossless.ts';
+import { readLosslessJsonFile } from '../json/read-file.ts';
 
 /** Owner written on every store-layer entry. */
 export interface StoreOwner {
@@ -22,6 +22,8 @@ export interface Conf {
   version: 1;
   repoTag: string;
   architecture: string;
+  /** The config's CPU `variant` (e.g. "v8"), absent when the image has none. */
+  variant?: string;
   /** The user's `config`, as parsed losslessly from baseJson (numbers are LosslessNumber). */
   config: unknown;
   created: string;
@@ -35,24 +37,12 @@ export interface Conf {
 
 /** The conf as text: 2-space JSON with number lexemes kept. */
 export function serializeConf(conf: Conf): string {
-  return `${stringify(conf, null, 2)}\n`;
+  return `${stringifyLossless(conf, 2)}\n`;
 }
 
 /** Reads and checks a conf file; the file name appears in every error. */
 export async function readConf(path: string): Promise<Conf> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UserError('conf-unreadable', `cannot read conf ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  let value: unknown;
-  try {
-    value = parse(text);
-  } catch (error) {
-    throw new UserError('conf-malformed', `conf ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
-  }
-  return checkConf(value, path);
+  return checkConf(await readLosslessJsonFile(path, { what: 'conf', code: 'conf' }), path);
 }
 
 function checkConf(value: unknown, path: string): Conf {
@@ -79,6 +69,7 @@ function checkConf(value: unknown, path: string): Conf {
     version: 1,
     repoTag: str('repoTag'),
     architecture: str('architecture'),
+    ...(record.variant === undefined ? {} : { variant: str('variant') }),
     config: record.config,
     created: str('created'),
     mtime: mtimeValue as number | 'now',

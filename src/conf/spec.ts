@@ -65,18 +65,25 @@ const FIELDS: Record<keyof BuildSpec, FieldCheck> = {
   storeDir: isNonEmptyString,
 };
 
-/** Validates the `spec` attribute; every problem is collected and reported together. */
-export function parseSpec(value: unknown, where = 'spec'): BuildSpec {
+/**
+ * Validates the `spec` attribute; every problem is collected and reported together, in one
+ * line that names `file` (the attrs file holding the spec) once, before the problems.
+ */
+export function parseSpec(value: unknown, file?: string): BuildSpec {
+  const inFile = (problems: readonly string[]): UserError => {
+    const count = problems.length > 1 ? `${problems.length} problems in the spec: ` : '';
+    return new UserError('bad-spec', `${file === undefined ? '' : `${file}: `}${count}${problems.join('; ')}`);
+  };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UserError('bad-spec', `${where}: expected an object, got ${describe(value)}`);
+    throw inFile([`spec: expected an object, got ${describe(value)}`]);
   }
   const record = value as Record<string, unknown>;
   const problems: string[] = [];
   for (const key of Object.keys(record)) {
-    if (!(key in FIELDS)) problems.push(`${where}.${key}: unknown field (this builder does not know it; nix/ and the builder are out of step)`);
+    if (!(key in FIELDS)) problems.push(`spec.${key}: unknown field (this builder does not know it; nix/ and the builder are out of step)`);
   }
   for (const [key, check] of Object.entries(FIELDS)) {
-    const path = `${where}.${key}`;
+    const path = `spec.${key}`;
     if (!(key in record)) {
       problems.push(`${path}: missing`);
       continue;
@@ -84,7 +91,7 @@ export function parseSpec(value: unknown, where = 'spec'): BuildSpec {
     const expected = check(record[key], path);
     if (expected) problems.push(`${path}: expected ${expected}, got ${describe(record[key])}`);
   }
-  if (problems.length > 0) throw new UserError('bad-spec', problems.join('; '));
+  if (problems.length > 0) throw inFile(problems);
   return record as unknown as BuildSpec;
 }
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClosureNode } from '../closure/graph.ts';
 import { narSizeOfFlatDirectory } from '../closure/nar-size.ts';
-import { scanReferences } from '../closure/reference-scan.ts';
+import { scanReferences } from './reference-scan.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import type { Logger } from '../log.ts';
 import { customise } from './customise.ts';

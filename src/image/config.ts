@@ -1,4 +1,5 @@
-// The image configuration object in nixpkgs' exact field order (format.md §2.1).
+// The image configuration object in nixpkgs' exact field order: the layered builders'
+// (format.md §2.1) and buildImage's (api.md §6.3).
 import type { JsonObject, JsonValue } from '../json/lossless.ts';
 import { pythonJsonDumps, pythonListRepr } from '../json/python-compat.ts';
 import type { Digest } from '../digest/digest.ts';
@@ -8,6 +9,8 @@ export interface ImageConfigParts {
   /** Resolved `created` string (`…+00:00`). */
   readonly created: string;
   readonly architecture: string;
+  /** The CPU variant (e.g. "v8"); no `variant` field when absent, as nixpkgs writes none. */
+  readonly variant?: string;
   /** The `config` object after any Env merge. */
   readonly config: JsonValue;
   /** One per layer, bottom to top. */
@@ -25,15 +28,35 @@ export function imageConfigObject(parts: ImageConfigParts): JsonObject {
     created: parts.created,
     architecture: parts.architecture,
     os: 'linux',
+    ...(parts.variant === undefined ? {} : { variant: parts.variant }),
     config: parts.config,
     rootfs: { diff_ids: [...parts.diffIds], type: 'layers' },
     history: parts.historyOrigins.map((origin) => ({ created: parts.created, comment: historyComment(origin) })),
   };
 }
 
+/**
+ * buildImage's config object: the key order nixpkgs' jq writes, and one history entry per
+ * layer with only `created` (api.md §6.3); `historyOrigins` only counts the layers.
+ */
+export function buildImageConfigObject(parts: ImageConfigParts): JsonObject {
+  return {
+    architecture: parts.architecture,
+    config: parts.config,
+    created: parts.created,
+    os: 'linux',
+    rootfs: { diff_ids: [...parts.diffIds], type: 'layers' },
+    history: parts.historyOrigins.map(() => ({ created: parts.created })),
+  };
+}
+
+/** Which builder's config an image gets. */
+export type ConfigStyle = 'layered' | 'build-image';
+
 /** The exact config bytes (json.dumps indent=4, no trailing newline). */
-export function imageConfigBytes(parts: ImageConfigParts): Buffer {
-  return Buffer.from(pythonJsonDumps(imageConfigObject(parts)), 'utf8');
+export function imageConfigBytes(parts: ImageConfigParts, style: ConfigStyle = 'layered'): Buffer {
+  const object = style === 'layered' ? imageConfigObject(parts) : buildImageConfigObject(parts);
+  return Buffer.from(pythonJsonDumps(object), 'utf8');
 }
 
 /** `store paths: ['…', '…']`, Python's str() of a list of strings. */

@@ -1,6 +1,6 @@
-// The `Env` inheritance of layered images on a base (api.md §6.2): only Env is inherited;
-// last value wins, first position kept. Missing/null configs count as empty instead of
-// crashing as nixpkgs does (api.md §10 item 3).
+// The `Env` inheritance of images on a base. Layered images (api.md §6.2): only Env is
+// inherited; last value wins, first position kept. Missing/null configs count as empty instead
+// of crashing as nixpkgs does (api.md §10 item 3). buildImage (api.md §6.3): concatenated.
 import { isJsonObject, type JsonObject, type JsonValue } from '../json/lossless.ts';
 import { UserError } from '../errors.ts';
 
@@ -33,4 +33,22 @@ function envList(value: JsonValue | undefined, where: string): string[] {
     throw new UserError('bad-env', `${where}: expected a list of "KEY=value" strings`);
   }
   return value;
+}
+
+/** buildImage's Env rule (api.md §6.3): base Env ++ child Env, duplicates kept; the key is always set. */
+export function concatenatedEnv(baseEnv: readonly string[], config: JsonValue): JsonObject {
+  if (config !== null && !isJsonObject(config)) throw new UserError('bad-config', 'config: expected an attribute set or null');
+  const child = config ?? {};
+  const childEnv = child['Env'];
+  if (childEnv !== undefined && childEnv !== null && !(Array.isArray(childEnv) && childEnv.every((e) => typeof e === 'string'))) {
+    throw new UserError('bad-env', 'config.Env: expected a list of "KEY=value" strings');
+  }
+  return { ...child, Env: [...baseEnv, ...((childEnv as string[] | null | undefined) ?? [])] };
+}
+
+/** A base image config's `config.Env` strings (none when absent; other entries are skipped). */
+export function baseEnvOf(imageConfig: JsonValue | undefined): string[] {
+  const inner = isJsonObject(imageConfig) ? imageConfig['config'] : undefined;
+  const env = isJsonObject(inner) ? inner['Env'] : undefined;
+  return Array.isArray(env) ? env.filter((item): item is string => typeof item === 'string') : [];
 }

@@ -1,17 +1,95 @@
-// The docker-archive `manifest.json` (format.md §2.2): one entry, keys Config, RepoTags, Layers.
-import { pythonJsonDumps } from '../json/python-compat.ts';
+// What an Image's manifests are, derived from its layers and config (ggcr's `partial`): the
+// descriptors, the manifest in either schema (OCI image manifest, Docker v2 schema 2), its
+// canonical bytes and its digest. Each is computed once per image and schema, here only.
+import { sha256Digest, type Digest } from '../digest/digest.ts';
+import { canonicalJsonBytes } from '../json/canonical.ts';
+import { layerMediaType, SCHEMA_MEDIA_TYPES, type ManifestSchema } from './media-types.ts';
+import type { Image, Layer } from './types.ts';
 
-/** What one manifest entry names. */
-export interface ManifestParts {
-  /** The config member name, `<hex>.json`. */
-  readonly config: string;
-  readonly repoTags: readonly string[];
-  /** Layer member names, bottom to top. */
-  readonly layers: readonly string[];
+/** A content descriptor: what a manifest says about one blob. */
+export type BlobDescriptor = {
+  readonly mediaType: string;
+  readonly size: number;
+  readonly digest: Digest;
+};
+
+/** An image manifest (both schemas have this shape; only the media types differ). */
+// Type aliases, not interfaces: they are plain JSON data for canonicalJsonBytes.
+export type ImageManifest = {
+  readonly schemaVersion: 2;
+  readonly mediaType: string;
+  readonly config: BlobDescriptor;
+  readonly layers: readonly BlobDescriptor[];
+};
+
+/** A manifest with its exact bytes and their digest. */
+export interface DerivedManifest {
+  readonly manifest: ImageManifest;
+  /** Canonical JSON (RFC 8785, json/canonical.ts): the same image always gives the same bytes. */
+  readonly raw: Buffer;
+  readonly digest: Digest;
 }
 
-/** The exact `manifest.json` bytes (4-space indent, no trailing newline). */
-export function manifestBytes(parts: ManifestParts): Buffer {
-  const entry = { Config: parts.config, RepoTags: [...parts.repoTags], Layers: [...parts.layers] };
-  return Buffer.from(pythonJsonDumps([entry]), 'utf8');
+const derived = new WeakMap<Image, Map<ManifestSchema, Promise<DerivedManifest>>>();
+
+/**
+ * The manifest of `image` in `schema`, memoised per image. It needs every layer's digest and
+ * size, so asking for it before a store layer has streamed costs a hashing pass: sinks that
+ * stream layers first ask afterwards.
+ */
+export function manifestOf(image: Image, schema: ManifestSchema): Promise<DerivedManifest> {
+  let bySchema = derived.get(image);
+  if (!bySchema) derived.set(image, bySchema = new Map());
+  let result = bySchema.get(schema);
+  if (!result) {
+    const map = bySchema;
+    result = deriveManifest(image, schema);
+    // A failure (an unreadable layer) is not remembered: the next ask tries again.
+    result.catch(() => map.delete(schema));
+    map.set(schema, result);
+  }
+  return result;
+}
+
+/** The manifest object. */
+export async function imageManifest(image: Image, schema: ManifestSchema): Promise<ImageManifest> {
+  return (await manifestOf(image, schema)).manifest;
+}
+
+/** The manifest's exact bytes, as pushed or written to a layout. */
+export async function rawManifest(image: Image, schema: ManifestSchema): Promise<Buffer> {
+  return (await manifestOf(image, schema)).raw;
+}
+
+/** The manifest digest (what `image@sha256:…` names). */
+export async function manifestDigest(image: Image, schema: ManifestSchema): Promise<Digest> {
+  return (await manifestOf(image, schema)).digest;
+}
+
+/** The config blob's descriptor. */
+export async function configDescriptor(image: Image, schema: ManifestSchema): Promise<BlobDescriptor> {
+  const config = await image.rawConfig();
+  return { mediaType: SCHEMA_MEDIA_TYPES[schema].config, size: config.length, digest: sha256Digest(config) };
+}
+
+/** A layer blob's descriptor; `where` names the layer should its compression have no media type. */
+export async function layerDescriptor(layer: Layer, schema: ManifestSchema, where: string): Promise<BlobDescriptor> {
+  const mediaType = layerMediaType(layer.compression, schema, where);
+  return { mediaType, size: await layer.size(), digest: await layer.digest() };
+}
+
+async function deriveManifest(image: Image, schema: ManifestSchema): Promise<DerivedManifest> {
+  const layers: BlobDescriptor[] = [];
+  // Sequential on purpose: a store layer's digest may walk the store.
+  for (const [index, layer] of image.layers.entries()) {
+    layers.push(await layerDescriptor(layer, schema, `layer ${index + 1} (${layer.origin.join(', ')})`));
+  }
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: SCHEMA_MEDIA_TYPES[schema].manifest,
+    config: await configDescriptor(image, schema),
+    layers,
+  };
+  const raw = canonicalJsonBytes(manifest);
+  return { manifest, raw, digest: sha256Digest(raw) };
 }

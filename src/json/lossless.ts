@@ -13,15 +13,20 @@ export interface JsonObject {
 /** Parses JSON keeping every number's lexeme; `where` names the file or argument for errors. */
 export function parseLossless(text: string, where: string): JsonValue {
   try {
-    return parse(text, null, (lexeme) => new LosslessNumber(lexeme)) as JsonValue;
+    return parseKeepingLexemes(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new UserError('bad-json', `${where}: not valid JSON (${reason}); check that the file is complete`, { cause: error });
   }
 }
 
-/** Compact (or indented) JSON with number lexemes written back verbatim. */
-export function stringifyLossless(value: JsonValue, indent?: number): string {
+/** Parses JSON keeping every number's lexeme; a syntax error is thrown as lossless-json's own (read-file.ts words it). */
+export function parseKeepingLexemes(text: string): JsonValue {
+  return parse(text, null, (lexeme) => new LosslessNumber(lexeme)) as JsonValue;
+}
+
+/** Compact (or indented) JSON with number lexemes written back verbatim; any JSON-serialisable value (the conf, too). */
+export function stringifyLossless(value: unknown, indent?: number): string {
   const text = stringify(value, null, indent);
   if (text === undefined) throw new TypeError('stringifyLossless: value is not serialisable');
   return text;

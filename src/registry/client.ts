@@ -1,5 +1,6 @@
-// A small client for the OCI distribution API (pull side only): manifests and blobs by
-// digest, Bearer token auth (the Docker token protocol) and Basic auth, over node's http/https.
+// A small client for the OCI distribution API: manifests and blobs by digest for pulls, any
+// request (`send`) for pushes (registry/blob-upload.ts), Bearer token auth (the Docker token
+// protocol, one token per scope) and Basic auth, over node's http/https.
 import type { Readable, TransformCallback } from 'node:stream';
 import { DigestingStream, sha256Digest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
@@ -23,7 +24,42 @@ export interface RegistryClientOptions {
   readonly credentials?: RegistryCredentials;
   /** Idle timeout per request, milliseconds. */
   readonly timeoutMs?: number;
+  /** How the user gives credentials, as auth errors say it; NIX_STRATA_REGISTRY_* unless given. */
+  readonly credentialHelp?: CredentialHelp;
 }
+
+/** The parts of auth errors that tell the user where credentials come from. */
+export interface CredentialHelp {
+  /** What to do when the registry wants credentials and there are none (`set …`, `log in with …`). */
+  readonly missing: string;
+  /** What to check when the credentials were refused. */
+  readonly wrong: string;
+  /** Who was refused access (`NIX_STRATA_REGISTRY_USERNAME`, `the user of …`). */
+  readonly who: string;
+}
+
+/** One request to a repository's API, as `send` makes it. */
+export interface RegistryRequest {
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH';
+  readonly repository: string;
+  /** Under `/v2/<repository>/` (`blobs/uploads/`), or an absolute URL the registry gave (an upload's Location). */
+  readonly path: string | URL;
+  /** The token scope: `pull`, or `push` (pull and push). */
+  readonly access: 'pull' | 'push';
+  /** A repository the request reads from too (a cross-repository mount's `from`). */
+  readonly alsoPull?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Makes the body; called again when the request is repeated with a new token. */
+  readonly body?: () => Buffer | Readable;
+  /** Said in error messages. */
+  readonly what: string;
+}
+
+const ENV_HELP: CredentialHelp = {
+  missing: 'set NIX_STRATA_REGISTRY_USERNAME and NIX_STRATA_REGISTRY_PASSWORD',
+  wrong: 'check NIX_STRATA_REGISTRY_USERNAME and NIX_STRATA_REGISTRY_PASSWORD',
+  who: 'NIX_STRATA_REGISTRY_USERNAME',
+};
 
 /** A fetched manifest: its exact bytes, their digest, and the served media type. */
 export interface FetchedManifest {
@@ -48,9 +84,16 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Regist
 export class RegistryClient {
   readonly registry: string;
   private readonly options: Required<Omit<RegistryClientOptions, 'credentials'>> & { credentials?: RegistryCredentials };
+  /** Whether TLS certificates are verified (said in error messages). */
+  get tlsVerify(): boolean {
+    return this.options.tlsVerify;
+  }
   private scheme: 'http:' | 'https:';
   private readonly allowHttp: boolean;
-  private readonly authorizations = new Map<string, string>();
+  // One Authorization per set of scopes, shared by the requests that need it while it is fetched.
+  private readonly authorizations = new Map<string, Promise<string>>();
+  // The registry's last challenge: a request for new scopes fetches its token before it is sent.
+  private challenges: AuthChallenge[] | undefined;
 
   constructor(registry: string, options: RegistryClientOptions = {}) {
     this.registry = registry;
@@ -58,6 +101,7 @@ export class RegistryClient {
       tlsVerify: options.tlsVerify ?? true,
       insecure: options.insecure ?? false,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      credentialHelp: options.credentialHelp ?? ENV_HELP,
       ...(options.credentials ? { credentials: options.credentials } : {}),
     };
     // As docker does for insecure registries: https first, plain http when TLS is not spoken.
@@ -105,30 +149,59 @@ export class RegistryClient {
   }
 
   private async get(repository: string, path: string, what: string, headers: Record<string, string>): Promise<HttpResponse> {
-    const scope = `repository:${repository}:pull`;
-    const send = async (): Promise<HttpResponse> => {
-      const authorization = this.authorizations.get(scope);
-      return this.request(`/v2/${repository}/${path}`, what, { ...headers, ...(authorization ? { Authorization: authorization } : {}) });
+    return this.send({ method: 'GET', repository, path, access: 'pull', headers, what });
+  }
+
+  /**
+   * Sends one request to a repository's API, answering a 401 challenge once (a token for the
+   * request's scopes, or Basic auth) and sending it again. Any status is returned; a second
+   * 401 is an error naming the credentials.
+   */
+  async send(request: RegistryRequest): Promise<HttpResponse> {
+    const { repository, what } = request;
+    const scopes = [`repository:${repository}:${request.access === 'push' ? 'pull,push' : 'pull'}`,
+      ...(request.alsoPull !== undefined ? [`repository:${request.alsoPull}:pull`] : [])];
+    const key = scopes.join(' ');
+    // A push token also grants pull on its repository.
+    let used = this.authorizations.get(key) ?? this.authorizations.get(`repository:${repository}:pull,push`);
+    if (used === undefined && this.challenges !== undefined) used = this.authorizeShared(key, this.challenges, scopes, what);
+    const sendOnce = async (authorization: Promise<string> | undefined): Promise<HttpResponse> => {
+      const value = authorization === undefined ? undefined : await authorization;
+      const path = request.path instanceof URL ? request.path : `/v2/${repository}/${request.path}`;
+      return this.request(path, what, { ...request.headers, ...(value ? { Authorization: value } : {}) }, request.method, request.body?.());
     };
-    let response = await send();
+    let response = await sendOnce(used);
     if (response.status !== 401) return response;
     const header = headerValue(response.headers['www-authenticate']);
     response.body.resume();
-    const hadAuthorization = this.authorizations.has(scope);
+    const hadAuthorization = used !== undefined;
     if (header === undefined) {
       throw new UserError('registry-auth', `${what}: the registry answered 401 without a WWW-Authenticate challenge; check the registry address`);
     }
-    this.authorizations.set(scope, await this.authorize(parseWwwAuthenticate(header), scope, what));
-    response = await send();
+    this.challenges = parseWwwAuthenticate(header);
+    // Another request may have renewed it meanwhile; else this one does.
+    const current = this.authorizations.get(key);
+    const renewed = current !== undefined && current !== used ? current : this.authorizeShared(key, this.challenges, scopes, what);
+    response = await sendOnce(renewed);
     if (response.status === 401) {
       response.body.resume();
-      throw new UserError('registry-auth', `${what}: access denied (HTTP 401${hadAuthorization ? ', after renewing the token' : ''}); ${this.credentialHint(repository)}`);
+      throw new UserError('registry-auth', `${what}: access denied (HTTP 401${hadAuthorization ? ', after renewing the token' : ''}); ${this.credentialHint(repository, request.access)}`);
     }
     return response;
   }
 
+  // Starts fetching the Authorization for `key`, shared until it settles (forgotten if it fails).
+  private authorizeShared(key: string, challenges: AuthChallenge[], scopes: readonly string[], what: string): Promise<string> {
+    const pending = this.authorize(challenges, scopes, what);
+    this.authorizations.set(key, pending);
+    pending.catch(() => {
+      if (this.authorizations.get(key) === pending) this.authorizations.delete(key);
+    });
+    return pending;
+  }
+
   // Answers a 401 challenge with a Bearer token (anonymous or with credentials) or Basic auth.
-  private async authorize(challenges: AuthChallenge[], scope: string, what: string): Promise<string> {
+  private async authorize(challenges: AuthChallenge[], scopes: readonly string[], what: string): Promise<string> {
     const bearer = challenges.find((challenge) => challenge.scheme === 'bearer');
     const credentials = this.options.credentials;
     if (bearer !== undefined) {
@@ -141,8 +214,11 @@ export class RegistryClient {
         throw new UserError('registry-auth', `${what}: the Bearer challenge's realm ${JSON.stringify(realm)} is not a URL; the registry is misconfigured`, { cause: error });
       }
       if (bearer.params.service !== undefined) url.searchParams.set('service', bearer.params.service);
-      // The challenge names the scope it wants; fall back to pull access on this repository.
-      url.searchParams.set('scope', bearer.params.scope ?? scope);
+      // The request's scopes, and the one the challenge names when it is another (docker sends several `scope` parameters).
+      for (const scope of scopes) url.searchParams.append('scope', scope);
+      for (const challenged of (bearer.params.scope ?? '').split(' ')) {
+        if (challenged !== '' && !coveredBy(challenged, scopes)) url.searchParams.append('scope', challenged);
+      }
       const tokenWhat = `token for ${what} from ${url.origin}`;
       const response = await httpRequest(url, {
         headers: credentials ? { Authorization: basic(credentials) } : {},
@@ -152,7 +228,8 @@ export class RegistryClient {
       });
       if (response.status === 401 || response.status === 403) {
         response.body.resume();
-        throw new UserError('registry-auth', `${tokenWhat}: refused (HTTP ${response.status}); ${credentials ? 'check NIX_STRATA_REGISTRY_USERNAME and NIX_STRATA_REGISTRY_PASSWORD' : 'the registry needs credentials: set NIX_STRATA_REGISTRY_USERNAME and NIX_STRATA_REGISTRY_PASSWORD'}`);
+        const help = this.options.credentialHelp;
+        throw new UserError('registry-auth', `${tokenWhat}: refused (HTTP ${response.status}); ${credentials ? help.wrong : `the registry needs credentials: ${help.missing}`}`);
       }
       if (response.status !== 200) {
         const body = await errorBody(response, tokenWhat);
@@ -171,25 +248,33 @@ export class RegistryClient {
     }
     if (challenges.some((challenge) => challenge.scheme === 'basic')) {
       if (!credentials) {
-        throw new UserError('registry-auth', `${what}: the registry needs a user name and password: set NIX_STRATA_REGISTRY_USERNAME and NIX_STRATA_REGISTRY_PASSWORD`);
+        throw new UserError('registry-auth', `${what}: the registry needs a user name and password: ${this.options.credentialHelp.missing}`);
       }
       return basic(credentials);
     }
     throw new UserError('registry-auth', `${what}: unsupported authentication scheme(s) ${challenges.map((c) => c.scheme).join(', ') || '(none)'}; only Bearer and Basic are supported`);
   }
 
-  private async request(path: string, what: string, headers: Record<string, string>): Promise<HttpResponse> {
-    const url = new URL(`${this.scheme}//${apiHost(this.registry)}${path}`);
+  private async request(path: string | URL, what: string, headers: Record<string, string>,
+    method: RegistryRequest['method'] = 'GET', body?: Buffer | Readable): Promise<HttpResponse> {
+    const url = path instanceof URL ? path : new URL(`${this.scheme}//${apiHost(this.registry)}${path}`);
     try {
-      return await httpRequest(url, { headers, timeoutMs: this.options.timeoutMs, tlsVerify: this.options.tlsVerify, what });
+      return await httpRequest(url, { method, headers, ...(body === undefined ? {} : { body }), timeoutMs: this.options.timeoutMs, tlsVerify: this.options.tlsVerify, what });
     } catch (error) {
-      // Like skopeo with --tls-verify=false: a registry that does not speak TLS is tried over http.
-      if (this.scheme === 'https:' && this.allowHttp && error instanceof UserError && error.code === 'registry-tls') {
+      // Like skopeo with --tls-verify=false: a registry that does not speak TLS is tried over http
+      // (a first request has no streamed body, so it can be sent again).
+      // Judged by this request's URL: concurrent first requests all fail over https, one flips the scheme first.
+      if (!(path instanceof URL) && (body === undefined || Buffer.isBuffer(body)) && url.protocol === 'https:' && this.allowHttp && error instanceof UserError && error.code === 'registry-tls') {
         this.scheme = 'http:';
-        return this.request(path, what, headers);
+        return this.request(path, what, headers, method, body);
       }
       throw error;
     }
+  }
+
+  /** The API's base URL as spoken now (https, or http after a fallback): upload Locations are relative to it. */
+  baseUrl(): URL {
+    return new URL(`${this.scheme}//${apiHost(this.registry)}/`);
   }
 
   private async expectOk(response: HttpResponse, what: string, repository: string, notFoundHint: string): Promise<void> {
@@ -205,10 +290,12 @@ export class RegistryClient {
     throw new UserError('registry-http', `${what}: HTTP ${response.status} from ${response.url.origin}${detail ? ` (${detail})` : ''}`);
   }
 
-  private credentialHint(repository: string): string {
+  /** What to tell the user when access to `repository` is denied. */
+  credentialHint(repository: string, access: 'pull' | 'push' = 'pull'): string {
+    const help = this.options.credentialHelp;
     return this.options.credentials
-      ? `check that NIX_STRATA_REGISTRY_USERNAME may pull ${repository}`
-      : `the repository may be private or misspelt: set NIX_STRATA_REGISTRY_USERNAME and NIX_STRATA_REGISTRY_PASSWORD, or check the name`;
+      ? `check that ${help.who} may ${access} ${repository}`
+      : `the repository may be private or misspelt: ${help.missing}, or check the name`;
   }
 }
 
@@ -231,8 +318,8 @@ class VerifyingStream extends DigestingStream {
   }
 }
 
-// The body of an error response, only to quote it: when it cannot be read, the status alone is reported.
-async function errorBody(response: HttpResponse, what: string): Promise<Buffer> {
+/** The body of an error response, only to quote it: when it cannot be read, the status alone is reported. */
+export async function errorBody(response: HttpResponse, what: string): Promise<Buffer> {
   try {
     return await readBody(response, 64 * 1024, what);
   } catch (error) {
@@ -241,21 +328,38 @@ async function errorBody(response: HttpResponse, what: string): Promise<Buffer> 
   }
 }
 
+// Whether `scope` (`repository:name:actions`) asks for nothing beyond one of `scopes`.
+function coveredBy(scope: string, scopes: readonly string[]): boolean {
+  const [type, name, actions = ''] = scope.split(':');
+  return scopes.some((own) => {
+    const [ownType, ownName, ownActions = ''] = own.split(':');
+    const granted = ownActions.split(',');
+    return ownType === type && ownName === name && actions.split(',').every((action) => granted.includes(action));
+  });
+}
+
 function basic(credentials: RegistryCredentials): string {
   return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
+export function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-// Registries explain failures as {"errors":[{"code","message"}]}; quote the first one.
-function summarise(body: Buffer): string {
+/**
+ * Registries explain failures as {"errors":[{"code","message","detail"}]}; quote the first one,
+ * with its detail when that is text (distribution puts the storage error there: `write …: no
+ * space left on device`).
+ */
+export function summarise(body: Buffer): string {
   const text = body.toString('utf8');
   try {
-    const json = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
+    const json = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string; detail?: unknown }> };
     const first = json.errors?.[0];
-    if (first) return [first.code, first.message].filter(Boolean).join(': ');
+    if (first) {
+      const detail = typeof first.detail === 'string' ? first.detail.slice(0, 300) : undefined;
+      return [first.code, first.message, detail].filter(Boolean).join(': ');
+    }
   } catch (error) {
     if (!(error instanceof SyntaxError)) throw error;
   }

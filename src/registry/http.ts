@@ -1,13 +1,22 @@
-// One HTTP(S) GET over node's own http/https modules, with an idle timeout,
-// redirects, and network failures turned into one-line UserErrors.
+// One HTTP(S) request over node's own http/https modules, with an idle timeout,
+// redirects (for requests without a streamed body), and network failures turned into
+// one-line UserErrors.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import { UserError } from '../errors.ts';
 import { trustedCertificates } from './trust.ts';
 
 /** Options for one request. */
 export interface HttpRequestOptions {
+  /** GET unless given. */
+  readonly method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH';
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * What to send: bytes, or a stream sent chunked (an upload whose length is only known at its
+   * end). A stream that fails aborts the request and rejects with the stream's own error.
+   */
+  readonly body?: Buffer | Readable;
   /** Milliseconds without any socket activity before the request is abandoned. */
   readonly timeoutMs: number;
   /** Verify TLS certificates (https only). */
@@ -27,14 +36,16 @@ export interface HttpResponse {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 
-/** Sends a GET and resolves with the response head; follows redirects. */
+/** Sends the request and resolves with the response head; follows redirects unless the body is a stream. */
 export async function httpRequest(url: URL, options: HttpRequestOptions): Promise<HttpResponse> {
   let current = url;
   let headers: Record<string, string> = { ...options.headers };
   for (let hop = 0; ; hop++) {
     const response = await requestOnce(current, headers, options);
     const location = response.headers.location;
-    if (!REDIRECTS.has(response.status) || location === undefined) return response;
+    // A streamed body cannot be sent twice; registries do not redirect uploads anyway.
+    const streamed = options.body !== undefined && !Buffer.isBuffer(options.body);
+    if (!REDIRECTS.has(response.status) || location === undefined || streamed) return response;
     response.body.resume();
     if (hop >= MAX_REDIRECTS) {
       throw new UserError('registry-redirects', `${options.what}: too many redirects from ${url.origin} (last to ${location}); check the registry address`);
@@ -52,9 +63,11 @@ function requestOnce(url: URL, headers: Record<string, string>, options: HttpReq
   const ca = url.protocol === 'https:' && options.tlsVerify ? trustedCertificates() : undefined;
   return new Promise((resolve, reject) => {
     const module = url.protocol === 'http:' ? http : https;
+    const body = options.body;
+    const length = Buffer.isBuffer(body) ? { 'Content-Length': String(body.length) } : {};
     const request = module.request(url, {
-      method: 'GET',
-      headers: { 'User-Agent': 'nix-strata', ...headers },
+      method: options.method ?? 'GET',
+      headers: { 'User-Agent': 'nix-strata', ...length, ...headers },
       ...(url.protocol === 'https:' ? { rejectUnauthorized: options.tlsVerify } : {}),
       ...(ca === undefined ? {} : { ca }),
     });
@@ -65,13 +78,22 @@ function requestOnce(url: URL, headers: Record<string, string>, options: HttpReq
       received?.destroy(error);
       request.destroy(error);
     });
-    request.on('error', (error) => reject(describeNetworkError(error, url, options)));
+    let bodyError: unknown;
+    request.on('error', (error) => reject(bodyError ?? describeNetworkError(error, url, options)));
     request.on('response', (response) => {
       received = response;
       response.on('error', () => undefined); // reported through the consumer's pipeline
       resolve({ status: response.statusCode ?? 0, headers: response.headers, body: response, url });
     });
-    request.end();
+    if (body === undefined) request.end();
+    else if (Buffer.isBuffer(body)) request.end(body);
+    else {
+      body.on('error', (error) => {
+        bodyError = error;
+        request.destroy(error);
+      });
+      body.pipe(request);
+    }
   });
 }
 

@@ -2,23 +2,17 @@
 // and choosing one platform's manifest from an index.
 import { parseDigest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
-import type { LayerCompression } from '../image/types.ts';
+import type { BlobDescriptor } from '../image/manifest.ts';
+import { MEDIA_TYPES } from '../image/media-types.ts';
 
-export const MEDIA_TYPES = {
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-} as const;
+// The media types and the layer-type mapping live in image/; re-exported for the client's users.
+export { layerCompression, MEDIA_TYPES } from '../image/media-types.ts';
 
 /** The Accept header for manifest requests: every type this client understands. */
 export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList].join(', ');
 
-/** A content descriptor. */
-export interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: Digest;
-  readonly size: number;
+/** A content descriptor as a registry serves it: an index entry may name its platform. */
+export interface Descriptor extends BlobDescriptor {
   readonly platform?: Platform;
 }
 
@@ -84,24 +78,6 @@ function descriptor(value: unknown, where: string): Descriptor {
   return parsed;
 }
 
-/** How a layer blob of this media type is compressed; unknown types are a UserError. */
-export function layerCompression(mediaType: string, where: string): LayerCompression {
-  switch (mediaType) {
-    case 'application/vnd.oci.image.layer.v1.tar':
-    case 'application/vnd.docker.image.rootfs.diff.tar':
-      return 'none';
-    case 'application/vnd.oci.image.layer.v1.tar+gzip':
-    case 'application/vnd.docker.image.rootfs.diff.tar.gzip':
-    case 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip':
-    case 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip':
-      return 'gzip';
-    case 'application/vnd.oci.image.layer.v1.tar+zstd':
-      return 'zstd';
-    default:
-      throw new UserError('bad-manifest', `${where}: unsupported layer media type ${JSON.stringify(mediaType)}; this is not a container image (maybe an artifact or a Helm chart)`);
-  }
-}
-
 /**
  * Chooses the manifest for a platform. `architecture` may carry a variant (`arm/v7`);
  * without one, the first entry for the os/architecture wins, as docker pull does.
@@ -113,6 +89,19 @@ export function selectPlatform(index: readonly Descriptor[], os: string, archite
   if (found) return found;
   const available = index.flatMap((entry) => entry.platform ? [`${entry.platform.os}/${entry.platform.architecture}${entry.platform.variant ? `/${entry.platform.variant}` : ''}`] : []);
   throw new UserError('no-platform', `${where}: no manifest for ${os}/${architecture}; available: ${available.join(', ') || 'none'}; set os and arch (--os, --arch) to one of them`);
+}
+
+/** The `rootfs.diff_ids` of an image config, checked; `where` names the config for errors. */
+export function configDiffIds(rawConfig: Buffer, where: string): Digest[] {
+  let config: unknown;
+  try {
+    config = JSON.parse(rawConfig.toString('utf8'));
+  } catch (error) {
+    throw new UserError('bad-config', `${where}: not JSON (${(error as Error).message})`, { cause: error });
+  }
+  const diffIds = (config as { rootfs?: { diff_ids?: unknown } } | null)?.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds)) throw new UserError('bad-config', `${where}: no rootfs.diff_ids list; this is not an image config`);
+  return diffIds.map((value, i) => parseDigest(value, `${where}: rootfs.diff_ids[${i}]`));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,24 +1,37 @@
 // Writes an Image as a docker-archive stream (format.md §1): layers, config, manifest.json,
-// in the §3 tar dialect, with the progress lines of api.md §4.1 on the logger.
+// in the §3 tar dialect, with the progress lines of api.md §4.1 on the logger. What is
+// docker-archive-specific lives here: member names and headers, and `manifest.json`.
 import type { Writable } from 'node:stream';
 import { hexOf } from '../digest/digest.ts';
 import { imageId } from '../image/ids.ts';
 import { UserError } from '../errors.ts';
-import { manifestBytes } from '../image/manifest.ts';
 import type { Image, Layer } from '../image/types.ts';
-import { pythonListRepr } from '../json/python-compat.ts';
+import { pythonJsonDumps, pythonListRepr } from '../json/python-compat.ts';
 import type { Logger } from '../log.ts';
 import { outputError } from '../errors.ts';
 import { recycleChunk } from '../tar/generator-readable.ts';
 import { encodeHeader, endOfArchive, paddingFor, type TarHeader } from '../tar/header.ts';
+import { sourceMemberOf, type MemberHeader, type TarMember } from '../tar/member.ts';
+
+/**
+ * The customisation layer's member header (format.md §1.2). 'store-file' is the project rule
+ * (0444 root:root, the stat nixpkgs takes of the store file outside the sandbox); 'sandbox'
+ * the same inside the Linux build sandbox (65534 nobody:nogroup); 'plain' the header of every
+ * other member the builder creates (buildImage's archive, whose files all are 0644).
+ */
+export type CustomisationMember = 'store-file' | 'sandbox' | 'plain';
 
 /** Options of writeDockerArchive. */
 export interface DockerArchiveOptions {
+  /** `name:tag` references to record (manifest.json RepoTags): the destination, not the image's. */
+  readonly repoTags: readonly string[];
   /** mtime (Unix seconds) of every member header the builder creates (format.md §1.2). */
   readonly mtime: number;
   readonly log: Logger;
   /** Whether to end `output` when done (default true; false leaves e.g. a pipe open for more). */
   readonly end?: boolean;
+  /** Default 'store-file'. */
+  readonly customisationMember?: CustomisationMember;
 }
 
 /** Streams `image` into `output` as an uncompressed docker-archive, honouring backpressure. */
@@ -28,17 +41,17 @@ export async function writeDockerArchive(image: Image, output: Writable, options
     const layerNames: string[] = [];
     if (!image.layers.some((layer) => layer.kind === 'base')) options.log.info("No 'fromImage' provided");
     for (const [index, layer] of image.layers.entries()) {
-      const name = await memberName(layer, index + 1);
-      options.log.info(progressLine(layer, index + 1, name));
-      layerNames.push(name);
-      await writer.layer(layer, name, options.mtime, (done, total) =>
+      const member = await archiveMember(layer, index + 1, options.customisationMember);
+      options.log.info(progressLine(layer, index + 1, member.name));
+      layerNames.push(member.name);
+      await writer.layer(layer, member, options.mtime, (done, total) =>
         options.log.progress(`layer ${index + 1} of ${image.layers.length}: ${mebibytes(done)} of ${mebibytes(total)}`));
     }
     options.log.info('Adding manifests...');
     const config = await image.rawConfig();
     const configName = `${hexOf(imageId(config))}.json`;
     await writer.member(config, configName, options.mtime);
-    await writer.member(manifestBytes({ config: configName, repoTags: image.repoTags, layers: layerNames }), 'manifest.json', options.mtime);
+    await writer.member(archiveManifestBytes({ config: configName, repoTags: options.repoTags, layers: layerNames }), 'manifest.json', options.mtime);
     await writer.write(endOfArchive(writer.offset));
     if (options.end ?? true) await writer.end();
     options.log.info('Done.');
@@ -47,13 +60,40 @@ export async function writeDockerArchive(image: Image, output: Writable, options
   }
 }
 
-// nixpkgs names a layer by its digest; a digest that only streaming computes is not there yet
-// when the member header is written, so such a layer is named by its position in the image
-// (distinct from base members, which keep their own names at lower positions).
-async function memberName(layer: Layer, position: number): Promise<string> {
-  if (layer.archiveMember !== undefined) return layer.archiveMember.name;
-  if (layer.identityFromStream === true) return `layer-${position}/layer.tar`;
-  return `${hexOf(await layer.diffId())}/layer.tar`;
+/** What one `manifest.json` entry names. */
+export interface ArchiveManifestParts {
+  /** The config member name, `<hex>.json`. */
+  readonly config: string;
+  readonly repoTags: readonly string[];
+  /** Layer member names, bottom to top. */
+  readonly layers: readonly string[];
+}
+
+/** The exact `manifest.json` bytes (format.md §2.2: keys Config, RepoTags, Layers; 4-space indent, no trailing newline). */
+export function archiveManifestBytes(parts: ArchiveManifestParts): Buffer {
+  const entry = { Config: parts.config, RepoTags: [...parts.repoTags], Layers: [...parts.layers] };
+  return Buffer.from(pythonJsonDumps([entry]), 'utf8');
+}
+
+const CUSTOMISATION_HEADERS: Record<CustomisationMember, MemberHeader> = {
+  'store-file': { mode: 0o444, uid: 0, gid: 0, uname: 'root', gname: 'root' },
+  sandbox: { mode: 0o444, uid: 65534, gid: 65534, uname: 'nobody', gname: 'nogroup' },
+  plain: {},
+};
+
+/**
+ * The member a layer is written as, and the header fields that differ from a builder-created
+ * member's (0644, 0:0, no owner names, the mtime argument). A layer read from a tar member (a
+ * base layer) keeps that member. Others are named by their digest, as nixpkgs does; a digest
+ * that only streaming computes is not there yet when the header is written, so such a layer is
+ * named by its position in the image (distinct from base members, which keep their own names
+ * at lower positions).
+ */
+export async function archiveMember(layer: Layer, position: number, customisation: CustomisationMember = 'store-file'): Promise<TarMember> {
+  const kept = sourceMemberOf(layer);
+  if (kept !== undefined) return kept;
+  const name = layer.identityFromStream === true ? `layer-${position}/layer.tar` : `${hexOf(await layer.diffId())}/layer.tar`;
+  return { name, header: layer.kind === 'customisation' ? CUSTOMISATION_HEADERS[customisation] : {} };
 }
 
 function progressLine(layer: Layer, number: number, name: string): string {
@@ -96,9 +136,10 @@ class ArchiveWriter {
   }
 
   /** One layer member; its size comes from `layer.size()` and is checked against the bytes streamed. */
-  async layer(layer: Layer, name: string, mtime: number, progress: (done: number, total: number) => void): Promise<void> {
+  async layer(layer: Layer, member: TarMember, mtime: number, progress: (done: number, total: number) => void): Promise<void> {
+    const { name } = member;
     const size = await layer.size();
-    const header: TarHeader = { ...defaultHeader(name, size, mtime), ...layer.archiveMember?.header, name, size, type: 'file' };
+    const header: TarHeader = { ...defaultHeader(name, size, mtime), ...member.header, name, size, type: 'file' };
     await this.write(encodeHeader(header));
     let streamed = 0;
     let reported = 0;

@@ -8,7 +8,7 @@ import { PassThrough, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { outputError, UserError } from '../errors.ts';
-import { buildCores } from '../hashing/build-cores.ts';
+import { buildCores } from '../build-cores.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import { outputTarget, type OutputTarget } from './output-target.ts';
 
@@ -105,6 +105,40 @@ export function openOutput(options: { path?: string; compressor: Compressor }): 
         guard?.release();
       },
     };
+  }
+}
+
+/** Where an archive goes, as openOutput takes it; `open` replaces openOutput (stdout through a worker). */
+export interface WriteOutputOptions {
+  /** A file to write; stdout when absent. */
+  readonly path?: string;
+  readonly compressor: Compressor;
+  readonly open?: () => Output;
+}
+
+/**
+ * Opens the output (so a missing directory fails before any work), lets `write` fill its
+ * stream, then finishes it; on any failure aborts it, so nothing half-written stays. A failure
+ * of the output itself (disk full, an I/O error), which writers can only call "the archive",
+ * is reported naming the user's path.
+ */
+export async function writeOutput<T>(options: WriteOutputOptions, write: (stream: Writable) => Promise<T>): Promise<T> {
+  const output = options.open?.() ?? openOutput(options);
+  let streamFailure: unknown;
+  const onError = (error: unknown): void => {
+    streamFailure ??= error;
+  };
+  output.stream.on('error', onError);
+  try {
+    const result = await write(output.stream);
+    await output.finish();
+    return result;
+  } catch (error) {
+    await output.abort();
+    const ofOutput = streamFailure !== undefined && (error === streamFailure || (error as { cause?: unknown }).cause === streamFailure);
+    throw options.path !== undefined && ofOutput ? outputError(streamFailure, options.path) : error;
+  } finally {
+    output.stream.off('error', onError);
   }
 }
 

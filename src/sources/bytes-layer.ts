@@ -1,13 +1,12 @@
 // A layer held in memory: for tests and for layers small enough to build in one go.
 import { Readable } from 'node:stream';
 import { sha256Digest, type Digest } from '../digest/digest.ts';
-import type { ArchiveMember, Layer, LayerCompression, LayerKind } from '../image/types.ts';
+import type { Layer, LayerCompression, LayerKind } from '../image/types.ts';
 
 /** How a bytes layer presents itself; only `origin` is required. */
 export interface BytesLayerOptions {
   readonly origin: readonly string[];
   readonly kind?: LayerKind;
-  readonly archiveMember?: ArchiveMember;
   /** Compression of `bytes`; when not 'none', `diffId` must be given (it is not recomputed). */
   readonly compression?: LayerCompression;
   readonly diffId?: Digest;
@@ -25,7 +24,6 @@ export function bytesLayer(bytes: Buffer, options: BytesLayerOptions): Layer {
     compression,
     kind: options.kind,
     origin: options.origin,
-    archiveMember: options.archiveMember,
     diffId: async () => diffId,
     digest: async () => digest,
     size: async () => bytes.length,

@@ -11,7 +11,8 @@ import { decompressed } from '../image/decompress.ts';
 import type { Image, Layer, LayerCompression } from '../image/types.ts';
 import type { Logger } from '../log.ts';
 import { credentialsFromEnv, RegistryClient, type RegistryCredentials } from '../registry/client.ts';
-import { layerCompression, parseManifest, selectPlatform, type Descriptor } from '../registry/manifest.ts';
+import { layerCompression } from '../image/media-types.ts';
+import { configDiffIds, parseManifest, selectPlatform, type Descriptor } from '../registry/manifest.ts';
 import { formatReference, parseReference, type ImageReference } from '../registry/reference.ts';
 
 /** What to pull and how. */
@@ -28,8 +29,6 @@ export interface PullImageOptions {
   readonly credentials?: RegistryCredentials;
   /** Directory the layer blobs are downloaded into; it must outlive the returned Image. */
   readonly blobDir: string;
-  /** The `name:tag` to record; defaults to the reference's name (as written) and `latest`. */
-  readonly repoTag?: string;
   /** Store layers uncompressed (as skopeo's docker-archive does) instead of as pulled. */
   readonly decompress?: boolean;
   readonly timeoutMs?: number;
@@ -75,7 +74,7 @@ export async function pullImage(options: PullImageOptions): Promise<PulledImage>
   const { config: configDescriptor, layers: layerDescriptors } = manifest;
 
   const rawConfig = await client.getBlob(repo, configDescriptor.digest, configDescriptor.size);
-  const diffIds = diffIdsOf(rawConfig, `config ${configDescriptor.digest} of ${name}`);
+  const diffIds = configDiffIds(rawConfig, `config ${configDescriptor.digest} of ${name}`);
   if (diffIds.length !== layerDescriptors.length) {
     throw new UserError('layers-mismatch', `${name}: the manifest lists ${layerDescriptors.length} layers but its config has ${diffIds.length} rootfs.diff_ids; the image in the registry is broken`);
   }
@@ -104,11 +103,9 @@ export async function pullImage(options: PullImageOptions): Promise<PulledImage>
   const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failure) throw failure.reason;
 
-  const repoTag = options.repoTag ?? `${nameAsWritten(options.reference)}:latest`;
   return {
     layers,
     rawConfig: async () => rawConfig,
-    repoTags: [repoTag],
     manifestDigest: fetched.digest,
     requestedDigest,
     configDigest: configDescriptor.digest,
@@ -161,18 +158,6 @@ function fileLayer(path: string, compression: LayerCompression, diffId: Digest, 
 }
 
 // The config's rootfs.diff_ids, the only part of it this source needs to understand.
-function diffIdsOf(rawConfig: Buffer, where: string): Digest[] {
-  let config: unknown;
-  try {
-    config = JSON.parse(rawConfig.toString('utf8'));
-  } catch (error) {
-    throw new UserError('bad-config', `${where}: not JSON (${(error as Error).message})`, { cause: error });
-  }
-  const diffIds = (config as { rootfs?: { diff_ids?: unknown } } | null)?.rootfs?.diff_ids;
-  if (!Array.isArray(diffIds)) throw new UserError('bad-config', `${where}: no rootfs.diff_ids list; this is not an image config`);
-  return diffIds.map((value, i) => parseDigest(value, `${where}: rootfs.diff_ids[${i}]`));
-}
-
 /** The repository part of a reference as the user wrote it (no tag, no digest): nixpkgs' default finalImageName. */
 export function nameAsWritten(reference: string): string {
   const withoutDigest = reference.replace(/@.*$/, '');

@@ -13,21 +13,11 @@ export interface TarballLayerOptions {
   /** History origin; defaults to `[directory]` (the customisation layer's store path). */
   readonly origin?: readonly string[];
   readonly kind?: LayerKind;
-  /**
-   * Owner written in the outer archive's member header. Default: the project rule (0:0
-   * root/root, format.md §1.2); 'sandbox' reproduces nixpkgs run in the build sandbox.
-   */
-  readonly memberOwner?: 'root' | 'sandbox';
 }
 
-const MEMBER_OWNERS = {
-  root: { uid: 0, gid: 0, uname: 'root', gname: 'root' },
-  sandbox: { uid: 65534, gid: 65534, uname: 'nobody', gname: 'nogroup' },
-} as const;
-
 /**
- * Reads `<directory>/checksum` and returns the layer of `<directory>/layer.tar`, named
- * `<checksum>/layer.tar` with the 0444 root:root header of format.md §1.2's project rule.
+ * Reads `<directory>/checksum` and returns the layer of `<directory>/layer.tar`, whose diffId
+ * is that checksum (a docker-archive names it `<checksum>/layer.tar`, format.md §1.1).
  */
 export async function tarballLayer(directory: string, options: TarballLayerOptions = {}): Promise<Layer> {
   const checksumPath = join(directory, 'checksum');
@@ -45,10 +35,6 @@ export async function tarballLayer(directory: string, options: TarballLayerOptio
     compression: 'none',
     kind: options.kind ?? 'customisation',
     origin: options.origin ?? [directory],
-    archiveMember: {
-      name: `${hex}/layer.tar`,
-      header: { mode: 0o444, ...MEMBER_OWNERS[options.memberOwner ?? 'root'] },
-    },
     diffId: async () => diffId,
     digest: async () => diffId,
     size: async () => size,

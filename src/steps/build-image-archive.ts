@@ -1,12 +1,12 @@
 // The archive step of buildImage (api.md §6.3): the base image's layers, then ONE new layer
 // (the layer derivation's `layer.tar` followed by the store paths it references that the base
 // does not already carry), a config whose Env is the base's followed by the child's
-// (duplicates kept), the base's diff_ids (each checked against its layer's bytes as the layer
-// is read, see verifiedAgainstDiffId in sources/docker-archive.ts), one `created`-only history
+// (duplicates kept, image/env-merge.ts), the base's diff_ids (each checked against its layer's bytes as the layer
+// is read, see image/verify-diff-id.ts), one `created`-only history
 // entry per layer, and the tag taken from this derivation's own output path when not given.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -18,13 +18,14 @@ import { UserError } from '../errors.ts';
 import { parseToUnixSeconds, currentInstant, formatUtcSeconds } from '../image/date.ts';
 import { decompressed } from '../image/decompress.ts';
 import { checkLayerLimit } from '../image/layer-limit.ts';
-import type { Image, Layer } from '../image/types.ts';
-import { isJsonObject, parseLossless, type JsonObject, type JsonValue } from '../json/lossless.ts';
-import { pythonJsonDumps } from '../json/python-compat.ts';
+import { assembleImage } from '../image/assemble.ts';
+import type { Layer } from '../image/types.ts';
+import { isJsonObject, isLosslessNumber, stringifyLossless, type JsonObject, type JsonValue } from '../json/lossless.ts';
+import { readLosslessJsonFile } from '../json/read-file.ts';
 import type { Logger } from '../log.ts';
-import { openOutput, parseCompressor, type Compressor } from '../sinks/output.ts';
+import { parseCompressor, writeOutput, type Compressor } from '../sinks/output.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
-import { readDockerArchive } from '../sources/docker-archive.ts';
+import { readDockerArchive, type DockerArchiveImage } from '../sources/docker-archive.ts';
 import { endOfArchive } from '../tar/header.ts';
 import { storeLayerChunks } from '../tar/store-layer.ts';
 import { tarEntryBytes } from '../build-image/tar-entries.ts';
@@ -37,6 +38,8 @@ export interface BuildImageSpec {
   readonly imageName: string;
   readonly tag: string | null;
   readonly architecture: string;
+  /** The CPU variant (e.g. "v8"), when given. */
+  readonly variant?: string;
   /** As the user wrote it (written verbatim), or "now". */
   readonly created: string;
   /** The user's `config` (null allowed), numbers kept as lexemes. */
@@ -60,10 +63,7 @@ export interface BuildImageArchiveOptions {
 
 /** Reads `spec`, the `closure` graph and `outputs.out` from a structured-attrs file. */
 export async function readBuildImageAttrs(path: string): Promise<{ spec: BuildImageSpec; closure: string[]; out: string }> {
-  const text = await readFile(path, 'utf8').catch((error: unknown) => {
-    throw new UserError('attrs-unreadable', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  });
-  const attrs = parseLossless(text, path);
+  const attrs = await readLosslessJsonFile(path, { what: 'derivation attributes', code: 'attrs' });
   if (!isJsonObject(attrs) || !isJsonObject(attrs['spec'])) throw new UserError('attrs-malformed', `${path}: no spec object; run inside the buildImage archive derivation`);
   const spec = parseSpec(attrs['spec'], `${path}: spec`);
   const graph = attrs['closure'];
@@ -74,7 +74,15 @@ export async function readBuildImageAttrs(path: string): Promise<{ spec: BuildIm
   return { spec, closure, out };
 }
 
+/** The build-image spec version this builder reads (docs/contract.md); nix/build-image.nix writes it. */
+const SPEC_VERSION = 1;
+
 function parseSpec(value: JsonObject, where: string): BuildImageSpec {
+  const version = value['version'];
+  if (!isLosslessNumber(version) || version.value !== String(SPEC_VERSION)) {
+    const got = version === undefined ? 'no version' : `version ${stringifyLossless(version)}`;
+    throw new UserError('bad-spec', `${where}.version: this builder reads build-image spec version ${SPEC_VERSION}, got ${got}; nix/ and the builder are out of step, rebuild with a matching nix-strata`);
+  }
   const str = (key: string): string => {
     const v = value[key];
     if (typeof v !== 'string') throw new UserError('bad-spec', `${where}.${key}: expected a string`);
@@ -85,6 +93,7 @@ function parseSpec(value: JsonObject, where: string): BuildImageSpec {
     imageName: str('imageName'),
     tag: orNull('tag'),
     architecture: str('architecture'),
+    ...(value['variant'] === undefined ? {} : { variant: str('variant') }),
     created: str('created'),
     config: value['config'] ?? null,
     fromImage: orNull('fromImage'),
@@ -109,17 +118,7 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
   try {
     const base = spec.fromImage === null ? undefined : await readDockerArchive(spec.fromImage);
     checkLayerLimit({ base: base?.layers.length ?? 0, own: { count: 1, what: 'new layer' } });
-    const baseLayers: Layer[] = [];
-    const inBase = new Set<string>();
-    const storeRelative = spec.storeDir.replace(/^\/+|\/+$/g, '');
-    for (const [index, layer] of (base?.layers ?? []).entries()) {
-      log.info(`Reading base layer ${index + 1} of ${base!.layers.length}...`);
-      await scanBaseLayer(layer, `${spec.fromImage}: layer ${index + 1}`, (name) => {
-        const match = /^(?:\.?\/)*(.*?)\/*$/.exec(name)![1]!;
-        if (match.startsWith(`${storeRelative}/`) && !match.slice(storeRelative.length + 1).includes('/')) inBase.add(`/${match}`);
-      });
-      baseLayers.push(layer);
-    }
+    const inBase = base === undefined ? new Set<string>() : await storePathsInBase(base, spec.storeDir, log);
     const storePaths = [...new Set(options.closure)]
       .filter((path) => path !== spec.layer && !inBase.has(path))
       .sort();
@@ -134,46 +133,37 @@ export async function buildImageArchive(options: BuildImageArchiveOptions): Prom
       size: async () => size,
       open: () => createReadStream(layerFile),
     };
-    const layers = [...baseLayers, newLayer];
-    const diffIds: Digest[] = [];
-    for (const layer of layers) diffIds.push(await layer.diffId());
-    const configBytes = Buffer.from(pythonJsonDumps({
-      architecture: spec.architecture,
-      config: concatenatedEnv(base?.env ?? [], spec.config),
-      created,
-      os: 'linux',
-      rootfs: { diff_ids: diffIds, type: 'layers' },
-      history: layers.map(() => ({ created })),
-    }), 'utf8');
-    const image: Image = { layers, repoTags: [`${spec.imageName}:${tag}`], rawConfig: async () => configBytes };
-    const output = openOutput({ path: options.output, compressor: spec.compressor });
-    try {
-      await writeDockerArchive(image, output.stream, { mtime: SOURCE_DATE_EPOCH, log });
-      await output.finish();
-    } catch (error) {
-      await output.abort();
-      throw error;
-    }
+    const image = assembleImage({
+      baseImage: base, storeLayers: [], customisationLayer: newLayer,
+      architecture: spec.architecture, config: spec.config, created, style: 'build-image',
+      ...(spec.variant === undefined ? {} : { variant: spec.variant }),
+    });
+    // Every member of buildImage's archive has the builder's plain header, its layer's too.
+    await writeOutput({ path: options.output, compressor: spec.compressor }, (stream) =>
+      writeDockerArchive(image, stream, { repoTags: [`${spec.imageName}:${tag}`], mtime: SOURCE_DATE_EPOCH, log, customisationMember: 'plain' }));
   } finally {
     await rm(work, { recursive: true, force: true });
     guard.release();
   }
 }
 
-/** buildImage's Env rule (api.md §6.3): base Env ++ child Env, duplicates kept; the key is always set. */
-export function concatenatedEnv(baseEnv: readonly string[], config: JsonValue): JsonObject {
-  if (config !== null && !isJsonObject(config)) throw new UserError('bad-config', 'config: expected an attribute set or null');
-  const child = config ?? {};
-  const childEnv = child['Env'];
-  if (childEnv !== undefined && childEnv !== null && !(Array.isArray(childEnv) && childEnv.every((e) => typeof e === 'string'))) {
-    throw new UserError('bad-env', 'config.Env: expected a list of "KEY=value" strings');
-  }
-  return { ...child, Env: [...baseEnv, ...((childEnv as string[] | null | undefined) ?? [])] };
-}
-
 function checkedCreated(value: string): string {
   parseToUnixSeconds(value, 'created');
   return value;
+}
+
+/** The store paths (`/nix/store/<name>` entries) the base's layers hold, each layer read through and checked. */
+export async function storePathsInBase(base: DockerArchiveImage, storeDir: string, log: Logger): Promise<Set<string>> {
+  const inBase = new Set<string>();
+  const storeRelative = storeDir.replace(/^\/+|\/+$/g, '');
+  for (const [index, layer] of base.layers.entries()) {
+    log.info(`Reading base layer ${index + 1} of ${base.layers.length}...`);
+    await scanBaseLayer(layer, `${base.path}: layer ${index + 1}`, (name) => {
+      const match = /^(?:\.?\/)*(.*?)\/*$/.exec(name)![1]!;
+      if (match.startsWith(`${storeRelative}/`) && !match.slice(storeRelative.length + 1).includes('/')) inBase.add(`/${match}`);
+    });
+  }
+  return inBase;
 }
 
 /**

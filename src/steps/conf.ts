@@ -3,7 +3,7 @@
 // tag and the normalised dates. It reads no store file: sizes and digests are the stream's job,
 // so a rebuild after a small change costs a plan, not a pass over the closure.
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { closureGraphFromAttrs } from '../closure/parse.ts';
 import { closureOf, createClosureGraph, type ClosureGraph } from '../closure/graph.ts';
@@ -12,7 +12,8 @@ import { parseSpec, type BuildSpec } from '../conf/spec.ts';
 import { serializeConf, type Conf, type ConfStoreLayer, type StoreOwner } from '../conf/conf.ts';
 import { UserError } from '../errors.ts';
 import { normaliseDate, normaliseMtime } from '../image/date.ts';
-import { isJsonObject, parseLossless } from '../json/lossless.ts';
+import { isJsonObject, type JsonValue } from '../json/lossless.ts';
+import { readJsonFile, readLosslessJsonFile } from '../json/read-file.ts';
 import { checkLayerLimit } from '../image/layer-limit.ts';
 import { planLayers } from '../layering/plan.ts';
 import type { Logger } from '../log.ts';
@@ -31,7 +32,7 @@ export interface BuildConfOptions {
 /** Reads the derivation attributes, plans the layers and writes the conf. */
 export async function buildConf(options: BuildConfOptions): Promise<Conf> {
   const attrs = await readAttrs(options.attrsPath);
-  const spec = parseSpec(attrs.spec, `${options.attrsPath}: spec`);
+  const spec = parseSpec(attrs.spec, options.attrsPath);
   const derivationOut = confOutput(attrs);
   const outPath = options.outPath ?? derivationOut ?? noOutput(options.attrsPath);
   // A customisation layer built here is an output too: never left half-made or after a failure.
@@ -62,7 +63,7 @@ function writeConf(conf: Conf, outPath: string): void {
 async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options: BuildConfOptions & { outPath: string; tagSource: string }): Promise<Conf> {
   const created = normaliseDate(spec.created, 'created');
   const mtime = normaliseMtime(spec.mtime, 'mtime');
-  const { architecture, config } = await readBaseJson(spec.baseJson);
+  const { architecture, variant, config } = await readBaseJson(spec.baseJson);
   const owner: StoreOwner = { uid: spec.uid, gid: spec.gid, uname: spec.uname, gname: spec.gname };
 
   let plan: string[][] = [];
@@ -100,6 +101,7 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
     version: 1,
     repoTag: `${spec.imageName}:${spec.tag ?? tagFromOutPath(options.tagSource)}`,
     architecture,
+    ...(variant === undefined ? {} : { variant }),
     config,
     created,
     mtime,
@@ -139,18 +141,7 @@ export function tagFromOutPath(outPath: string): string {
 }
 
 async function readAttrs(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UserError('attrs-unreadable', `cannot read ${path}: ${oneLine(error)}`, { cause: error });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UserError('attrs-malformed', `${path} is not valid JSON: ${oneLine(error)}`, { cause: error });
-  }
+  const value = await readJsonFile(path, { what: 'derivation attributes', code: 'attrs' });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UserError('attrs-malformed', `${path}: expected a JSON object of derivation attributes`);
   }
@@ -168,40 +159,17 @@ function noOutput(where: string): never {
   throw new UserError('attrs-malformed', `${where}: no outputs.conf or outputs.out; pass --out FILE`);
 }
 
-async function readBaseJson(path: string): Promise<{ architecture: string; config: ReturnType<typeof parseLossless> }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UserError('base-json-unreadable', `cannot read the image's base config ${path}: ${oneLine(error)}`, { cause: error });
-  }
-  const value = parseLossless(text, path);
+async function readBaseJson(path: string): Promise<{ architecture: string; variant: string | undefined; config: JsonValue }> {
+  const value = await readLosslessJsonFile(path, { what: "the image's base config", code: 'base-json' });
   if (!isJsonObject(value) || typeof value.architecture !== 'string' || !('config' in value)) {
     throw new UserError('base-json-malformed', `${path}: expected {"architecture": …, "config": …, "os": …}`);
   }
-  return { architecture: value.architecture, config: value.config ?? null };
+  // `variant` is written only when the user gave one (nix/default.nix).
+  const variant = typeof value.variant === 'string' ? value.variant : undefined;
+  return { architecture: value.architecture, variant, config: value.config ?? null };
 }
 
 async function readPipeline(pipeline: BuildSpec['layeringPipeline']): Promise<unknown> {
   if (typeof pipeline !== 'string') return pipeline;
-  let text: string;
-  try {
-    text = await readFile(pipeline, 'utf8');
-  } catch (error) {
-    throw new UserError('pipeline-unreadable', `layeringPipeline: cannot read ${pipeline}: ${oneLine(error)}`, { cause: error });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UserError('pipeline-malformed', `layeringPipeline: ${pipeline} is not valid JSON: ${oneLine(error)}`, { cause: error });
-  }
-}
-
-/**
- * An error's message with whitespace runs collapsed to one space (V8's JSON errors quote the
- * input, newlines and indentation included). Not the same as UserError's own escaping, which
- * would keep the quote as `\n` escapes: these messages read as the input's text on one line.
- */
-function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ');
+  return readJsonFile(pipeline, { what: 'layeringPipeline', code: 'pipeline' });
 }

@@ -37,7 +37,7 @@ export async function inspectArchive(path: string): Promise<Inspection> {
     const comment = isJsonObject(entry) && typeof entry['comment'] === 'string' ? entry['comment'] : '';
     return {
       index: index + 1,
-      member: layer.archiveMember?.name ?? '',
+      member: layer.sourceMember.name,
       size: await layer.size(),
       diffId: archive.diffIds[index]!,
       storePaths: parseStorePathsComment(comment),

@@ -8,12 +8,12 @@ import { UserError } from '../errors.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import type { Logger } from '../log.ts';
 import { writeDockerArchive } from '../sinks/docker-archive.ts';
-import { openOutput } from '../sinks/output.ts';
+import { writeOutput } from '../sinks/output.ts';
 import { nameAsWritten, pullImage, type PullImageOptions, type PulledImage } from '../sources/registry.ts';
 import { checkRepoTag, parseReference } from '../registry/reference.ts';
 
 /** Options of pullToDockerArchive: those of pullImage, plus where the archive goes and its name. */
-export interface PullToArchiveOptions extends Omit<PullImageOptions, 'blobDir' | 'repoTag' | 'log'> {
+export interface PullToArchiveOptions extends Omit<PullImageOptions, 'blobDir' | 'log'> {
   readonly output: string;
   /** RepoTags name; defaults to the reference's name as written (nixpkgs' finalImageName). */
   readonly finalName?: string;
@@ -22,6 +22,11 @@ export interface PullToArchiveOptions extends Omit<PullImageOptions, 'blobDir' |
   /** Member mtime of the archive's own members (Unix seconds). */
   readonly mtime?: number;
   readonly log: Logger;
+}
+
+/** The `name:tag` the archive records (checked): nixpkgs' finalImageName (default: the reference's name as written) and finalImageTag (default `latest`). */
+export function recordedRepoTag(options: Pick<PullToArchiveOptions, 'reference' | 'finalName' | 'finalTag'>): string {
+  return checkRepoTag(`${options.finalName ?? nameAsWritten(options.reference)}:${options.finalTag ?? 'latest'}`, 'the recorded name:tag (--final-name, --final-tag)');
 }
 
 /** Pulls `reference` by digest and writes it as an uncompressed docker-archive at `output`. */
@@ -36,26 +41,17 @@ export async function pullToDockerArchive(options: PullToArchiveOptions): Promis
   if (inReference !== undefined && inReference !== digest) {
     throw new UserError('digest-conflict', `image reference ${JSON.stringify(options.reference)} names ${inReference} but --digest is ${digest}; give one digest`);
   }
-  const repoTag = checkRepoTag(`${finalName ?? nameAsWritten(options.reference)}:${finalTag ?? 'latest'}`, 'the recorded name:tag (--final-name, --final-tag)');
+  const repoTag = recordedRepoTag({ reference: options.reference, finalName, finalTag });
   const blobDir = await mkdtemp(join(tmpdir(), 'nix-strata-pull-'));
   const guard = removeOnInterrupt(blobDir);
   try {
-    const image = await pullImage({
-      ...pull,
-      digest,
-      blobDir,
-      log,
-      repoTag,
+    // The output is opened first, so a missing directory or a read-only file system is reported
+    // before anything is downloaded.
+    return await writeOutput({ path, compressor: 'none' }, async (stream) => {
+      const image = await pullImage({ ...pull, digest, blobDir, log });
+      await writeDockerArchive(image, stream, { repoTags: [repoTag], mtime: mtime ?? 1, log });
+      return image;
     });
-    const output = openOutput({ path, compressor: 'none' });
-    try {
-      await writeDockerArchive(image, output.stream, { mtime: mtime ?? 1, log });
-      await output.finish();
-    } catch (error) {
-      await output.abort();
-      throw error;
-    }
-    return image;
   } finally {
     await rm(blobDir, { recursive: true, force: true });
     guard.release();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { narSizeOfFlatDirectory } from '../../src/closure/nar-size.ts';
-import { scanReferences } from '../../src/closure/reference-scan.ts';
+import { scanReferences } from '../../src/customisation/reference-scan.ts';
 import { buildExpression, evalJson, pathInfo, repoRoot } from './harness.ts';
 
 const cli = join(repoRoot, 'bin/nix-strata.js');

@@ -22,9 +22,9 @@ const DIFF_IDS = [
 
 test('docker load accepts the streamed archive; docker save of it reads back as a base', async () => {
   const tag = `nix-strata-test-${randomBytes(4).toString('hex')}:latest`;
-  const image = await vectorImage({ repoTag: tag });
+  const image = await vectorImage();
   const load = execa('docker', ['load'], { stdin: 'pipe' });
-  await writeDockerArchive(image, load.stdin!, { mtime: 1, log: recordingLogger() });
+  await writeDockerArchive(image, load.stdin!, { repoTags: [tag], mtime: 1, log: recordingLogger() });
   const { stdout } = await load;
   assert.match(stdout, new RegExp(`Loaded image: ${tag}`));
   try {
@@ -53,7 +53,7 @@ test('skopeo copies the archive to an OCI layout and umoci unpacks it', async ()
   const dir = await mkdtemp(join(tmpdir(), 'strata-oci-'));
   const archivePath = join(dir, 'image.tar');
   const image = await vectorImage();
-  await writeFile(archivePath, await collect((output) => writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() })));
+  await writeFile(archivePath, await collect((output) => writeDockerArchive(image, output, { repoTags: ['test:latest'], mtime: 1, log: recordingLogger() })));
   const inspect = JSON.parse((await execa('skopeo', ['inspect', `docker-archive:${archivePath}`])).stdout);
   assert.deepEqual(inspect.Layers, DIFF_IDS);
   assert.equal(inspect.Architecture, 'amd64');
@@ -67,7 +67,7 @@ test('skopeo copies the archive to an OCI layout and umoci unpacks it', async ()
 test('a sink writing to a file stream ends it cleanly', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'strata-file-'));
   const path = join(dir, 'out.tar');
-  await writeDockerArchive(await vectorImage(), createWriteStream(path), { mtime: 1, log: recordingLogger() });
+  await writeDockerArchive(await vectorImage(), createWriteStream(path), { repoTags: ['test:latest'], mtime: 1, log: recordingLogger() });
   assert.equal(sha(await readFile(path)), 'c8a630bd953a16dff90743f17937b879f8ee162ab33bfe26b345e12dd49b7398');
 });
 
@@ -76,11 +76,11 @@ test('`| head -c 1`: the sink stops with "the reader of the image stream went aw
   const image = assembleImage({
     storeLayers: [bytesLayer(big, { origin: ['/nix/store/big'], kind: 'store' })],
     customisationLayer: bytesLayer(big, { origin: ['/nix/store/c'], kind: 'customisation' }),
-    architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00', repoTag: 'a:b',
+    architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00',
   });
   const head = execa('head', ['-c', '1'], { stdin: 'pipe', encoding: 'buffer' });
   const log = recordingLogger();
-  await assert.rejects(writeDockerArchive(image, head.stdin!, { mtime: 1, log }), (error: Error) =>
+  await assert.rejects(writeDockerArchive(image, head.stdin!, { repoTags: ['a:b'], mtime: 1, log }), (error: Error) =>
     error.name === 'UserError' && error.message.startsWith('the reader of the image stream went away'));
   assert.equal((await head).stdout.length, 1);
   assert.ok(!log.lines.includes('Done.'));

@@ -47,6 +47,17 @@ describe('hostile input through the CLI', { concurrency: 4 }, () => {
     assert.ok(stdout.split('\n').includes('manifest.json'));
   });
 
+  test('stream --format: docker-archive is the default; an unknown format is one line listing the known ones', async () => {
+    const f = await fixture();
+    await writeConf(f);
+    const explicit = await runCli(['stream', '-q', '--conf', f.confPath, '--format', 'docker-archive', '--output', join(f.work, 'explicit.tar')]);
+    assert.equal(explicit.exitCode, 0, String(explicit.stderr));
+    const byDefault = await runCli(['stream', '-q', '--conf', f.confPath, '--output', join(f.work, 'default.tar')]);
+    assert.equal(byDefault.exitCode, 0, String(byDefault.stderr));
+    assert.ok((await readFile(join(f.work, 'explicit.tar'))).equals(await readFile(join(f.work, 'default.tar'))));
+    await streamFails(f, /--format "oci-layout": unknown output format; known: docker-archive$/, ['--format', 'oci-layout']);
+  });
+
   test('conf: .attrs.json that is not JSON', async () => {
     const f = await fixture();
     await writeFile(f.attrsPath, '{"spec": {');

@@ -44,9 +44,9 @@ async function copyOf(path: string): Promise<Buffer> {
   const base = await readDockerArchive(path);
   const image = assembleImage({
     baseImage: base, storeLayers: [], customisationLayer: bytesLayer(vectorE(), { origin: ['/c'], kind: 'customisation' }),
-    architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00', repoTag: 'child:1',
+    architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00',
   });
-  return collect((output) => writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() }));
+  return collect((output) => writeDockerArchive(image, output, { repoTags: ['child:1'], mtime: 1, log: recordingLogger() }));
 }
 
 const tampered = (): Buffer => {

@@ -157,9 +157,9 @@ async function readAndCopy(path: string): Promise<void> {
   for (const layer of base.layers) await layer.digest();
   const image = assembleImage({
     baseImage: base, storeLayers: [], customisationLayer: bytesLayer(vectorE(), { origin: ['/c'], kind: 'customisation' }),
-    architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00', repoTag: 'fuzz:1',
+    architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00',
   });
-  await writeDockerArchive(image, discard(), { mtime: 1, log: recordingLogger() });
+  await writeDockerArchive(image, discard(), { repoTags: ['fuzz:1'], mtime: 1, log: recordingLogger() });
 }
 
 const dockerArchive: FuzzTarget = {
@@ -169,9 +169,9 @@ const dockerArchive: FuzzTarget = {
     const image = assembleImage({
       storeLayers: [bytesLayer(vectorC(), { origin: ['/nix/store/c'], kind: 'store' })],
       customisationLayer: bytesLayer(vectorE(), { origin: ['/nix/store/e'], kind: 'customisation' }),
-      architecture: 'amd64', config: { Env: ['PATH=/bin'] }, created: '1970-01-01T00:00:01+00:00', repoTag: 'base:1',
+      architecture: 'amd64', config: { Env: ['PATH=/bin'] }, created: '1970-01-01T00:00:01+00:00',
     });
-    const plain = await collect((output) => writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() }));
+    const plain = await collect((output) => writeDockerArchive(image, output, { repoTags: ['base:1'], mtime: 1, log: recordingLogger() }));
     const zstd = Buffer.from((await execa('zstd', ['-c', '-q'], { input: plain, encoding: 'buffer' })).stdout);
     const manifest = [{ Config: 'cfg.json', RepoTags: ['base:1'], Layers: ['a/layer.tar', 'b/layer.tar.gz'] }];
     const config = { architecture: 'amd64', os: 'linux', config: { Env: ['A=1'] }, rootfs: { type: 'layers', diff_ids: [`sha256:${sha(vectorC())}`, `sha256:${sha(vectorE())}`] } };
@@ -332,7 +332,7 @@ const SAMPLE_SPEC = {
   baseJson: P('base'), customisationLayer: P('customisation'), customisationContents: null, includeStorePaths: true, storeDir: STORE,
 };
 const SAMPLE_CONF = {
-  version: 1, repoTag: 'app:1', architecture: 'amd64', config: { Cmd: ['/bin/app'], Env: ['A=1'] },
+  version: 1, architecture: 'amd64', config: { Cmd: ['/bin/app'], Env: ['A=1'] },
   created: '1970-01-01T00:00:01+00:00', mtime: 1, owner: { uid: 0, gid: 0, uname: 'root', gname: 'root' },
   storeDir: STORE, fromImage: null,
   storeLayers: [{ paths: [P('glibc')] }, { paths: [P('app'), P('bash')] }],

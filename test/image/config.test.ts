@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { digestFromHex } from '../../src/digest/digest.ts';
 import { historyComment, imageConfigBytes } from '../../src/image/config.ts';
 import { chainIds, imageId } from '../../src/image/ids.ts';
-import { manifestBytes } from '../../src/image/manifest.ts';
+import { archiveManifestBytes } from '../../src/sinks/docker-archive.ts';
 
 test('history comments are Python list literals, quoting a member name with an apostrophe like repr', () => {
   assert.equal(historyComment(['/nix/store/a', '/nix/store/b']), "store paths: ['/nix/store/a', '/nix/store/b']");
@@ -17,7 +17,7 @@ test('config keys follow format.md §2.1 order and an empty config is {}', () =>
 });
 
 test('manifest.json layout', () => {
-  assert.equal(manifestBytes({ config: 'c.json', repoTags: ['a:b'], layers: [] }).toString(),
+  assert.equal(archiveManifestBytes({ config: 'c.json', repoTags: ['a:b'], layers: [] }).toString(),
     '[\n    {\n        "Config": "c.json",\n        "RepoTags": [\n            "a:b"\n        ],\n        "Layers": []\n    }\n]');
 });
 

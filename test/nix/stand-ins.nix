@@ -45,6 +45,36 @@ rec {
   # chown, chgrp, chmod and mknod, dynamically linked as nixpkgs' are (test/nix/host-pkgs.nix).
   inherit (pkgs) dynamicCoreutils;
 
+  # nixpkgs' cacert: the host's Mozilla certificates as one bundle at cacert's path.
+  cacert = hostBuild "cacert" ''
+    mkdir -p "$out/etc/ssl/certs"
+    cat /usr/share/ca-certificates/mozilla/*.crt > "$out/etc/ssl/certs/ca-bundle.crt"
+  '';
+
+  # A stdenv's `setup` as nix-shell sources it: busybox on PATH, runHook running a hook variable.
+  shellStdenv = hostBuild "shell-stdenv" ''
+    mkdir -p "$out"
+    printf '%s\n' 'export PATH=${busybox}/bin''${PATH:+:$PATH}' 'runHook() { eval "''${!1}"; }' 'SETUP_SOURCED=yes' > "$out/setup"
+  '';
+
+  # A derivation to build inside a streamNixShellImage: attributes of every kind, two outputs,
+  # a passAsFile attribute, a shellHook, and a builder that writes both outputs.
+  shellDrv = derivation {
+    name = "shell-demo-1.0";
+    inherit (pkgs) system;
+    builder = "${busybox}/bin/sh";
+    args = [ "-c" "mkdir -p $out $dev && echo \"built $greeting\" > $out/result && echo dev > $dev/result" ];
+    stdenv = shellStdenv;
+    greeting = "hello from the drv";
+    words = [ "one" "two" 3 ];
+    yes = true;
+    no = false;
+    outputs = [ "out" "dev" ];
+    passAsFile = [ "longText" ];
+    longText = "passed as a file";
+    shellHook = "echo shellHook ran";
+  };
+
   # A uniquely named hello reached only through a symlink made in fakeRootCommands (A24).
   fakeRootHello = program "layeredImageWithFakeRootCommands-hello" "echo 'Hello from fakeRootCommands'";
 }

@@ -8,15 +8,16 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { digestOf, sha256Digest, type Digest } from '../../src/digest/digest.ts';
+import { sha256Digest, type Digest } from '../../src/digest/digest.ts';
 import { UserError } from '../../src/errors.ts';
-import { decompressed } from '../../src/image/decompress.ts';
 import type { Image } from '../../src/image/types.ts';
 import { MEDIA_TYPES } from '../../src/registry/manifest.ts';
 import { pullImage } from '../../src/sources/registry.ts';
+import { recordedRepoTag } from '../../src/steps/pull.ts';
 import { readDockerArchive } from '../../src/sources/docker-archive.ts';
 import { assertCleanFailure, runCli } from '../faults/fixture.ts';
 import { startFakeRegistry, type FakeRegistry } from './fake-registry.ts';
+import { validateImage } from '../image/validate.ts';
 
 async function tarOf(files: Record<string, string>): Promise<Buffer> {
   const pack = tar.pack();
@@ -27,20 +28,10 @@ async function tarOf(files: Record<string, string>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The invariants every Image must keep (style.md §5.6, ggcr validate). */
+/** The invariants every Image must keep (test/image/validate.ts), and the config the manifest named. */
 async function validate(image: Image, configDigest: Digest): Promise<void> {
-  const raw = await image.rawConfig();
-  assert.equal(sha256Digest(raw), configDigest, 'config digest');
-  const diffIds = (JSON.parse(raw.toString()) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
-  assert.equal(diffIds.length, image.layers.length);
-  for (const [i, layer] of image.layers.entries()) {
-    const blob = await digestOf(layer.open());
-    assert.equal(blob.digest, await layer.digest(), `layer ${i} digest`);
-    assert.equal(blob.size, await layer.size(), `layer ${i} size`);
-    assert.equal((await digestOf(await decompressed(layer.open(), 'layer'))).digest, await layer.diffId(), `layer ${i} diff_id`);
-    assert.equal(await layer.diffId(), diffIds[i]);
-    if (layer.compression === 'none') assert.equal(await layer.digest(), await layer.diffId());
-  }
+  assert.equal(sha256Digest(await image.rawConfig()), configDigest, 'config digest');
+  await validateImage(image);
 }
 
 describe('pullImage', () => {
@@ -106,19 +97,33 @@ describe('pullImage', () => {
     }
   });
 
+  it('CLI pull: an --output in a missing directory is one line naming it, before any request', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'pull-cli-test-'));
+    try {
+      const requests = registry.requests.length;
+      const archive = join(out, 'no-such-dir', 'image.tar');
+      assertCleanFailure(await runCli(['pull', `${registry.host}/team/app@${amd64Digest}`, '--output', archive, '--quiet']), /cannot write .*no-such-dir\/image\.tar: ENOENT/);
+      assert.equal(registry.requests.length, requests, 'nothing was downloaded for an output that cannot be written');
+      assert.deepEqual(await readdir(out), []);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
   it('pulls the chosen platform of an index by digest', async () => {
     const image = await pullImage({ reference: `${registry.host}/team/app:v1`, digest: indexDigest, blobDir });
     assert.equal(image.manifestDigest, amd64Digest);
     assert.equal(image.requestedDigest, indexDigest);
     assert.equal(image.configDigest, configDigest);
-    assert.deepEqual(image.repoTags, [`${registry.host}/team/app:latest`]);
+    // The name:tag is the pull step's (a sink argument), not the image's.
+    assert.deepEqual([recordedRepoTag({ reference: `${registry.host}/team/app:v1` })], [`${registry.host}/team/app:latest`]);
     assert.deepEqual(image.layers.map((l) => l.compression), ['gzip', 'none']);
     await validate(image, configDigest);
   });
 
   it('pulls a manifest digest given in the reference, with a chosen name', async () => {
-    const image = await pullImage({ reference: `${registry.host}/team/app@${amd64Digest}`, blobDir, repoTag: 'base:1' });
-    assert.deepEqual(image.repoTags, ['base:1']);
+    const image = await pullImage({ reference: `${registry.host}/team/app@${amd64Digest}`, blobDir });
+    assert.deepEqual([recordedRepoTag({ reference: `${registry.host}/team/app@${amd64Digest}`, finalName: 'base', finalTag: '1' })], ['base:1']);
     await validate(image, configDigest);
   });
 

@@ -22,7 +22,7 @@ test('format.md §2.4 end-to-end vector: config, manifest and archive bytes', as
   assert.equal(config.length, 949);
   assert.equal(sha(config), '3de017251095666b6991817a2c3f70fff515247a686413452c7a9ba69c4d2e30');
   const log = recordingLogger();
-  const archive = await collect((output) => writeDockerArchive(image, output, { mtime: 1, log }));
+  const archive = await collect((output) => writeDockerArchive(image, output, { repoTags: ['test:latest'], mtime: 1, log }));
   assert.equal(archive.length, 30720);
   assert.equal(sha(archive), 'c8a630bd953a16dff90743f17937b879f8ee162ab33bfe26b345e12dd49b7398');
   const manifestOffset = 512 + 10240 + 512 + 10240 + 512 + 1024;
@@ -53,7 +53,7 @@ test('a store layer hashed while it streams: named by position, the same config,
       },
     };
     const image = await vectorImage({ storeLayer: layer });
-    const archive = await collect((output) => writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() }));
+    const archive = await collect((output) => writeDockerArchive(image, output, { repoTags: ['test:latest'], mtime: 1, log: recordingLogger() }));
     assert.deepEqual(events.slice(0, 3), ['size', 'open', 'end'], 'no hashing pass before the bytes stream');
     const members = await readTar(archive);
     assert.deepEqual(members.map((m) => m.header.name), [
@@ -81,7 +81,7 @@ test('a reader that goes away makes the sink stop with a UserError', async () =>
       setImmediate(() => callback(error));
     },
   });
-  await assert.rejects(writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() }), (error: Error) =>
+  await assert.rejects(writeDockerArchive(image, output, { repoTags: ['test:latest'], mtime: 1, log: recordingLogger() }), (error: Error) =>
     error.name === 'UserError' && error.message.startsWith('the reader of the image stream went away'));
   assert.ok(received < 30720);
 });
@@ -96,7 +96,7 @@ test('backpressure: a slow reader still receives the exact archive', async () =>
       setTimeout(callback, 1);
     },
   });
-  await writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() });
+  await writeDockerArchive(image, output, { repoTags: ['test:latest'], mtime: 1, log: recordingLogger() });
   assert.equal(sha(Buffer.concat(chunks)), 'c8a630bd953a16dff90743f17937b879f8ee162ab33bfe26b345e12dd49b7398');
 });
 
@@ -105,7 +105,7 @@ test('a layer whose size() disagrees with its bytes fails instead of writing a c
   const image = assembleImage({
     storeLayers: [layer],
     customisationLayer: bytesLayer(vectorE(), { origin: ['/c'], kind: 'customisation' }),
-    architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00', repoTag: 'a:b',
+    architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00',
   });
-  await assert.rejects(collect((output) => writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() })), /size\(\) said 512/);
+  await assert.rejects(collect((output) => writeDockerArchive(image, output, { repoTags: ['a:b'], mtime: 1, log: recordingLogger() })), /size\(\) said 512/);
 });

@@ -8,6 +8,6 @@ import { collect, vectorImage } from './vectors.ts';
 test('each layer reports its progress up to its full size', async () => {
   const image = await vectorImage();
   const reports: string[] = [];
-  await collect((output) => writeDockerArchive(image, output, { mtime: 1, log: { info() {}, progress: (line) => reports.push(line) } }));
+  await collect((output) => writeDockerArchive(image, output, { repoTags: ['test:latest'], mtime: 1, log: { info() {}, progress: (line) => reports.push(line) } }));
   assert.deepEqual(reports, ['layer 1 of 2: 0.0 MiB of 0.0 MiB', 'layer 2 of 2: 0.0 MiB of 0.0 MiB']);
 });

@@ -79,8 +79,8 @@ export const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest(
 
 const CUSTOMISATION = '/nix/store/22222222222222222222222222222222-test-customisation-layer';
 
-/** The image of format.md §2.4, with the customisation layer read from a directory like Nix's. */
-export async function vectorImage(options: { repoTag?: string; storeLayer?: Layer } = {}) {
+/** The image of format.md §2.4 (recorded as `test:latest`), with the customisation layer read from a directory like Nix's. */
+export async function vectorImage(options: { storeLayer?: Layer } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'strata-e2e-'));
   await writeFile(join(dir, 'layer.tar'), vectorE());
   await writeFile(join(dir, 'checksum'), `${sha(vectorE())}\n`);
@@ -91,7 +91,6 @@ export async function vectorImage(options: { repoTag?: string; storeLayer?: Laye
     architecture: 'amd64',
     config: parseLossless('{"Cmd":["/nix/store/00000000000000000000000000000000-demo/bin/demo"],"Env":["PATH=/bin"]}', 'test'),
     created: '1970-01-01T00:00:01+00:00',
-    repoTag: options.repoTag ?? 'test:latest',
   });
 }
 

@@ -60,9 +60,9 @@ async function copyOf(path: string, tmpDir: string): Promise<Buffer> {
   try {
     const image = assembleImage({
       baseImage: base, storeLayers: [], customisationLayer: bytesLayer(vectorE(), { origin: ['/c'], kind: 'customisation' }),
-      architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00', repoTag: 'child:1',
+      architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00',
     });
-    return await collect((output) => writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() }));
+    return await collect((output) => writeDockerArchive(image, output, { repoTags: ['child:1'], mtime: 1, log: recordingLogger() }));
   } finally {
     await base.dispose();
   }
@@ -83,12 +83,12 @@ for (const [label, compress] of [['gzip', async (bytes: Buffer) => gzipSync(byte
 
     const image = assembleImage({
       baseImage: base, storeLayers: [], customisationLayer: bytesLayer(vectorE(), { origin: ['/c'], kind: 'customisation' }),
-      architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00', repoTag: 'child:1',
+      architecture: 'amd64', config: {}, created: '1970-01-01T00:00:01+00:00',
     });
-    const first = await collect((output) => writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() }));
+    const first = await collect((output) => writeDockerArchive(image, output, { repoTags: ['child:1'], mtime: 1, log: recordingLogger() }));
     assert.equal((await readdir(tmp)).length, 1, 'the uncompressed copy exists while the base is in use');
     // A second stream of the same base (e.g. digest passes, other children) reuses the copy.
-    const second = await collect((output) => writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() }));
+    const second = await collect((output) => writeDockerArchive(image, output, { repoTags: ['child:1'], mtime: 1, log: recordingLogger() }));
     assert.equal(fileDecompressions.count - before, 2, `every layer of ${LAYER_COUNT}, twice over, came from one decompression`);
     await base.dispose();
     assert.deepEqual(await readdir(tmp), [], 'dispose removes the copy');

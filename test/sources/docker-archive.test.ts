@@ -25,7 +25,7 @@ async function file(name: string, bytes: Buffer): Promise<string> {
 
 async function vectorArchive(): Promise<Buffer> {
   const image = await vectorImage();
-  return collect((output) => writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() }));
+  return collect((output) => writeDockerArchive(image, output, { repoTags: ['test:latest'], mtime: 1, log: recordingLogger() }));
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -53,9 +53,9 @@ for (const [label, compress] of [
     assert.equal(base.layers.length, 2);
     assert.deepEqual(base.diffIds, [`sha256:${HEX_C}`, `sha256:${HEX_E}`]);
     assert.deepEqual(base.env, ['PATH=/bin']);
-    assert.deepEqual(base.layers.map((layer) => layer.archiveMember?.name), [`${HEX_C}/layer.tar`, `${HEX_E}/layer.tar`]);
+    assert.deepEqual(base.layers.map((layer) => layer.sourceMember.name), [`${HEX_C}/layer.tar`, `${HEX_E}/layer.tar`]);
     assert.deepEqual(base.layers.map((layer) => layer.origin), [[`${HEX_C}/layer.tar`], [`${HEX_E}/layer.tar`]]);
-    assert.deepEqual(base.layers[1]!.archiveMember?.header, { mode: 0o444, uid: 0, gid: 0, uname: 'root', gname: 'root', mtime: 1 });
+    assert.deepEqual(base.layers[1]!.sourceMember.header, { mode: 0o444, uid: 0, gid: 0, uname: 'root', gname: 'root', mtime: 1 });
     assert.equal(await base.layers[0]!.size(), 10240);
     assert.equal(sha(await readAll(base.layers[0]!.open())), HEX_C);
     assert.equal(sha(await readAll(base.layers[1]!.open())), HEX_E);
@@ -73,10 +73,9 @@ test('an image on a base: base members are copied with their headers, Env merged
     architecture: 'amd64',
     config: { Env: ['PATH=/usr/bin', 'X=1'] },
     created: '1970-01-01T00:00:01+00:00',
-    repoTag: 'child:1',
   });
   const log = recordingLogger();
-  const archive = await collect((output) => writeDockerArchive(image, output, { mtime: 7, log }));
+  const archive = await collect((output) => writeDockerArchive(image, output, { repoTags: ['child:1'], mtime: 7, log }));
   // Both base members (header + 10240 data bytes each) are byte-identical to the original's.
   assert.ok(archive.subarray(0, 2 * (512 + 10240)).equals(originalBytes.subarray(0, 2 * (512 + 10240))));
   assert.deepEqual(log.lines.slice(0, 3), [`Adding base layer 1 from ${HEX_C}/layer.tar`, `Adding base layer 2 from ${HEX_E}/layer.tar`, 'Creating layer 3 with customisation...']);
@@ -101,16 +100,16 @@ test('symlinked (and chained) members resolve to the real content; pax records a
   ));
   const base = await readDockerArchive(path);
   for (const baseLayer of base.layers) assert.equal(sha(await readAll(baseLayer.open())), HEX_C);
-  assert.equal(base.layers[1]!.archiveMember?.name, 'bbb/layer.tar');
-  assert.deepEqual(base.layers[2]!.archiveMember?.header, base.layers[0]!.archiveMember?.header);
-  assert.deepEqual(base.layers[0]!.archiveMember?.header?.pax, [['mtime', '1.5'], ['SCHILY.xattr.user.x', 'y']]);
-  assert.equal(base.layers[0]!.archiveMember?.header?.uid, 5);
-  assert.equal(base.layers[3]!.archiveMember?.name, longName);
+  assert.equal(base.layers[1]!.sourceMember.name, 'bbb/layer.tar');
+  assert.deepEqual(base.layers[2]!.sourceMember.header, base.layers[0]!.sourceMember.header);
+  assert.deepEqual(base.layers[0]!.sourceMember.header?.pax, [['mtime', '1.5'], ['SCHILY.xattr.user.x', 'y']]);
+  assert.equal(base.layers[0]!.sourceMember.header?.uid, 5);
+  assert.equal(base.layers[3]!.sourceMember.name, longName);
   const image = assembleImage({
     baseImage: base, storeLayers: [], customisationLayer: bytesLayer(vectorE(), { origin: ['/c'], kind: 'customisation' }),
-    architecture: 'amd64', config: {}, created: 'C', repoTag: 'a:b',
+    architecture: 'amd64', config: {}, created: 'C',
   });
-  const copy = await collect((output) => writeDockerArchive(image, output, { mtime: 1, log: recordingLogger() }));
+  const copy = await collect((output) => writeDockerArchive(image, output, { repoTags: ['a:b'], mtime: 1, log: recordingLogger() }));
   const [aaaHeader, aaaData] = member('aaa/layer.tar', layer, { mode: 0o600, uid: 5, uname: 'u', pax: [['mtime', '1.5'], ['SCHILY.xattr.user.x', 'y']] });
   const original = tarOf([[aaaHeader, aaaData]]).subarray(0, 3 * 512 + 10240);
   assert.ok(copy.subarray(0, original.length).equals(original), 'first base member re-encoded identically, pax block included');

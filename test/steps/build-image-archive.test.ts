@@ -6,9 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { buildImageArchive, concatenatedEnv, tagOfOutput, type BuildImageSpec } from '../../src/steps/build-image-archive.ts';
+import { buildImageArchive, readBuildImageAttrs, tagOfOutput, type BuildImageSpec } from '../../src/steps/build-image-archive.ts';
+import { concatenatedEnv } from '../../src/image/env-merge.ts';
+import { validateImage } from '../image/validate.ts';
 import { UserError } from '../../src/errors.ts';
-import { readDockerArchive } from '../../src/sources/docker-archive.ts';
+import { archiveImage, readDockerArchive } from '../../src/sources/docker-archive.ts';
 import { recordingLogger, tarOf, vectorC, vectorE } from '../sinks/vectors.ts';
 import { layeredArchive, member } from '../support/base-archive.ts';
 import { parseLossless } from '../../src/json/lossless.ts';
@@ -43,6 +45,32 @@ describe('the default tag', () => {
   });
 });
 
+describe('the build-image spec (docs/contract.md)', () => {
+  const spec = {
+    version: 1, imageName: 'app', tag: null, architecture: 'amd64', created: '1970-01-01T00:00:01Z', config: { Cmd: ['/bin/app'] },
+    fromImage: null, layer: '/nix/store/l-docker-layer-app', compressor: 'gz', storeDir: '/nix/store',
+  };
+  async function attrsFile(value: unknown): Promise<string> {
+    const path = join(await mkdtemp(join(tmpdir(), 'nix-strata-build-image-attrs-')), '.attrs.json');
+    await writeFile(path, JSON.stringify({ spec: value, closure: [], outputs: { out: '/nix/store/o-docker-image-app.tar.gz' } }));
+    return path;
+  }
+
+  it('version 1 is read', async () => {
+    const { spec: read, out } = await readBuildImageAttrs(await attrsFile(spec));
+    assert.equal(read.imageName, 'app');
+    assert.equal(out, '/nix/store/o-docker-image-app.tar.gz');
+  });
+
+  it('another version, or none, is one line saying the two sides are out of step', async () => {
+    for (const [version, got] of [[2, 'version 2'], ['1', 'version "1"'], [undefined, 'no version']] as const) {
+      const path = await attrsFile({ ...spec, version });
+      await assert.rejects(readBuildImageAttrs(path), (error: unknown) => error instanceof UserError &&
+        error.message === `${path}: spec.version: this builder reads build-image spec version 1, got ${got}; nix/ and the builder are out of step, rebuild with a matching nix-strata`);
+    }
+  });
+});
+
 describe('the base layers', () => {
   const dirPromise = mkdtemp(join(tmpdir(), 'nix-strata-build-image-archive-'));
   after(async () => rm(await dirPromise, { recursive: true, force: true }));
@@ -71,6 +99,13 @@ describe('the base layers', () => {
     await buildImageArchive({ spec, closure: [], output, log: recordingLogger() });
     return output;
   }
+
+  it('the archive, read back, is a valid image (test/image/validate.ts) recording the spec\'s name:tag', async () => {
+    const archive = await readDockerArchive(await buildOn('valid', gzipSync(vectorC()), sha(vectorC())));
+    assert.deepEqual(archive.repoTags, ['child:1']);
+    const measured = await validateImage(archiveImage(archive));
+    assert.deepEqual(measured.map((layer) => layer.diffId), [sha(vectorC()), sha(vectorE())]);
+  });
 
   for (const [label, encode] of [['uncompressed', (bytes: Buffer) => bytes], ['gzip', (bytes: Buffer) => gzipSync(bytes)]] as const) {
     it(`keep the base config's diff_id (${label} member)`, async () => {

@@ -17,7 +17,7 @@ test('history comments parse back into their strings', () => {
 
 test('inspect summarises a zstd archive: layers with store paths, config, image ID', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'strata-inspect-'));
-  const archive = await collect(async (output) => writeDockerArchive(await vectorImage(), output, { mtime: 1, log: recordingLogger() }));
+  const archive = await collect(async (output) => writeDockerArchive(await vectorImage(), output, { repoTags: ['test:latest'], mtime: 1, log: recordingLogger() }));
   const path = join(dir, 'image.tar.zst');
   await writeFile(path, (await execa('zstd', ['-c'], { input: archive, encoding: 'buffer' })).stdout);
   const inspection = await inspectArchive(path);

@@ -1,7 +1,7 @@
 // `nix-strata export`: flatten an image archive into one root filesystem tar (exportImage).
 import { Command } from 'commander';
 import { stderrLogger } from '../../log.ts';
-import { exportImageArchive } from '../../sinks/rootfs-tar.ts';
+import { exportImageArchive } from '../../steps/export.ts';
 
 /** Factory for the `export` subcommand. */
 export function exportCommand(): Command {

@@ -1,6 +1,6 @@
 // `nix-strata layers`: print the layer plan for a closure graph as JSON (stdout carries only data).
 import { Command, InvalidArgumentError } from 'commander';
-import { planLayersFromFiles } from '../../layering/plan-file.ts';
+import { planLayersFromFiles } from '../../steps/layers.ts';
 
 function nonNegativeInteger(flag: string): (value: string) => number {
   return (value) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scanReferences } from '../../src/closure/reference-scan.ts';
+import { scanReferences } from '../../src/customisation/reference-scan.ts';
 
 const work = await mkdtemp(join(tmpdir(), 'strata-refscan-'));
 after(() => rm(work, { recursive: true, force: true }));

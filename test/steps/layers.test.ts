@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { planLayersFromFiles } from '../../src/layering/plan-file.ts';
+import { planLayersFromFiles } from '../../src/steps/layers.ts';
 import { UserError } from '../../src/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nix-strata-layers-'));
@@ -38,7 +38,7 @@ test('planLayersFromFiles: input errors', async () => {
   await assert.rejects(planLayersFromFiles({ ...base, graphFile: join(dir, 'missing.json') }), (e: unknown) => e instanceof UserError && e.message.startsWith(`cannot read closure graph ${join(dir, 'missing.json')}: `));
   const bad = join(dir, 'bad-pipeline.json');
   writeFileSync(bad, '[[');
-  await assert.rejects(planLayersFromFiles({ ...base, pipelineFile: bad }), (e: unknown) => e instanceof UserError && e.message.startsWith(`${bad}: malformed JSON`));
+  await assert.rejects(planLayersFromFiles({ ...base, pipelineFile: bad }), (e: unknown) => e instanceof UserError && e.message.startsWith(`layering pipeline ${bad} is not valid JSON: `) && e.message.endsWith("; expected a list of pipeline steps"));
 });
 
 test('CLI: nix-strata layers prints the plan as JSON on stdout', () => {
