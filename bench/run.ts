@@ -12,7 +12,9 @@
 // time). Needs Nix and a built dist/. The sandbox is asked for on the command line, without
 // fallback, with the host's /usr (for the stand-ins): `--option sandbox true --option
 // sandbox-fallback false --option extra-sandbox-paths "/usr /lib=/usr/lib /lib64=/usr/lib64"`.
-// For a current Nix, run it inside the trixie root: `scripts/in-trixie.sh npm run bench`.
+// BENCH_NIX=trixie runs it on the current Nix of the trixie root (scripts/in-trixie.sh) with the
+// same closure: the host directories it picks are bound read-only into the root at /host<dir>
+// (their store paths are the same), and the table goes to bench/results-trixie.md.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, lstatSync, writeFileSync } from 'node:fs';
@@ -30,6 +32,9 @@ const SANDBOX_OPTIONS: Record<Sandbox, string[]> = {
   on: ['--option', 'sandbox', 'true', '--option', 'sandbox-fallback', 'false', '--option', 'extra-sandbox-paths', '/usr /lib=/usr/lib /lib64=/usr/lib64'],
   off: ['--option', 'sandbox', 'false'],
 };
+const inTrixie = process.env.BENCH_IN_TRIXIE === '1';
+if (!['host', 'trixie', undefined].includes(process.env.BENCH_NIX)) throw new Error(`BENCH_NIX must be host or trixie, not ${process.env.BENCH_NIX}`);
+const resultsFile = join(repo, inTrixie ? 'bench/results-trixie.md' : 'bench/results.md');
 const work = mkdtempSync(join(tmpdir(), 'nix-strata-bench-'));
 
 // Directories with many files of all sizes, in the order they are taken until the size target.
@@ -186,8 +191,24 @@ function nonce(): string {
   return randomBytes(8).toString('hex');
 }
 
+// BENCH_NIX=trixie: this bench again, inside the trixie root, on the host directories this machine would use.
+function benchInTrixie(): void {
+  const dirs = pickDirectories();
+  log(`running in the trixie root (scripts/in-trixie.sh), the closure from ${dirs.join(' ')} bound read-only at /host<dir>`);
+  const result = spawnSync('bash', [join(repo, 'scripts/in-trixie.sh'), 'env', 'BENCH_IN_TRIXIE=1', `BENCH_DIRS=${dirs.map((d) => `/host${d}`).join(':')}`,
+    ...['BENCH_REPEAT', 'BENCH_SANDBOX', 'BENCH_SIZE_MB'].flatMap((name) => (process.env[name] === undefined ? [] : [`${name}=${process.env[name]}`])),
+    process.execPath, '--import', 'tsx', join(repo, 'bench/run.ts')], { stdio: 'inherit', env: { ...process.env, NIX_STRATA_TRIXIE_RO_BINDS: dirs.join(':') } });
+  if (result.error) throw result.error;
+  process.exitCode = result.status ?? 1;
+}
+
 async function main(): Promise<void> {
   if (!existsSync(join(repo, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+  if (process.env.BENCH_NIX === 'trixie' && !inTrixie) {
+    rmSync(work, { recursive: true, force: true });
+    benchInTrixie();
+    return;
+  }
   try {
     await bench();
   } finally {
@@ -302,7 +323,7 @@ async function bench(): Promise<void> {
     `| peak RSS, stream --compressor zstd --output FILE (1 run, ${compressed.seconds.toFixed(1)} s) | ${megabytes(compressed.rssMb)} | | ≤ 150 MB |`,
   ].join('\n');
   const description = [
-    `Closure: ${closure.length} store paths (${dirs.length} copies of this machine's directories and 2 small paths),`,
+    `Closure: ${closure.length} store paths (${dirs.length} copies of this machine's directories${inTrixie ? ', bound read-only into the trixie root,' : ''} and 2 small paths),`,
     `${stats.files} files, ${(stats.bytes / 2 ** 20).toFixed(0)} MiB of file content; ${conf.storeLayers.length} store layers,`,
     `an archive of ${(archiveBytes / 2 ** 20).toFixed(0)} MiB. Medians of ${repeat} runs; page cache warm.`,
     'A full build has a new mtime (every layer\'s bytes change) and a new small path; a rebuild changes only the small',
@@ -315,8 +336,8 @@ async function bench(): Promise<void> {
   ].join(' ');
   const report = withPushSection(`# nix-strata benchmark\n\n${new Date().toISOString()}\n\n${machine()}\n\n${description}\n\n${table}\n`, await push());
   process.stdout.write(`${table}\n`);
-  writeFileSync(join(repo, 'bench/results.md'), report);
-  log('written to bench/results.md');
+  writeFileSync(resultsFile, report);
+  log(`written to ${resultsFile}`);
 }
 
 main().catch((error: unknown) => {

@@ -6,6 +6,8 @@
 # Bound in: /proc, /dev, /sys, the Docker socket, npm's cache (the stand-ins' npm tarballs)
 # and this checkout at its own path (the working directory; node_modules and dist are shared).
 # The root's own /nix is used, never the host's: the two Nix versions keep separate stores.
+# NIX_STRATA_TRIXIE_RO_BINDS (colon-separated host directories) binds each read-only at
+# /host<dir> in the root (the bench builds its closure from them: bench/run.ts, BENCH_NIX=trixie).
 # NIX_STRATA_DOCKER_STORE tells the tests where dockerd (outside) sees this store.
 set -euo pipefail
 
@@ -38,6 +40,13 @@ if [ -d "$npm_cache" ]; then
   mkdir -p "$root/root/.npm"
   mount --bind "$npm_cache" "$root/root/.npm"
 fi
+IFS=: read -ra ro_binds <<<"${NIX_STRATA_TRIXIE_RO_BINDS:-}"
+for dir in "${ro_binds[@]}"; do
+  [ -n "$dir" ] || continue
+  mkdir -p "$root/host$dir"
+  mount --bind "$dir" "$root/host$dir"
+  mount -o remount,bind,ro "$root/host$dir"
+done
 workdir=/
 if ((with_checkout)); then
   mkdir -p "$root$checkout"
@@ -57,7 +66,7 @@ pivot_root . .old-root
 umount --lazy /.old-root
 cd "$workdir"
 
-exec env -u NIX_CONF_DIR -u NIX_PATH -u NIX_REMOTE -u NPM_CONFIG_CACHE \
+exec env -u NIX_CONF_DIR -u NIX_PATH -u NIX_REMOTE -u NPM_CONFIG_CACHE -u NIX_STRATA_TRIXIE_RO_BINDS \
   HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
   NIX_STRATA_DOCKER_STORE="$root/nix/store" \

@@ -40,6 +40,8 @@ export interface StorePathsLayerOptions extends StoreLayerOptions {
   readonly known?: StoreLayerIdentity;
   /** Where `open()` hashes the bytes it streams; default: on this thread. */
   readonly verifier?: ChunkVerifier;
+  /** Sizes the layer elsewhere (src/hashing/plan-thread.ts), asked at once; default: on this thread when `size()` is first called. */
+  readonly planner?: (paths: readonly string[], options: StoreLayerOptions) => Promise<StoreLayerPlan>;
 }
 
 /**
@@ -49,13 +51,17 @@ export interface StorePathsLayerOptions extends StoreLayerOptions {
  * any stream, the digest costs a separate hashing pass.
  */
 export function storePathsLayer(paths: readonly string[], options: StorePathsLayerOptions): Layer {
-  const { known, verifier, ...tarOptions } = options;
+  const { known, verifier, planner, ...tarOptions } = options;
   const list = [...paths];
   let settled: StoreLayerIdentity | undefined = known;
   // What the first complete stream's hashing gives, while it may still be hashing.
   let streamed: Promise<StoreLayerIdentity> | undefined;
   let plan: StoreLayerPlan | undefined;
-  const size = (): number => settled?.size ?? (plan ??= storeLayerPlan(list, tarOptions)).size;
+  // Asked for now, so the planner walks this layer while the layers before it stream.
+  const planned = known === undefined ? planner?.(list, tarOptions) : undefined;
+  // Failures surface through size(); never an unhandled rejection when nobody asks.
+  planned?.catch(() => undefined);
+  const size = async (): Promise<number> => settled?.size ?? (plan ??= planned === undefined ? storeLayerPlan(list, tarOptions) : await planned).size;
   const identity = async (): Promise<StoreLayerIdentity> => settled ?? (await streamed) ?? (settled = storeLayerDigest(list, tarOptions));
   const finished = (later: Promise<StoreLayerIdentity>): void => {
     const first = streamed;
@@ -74,7 +80,7 @@ export function storePathsLayer(paths: readonly string[], options: StorePathsLay
     ...(known === undefined ? { identityFromStream: true } : {}),
     diffId: async () => (await identity()).digest,
     digest: async () => (await identity()).digest,
-    size: async () => size(),
+    size,
     open: (): Readable => {
       // Chunks the sink hands back (recycleChunk) are refilled instead of allocated anew.
       const pool = new ChunkPool();

@@ -11,6 +11,7 @@ import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';
 import { VerifyHasher } from '../hashing/verify-hasher.ts';
 import { buildCores } from '../build-cores.ts';
+import { PlanThread } from '../hashing/plan-thread.ts';
 
 /** Where the image comes from: exactly one of the two. */
 export interface ImageSource {
@@ -39,11 +40,12 @@ export function checkImageSource(source: ImageSource): void {
 }
 
 /** Opens the image `source` names. */
-export async function openImage(source: ImageSource): Promise<OpenedImage> {
+/** `piped`: the stream goes to a pipe, where sizing the layers on a thread of its own pays. */
+export async function openImage(source: ImageSource, piped = false): Promise<OpenedImage> {
   checkImageSource(source);
   if (source.confPath !== undefined) {
     const conf = await readConf(source.confPath);
-    const opened = await imageFromConf(conf);
+    const opened = await imageFromConf(conf, piped);
     return { ...opened, reference: source.repoTag ?? conf.repoTag };
   }
   const path = source.imagePath!;
@@ -57,16 +59,18 @@ export async function openImage(source: ImageSource): Promise<OpenedImage> {
 }
 
 /** The Image a conf describes; "now" in `created`/`mtime` resolves to one instant here. */
-export async function imageFromConf(conf: Conf): Promise<{ image: Image; mtime: number; hasher: VerifyHasher | undefined; close: () => Promise<void> }> {
+export async function imageFromConf(conf: Conf, piped = false): Promise<{ image: Image; mtime: number; hasher: VerifyHasher | undefined; close: () => Promise<void> }> {
   const now = currentInstant();
   const mtime = resolveMtime(conf.mtime, now);
   const baseImage = conf.fromImage === null ? undefined : await readDockerArchive(conf.fromImage);
   // Each store layer is sized from lstat and hashed as it streams (the config, which needs the
   // digests, is written last). With two cores or more, the hashing runs on its own thread.
+  // Piped, so is the sizing walk (plan-thread.ts: the next layers' while one streams), which
+  // keeps the pipe busy between layers; its thread's memory is not worth it for a file.
   const verifier = buildCores() > 1 ? new VerifyHasher() : undefined;
-  const storeLayers = conf.storeLayers.map((layer) =>
-    storePathsLayer(layer.paths, { ...conf.owner, mtime, ...(verifier === undefined ? {} : { verifier }) }),
-  );
+  const planner = verifier !== undefined && piped ? new PlanThread() : undefined;
+  const threads = { ...(verifier === undefined ? {} : { verifier }), ...(planner === undefined ? {} : { planner: planner.plan.bind(planner) }) };
+  const storeLayers = conf.storeLayers.map((layer) => storePathsLayer(layer.paths, { ...conf.owner, mtime, ...threads }));
 
   const image = assembleImage({
     baseImage,
@@ -78,5 +82,5 @@ export async function imageFromConf(conf: Conf): Promise<{ image: Image; mtime: 
     created: resolveCreated(conf.created, now),
   });
   // close() also removes the base's uncompressed copy, if streaming made one (a process 'exit' hook is the safety net).
-  return { image, mtime, hasher: verifier, close: async () => { await Promise.all([verifier?.close(), baseImage?.dispose()]); } };
+  return { image, mtime, hasher: verifier, close: async () => { await Promise.all([verifier?.close(), planner?.close(), baseImage?.dispose()]); } };
 }

@@ -33,7 +33,9 @@ export async function streamImage(options: StreamOptions): Promise<void> {
   if (options.output === undefined && outer === 'none' && process.stdout.isTTY) {
     throw new UserError('stdout-is-terminal', 'refusing to write an image archive to a terminal; pipe it (| docker load) or pass --output FILE');
   }
-  const { image, reference, mtime, hasher, close } = await openImage(options);
+  // An uncompressed docker-archive to a pipe (`| docker load`) is written by a thread of its own.
+  const toPipe = format === 'docker-archive' && options.output === undefined && outer === 'none' && stdoutIsPipe();
+  const { image, reference, mtime, hasher, close } = await openImage(options, toPipe);
   try {
     if (format === 'oci') {
       // The Nix `oci` output: the layout, with the manifest digest in `digest` beside index.json.
@@ -41,8 +43,6 @@ export async function streamImage(options: StreamOptions): Promise<void> {
       return;
     }
     const sink = SINKS[format];
-    // An uncompressed docker-archive to a pipe (`| docker load`) is written by a thread of its own.
-    const toPipe = format === 'docker-archive' && options.output === undefined && outer === 'none' && stdoutIsPipe();
     await writeOutput({ path: options.output, compressor: outer, ...(toPipe ? { open: () => openPipeOutput(hasher) } : {}) },
       (stream) => sink(image, { output: stream, repoTags: [reference], mtime, log: options.log, layerCompression: blobCompression(options.compressor) }));
   } finally {
