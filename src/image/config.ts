@@ -45,6 +45,7 @@ export function buildImageConfigObject(parts: ImageConfigParts): JsonObject {
     config: parts.config,
     created: parts.created,
     os: 'linux',
+    ...(parts.variant === undefined ? {} : { variant: parts.variant }),
     rootfs: { diff_ids: [...parts.diffIds], type: 'layers' },
     history: parts.historyOrigins.map(() => ({ created: parts.created })),
   };
