@@ -119,6 +119,8 @@ let
     , debug ? false
       # Extension: "popularity" (dockerTools' documented layout) or "auto" (size-based).
     , layeringStrategy ? "popularity"
+      # Extension: OCI manifest annotations of `oci` and `push` (not config Labels; README).
+    , annotations ? { }
     }:
     let
       imageName = lowerAscii name;
@@ -246,7 +248,7 @@ let
       inherit imageTag conf streamScript;
       sbom = sbomOf.ofConf { inherit baseName conf; };
       isExe = true;
-    } // distribution { inherit baseName; source = [ "--conf" "${conf}" ]; }
+    } // distribution { inherit baseName; source = [ "--conf" "${conf}" ]; annotations = check.annotations name annotations; }
   );
 
   # buildLayeredImage: streamLayeredImage's arguments plus `compressor`; the archive is the
@@ -274,7 +276,7 @@ let
     archive // {
       inherit (stream) imageName imageTag sbom;
       inherit meta stream;
-    } // distribution { baseName = baseNameOf name; source = [ "--conf" "${stream.conf}" ]; inherit compressor; }
+    } // distribution { baseName = baseNameOf name; source = [ "--conf" "${stream.conf}" ]; inherit compressor; annotations = check.annotations name (args.annotations or { }); }
   );
 in
 {

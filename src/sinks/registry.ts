@@ -29,6 +29,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { sha256Digest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
+import { manifestAnnotations } from '../image/annotations.ts';
 import { decompressed } from '../image/decompress.ts';
 import type { LayerCompression } from '../image/types.ts';
 import { silentLogger, type Logger } from '../log.ts';
@@ -59,6 +60,8 @@ export interface PushableLayer {
 export interface PushableImage {
   readonly layers: readonly PushableLayer[];
   rawConfig(): Promise<Buffer>;
+  /** The user's manifest annotations (image/annotations.ts). */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** How to push. */
@@ -342,7 +345,7 @@ class PushSession {
   manifest(): ReturnType<typeof imageManifest> {
     const config = this.config?.descriptor;
     if (config === undefined) throw new Error('manifest() before sendBlobs()');
-    return imageManifest(this.schema, config, this.layers.map((blob) => blob.descriptor!));
+    return imageManifest(this.schema, config, this.layers.map((blob) => blob.descriptor!), manifestAnnotations(this.image.annotations, this.config!.bytes!));
   }
 
   // One blob into one repository: present, mounted, or uploaded (retried as a whole).
