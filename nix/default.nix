@@ -295,6 +295,9 @@ in
   # Host platform: its paths go into the image.
   shadowSetup = import ./shadow-setup.nix { inherit pkgs; };
 
+  # An OCI image index over images of different platforms (nix/image-index.nix).
+  buildImageIndex = import ./image-index.nix { pkgs = buildPackages; inherit nix-strata system writeText lowerAscii; };
+
   # Several image archives as one `docker load` archive (nix/merge-images.nix).
   mergeImages = import ./merge-images.nix { pkgs = buildPackages; inherit nix-strata system; };
 
