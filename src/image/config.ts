@@ -45,6 +45,8 @@ export function buildImageConfigObject(parts: ImageConfigParts): JsonObject {
     config: parts.config,
     created: parts.created,
     os: 'linux',
+    // Only when given (nixpkgs writes none): buildImage's `variant` extension.
+    ...(parts.variant === undefined ? {} : { variant: parts.variant }),
     rootfs: { diff_ids: [...parts.diffIds], type: 'layers' },
     history: parts.historyOrigins.map(() => ({ created: parts.created })),
   };
