@@ -226,6 +226,8 @@ let
   in
   archive // {
     inherit imageName imageTag meta layer;
+    # What buildImageIndex checks at evaluation (os is always linux).
+    platform = { os = "linux"; architecture = archive.spec.architecture; variant = check.variant name variant; };
     buildArgs = args;
     sbom = (import ./sbom.nix { inherit pkgs nix-strata system; }).ofBuildImage { inherit baseName imageTag layer; inherit (archive.spec) imageName created fromImage; };
   } // distribution { inherit baseName compressor; source = [ "--image" "${archive}" ]; annotations = check.annotations name annotations; }

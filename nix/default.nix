@@ -246,6 +246,8 @@ let
     in
     stream // { inherit imageName meta; } // passthru // {
       inherit imageTag conf streamScript;
+      # What buildImageIndex checks at evaluation (os is always linux).
+      platform = { os = "linux"; architecture = spec.architecture; variant = check.variant name variant; };
       sbom = sbomOf.ofConf { inherit baseName conf; };
       isExe = true;
     } // distribution { inherit baseName; source = [ "--conf" "${conf}" ]; annotations = check.annotations name annotations; }
@@ -274,7 +276,7 @@ let
       };
     in
     archive // {
-      inherit (stream) imageName imageTag sbom;
+      inherit (stream) imageName imageTag sbom platform;
       inherit meta stream;
     } // distribution { baseName = baseNameOf name; source = [ "--conf" "${stream.conf}" ]; inherit compressor; annotations = check.annotations name (args.annotations or { }); }
   );

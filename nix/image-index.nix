@@ -24,7 +24,16 @@ let
   checkedImages =
     if isList images && length images > 0 && all (image: isAttrs image && image ? oci) images then images
     else throw "in image index ${name}: images must be a non-empty list of image results (streamLayeredImage, buildLayeredImage or buildImage), each with an `oci` output";
-  checkedTag = check.tag name tag;
+  # Two images of one platform, known at evaluation from the builders' `platform` passthru (the
+  # builder checks again, from the configs, for images without it).
+  platformKey = p: "${p.os}/${p.architecture}${if p.variant == null then "" else "/${p.variant}"}";
+  imageRef = image: "${image.imageName or "?"}:${image.imageTag or "?"}";
+  noDuplicates = builtins.foldl' (seen: image:
+    if !(image ? platform) then seen
+    else let key = platformKey image.platform; in
+      if seen ? ${key} then throw "in image index ${name}: images ${seen.${key}} and ${imageRef image} are both ${key}; give each platform once (set architecture/variant of one of them)"
+      else seen // { ${key} = imageRef image; }) { } checkedImages;
+  checkedTag = builtins.seq noDuplicates (check.tag name tag);
   checkedAnnotations = check.annotations name annotations;
 
   oci = derivation {

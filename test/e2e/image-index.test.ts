@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { buildExpression, buildFailure, evalJson, repoRoot, sandboxed } from './harness.ts';
+import { buildExpression, buildFailure, evalFailure, evalJson, repoRoot, sandboxed } from './harness.ts';
 import { startLocalRegistry, type LocalRegistry } from './local-registry.ts';
 
 const hostNix = join(repoRoot, 'test/nix/host.nix');
@@ -63,8 +63,14 @@ describe('buildImageIndex', { timeout: 600_000 }, () => {
     assert.equal(run.stdout.trim(), 'Hello, world!');
   });
 
-  it('two images of one platform: the build fails in one line naming both', async () => {
-    const failure = await buildFailure(`(${index(`(${image('a', 'architecture = "arm64";')}) (${image('b', 'architecture = "arm64";')})`)}).oci`, sandboxed);
+  it('two images of one platform: one line at evaluation naming both', async () => {
+    const { stderr } = await evalFailure(`(${index(`(${image('a', 'architecture = "arm64";')}) (${image('b', 'architecture = "arm64";')})`)}).drvPath`);
+    assert.match(stderr, /in image index nix-strata-e2e\/multi: images nix-strata-e2e\/index-part:a and nix-strata-e2e\/index-part:b are both linux\/arm64; give each platform once/);
+  });
+
+  it('without the platform passthru (a plain layout), the builder refuses them in one line', async () => {
+    const plain = (tag: string) => `{ imageName = "x"; imageTag = "${tag}"; oci = (${image(tag, 'architecture = "arm64";')}).oci; }`;
+    const failure = await buildFailure(`let n = import ${hostNix} { }; in (n.buildImageIndex { name = "nix-strata-e2e/multi"; tag = "1"; images = [ ${plain('a')} ${plain('b')} ]; }).oci`, sandboxed);
     assert.match(failure.stderr, /image index nix-strata-e2e\/multi:1: images nix-strata-e2e\/index-part:a and nix-strata-e2e\/index-part:b are both linux\/arm64; give each platform once/);
   });
 });
