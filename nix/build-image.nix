@@ -67,6 +67,8 @@ let
     # Register the closure of copyToRoot in a Nix database inside the image.
   , includeNixDB ? false
   , meta ? { }
+    # Extension: OCI manifest annotations of `oci` and `push` (not config Labels).
+  , annotations ? { }
     # Sizes of nixpkgs' build VM. Accepted and ignored: no VM is used.
   , diskSize ? 1024
   , buildVMMemorySize ? 512
@@ -224,9 +226,11 @@ let
   in
   archive // {
     inherit imageName imageTag meta layer;
+    # What buildImageIndex checks at evaluation (os is always linux).
+    platform = { os = "linux"; architecture = archive.spec.architecture; variant = check.variant name variant; };
     buildArgs = args;
     sbom = (import ./sbom.nix { inherit pkgs nix-strata system; }).ofBuildImage { inherit baseName imageTag layer; inherit (archive.spec) imageName created fromImage; };
-  } // distribution { inherit baseName compressor; source = [ "--image" "${archive}" ]; }
+  } // distribution { inherit baseName compressor; source = [ "--image" "${archive}" ]; annotations = check.annotations name annotations; }
 );
 in
 {

@@ -119,6 +119,8 @@ let
     , debug ? false
       # Extension: "popularity" (dockerTools' documented layout) or "auto" (size-based).
     , layeringStrategy ? "popularity"
+      # Extension: OCI manifest annotations of `oci` and `push` (not config Labels; README).
+    , annotations ? { }
     }:
     let
       imageName = lowerAscii name;
@@ -244,9 +246,11 @@ let
     in
     stream // { inherit imageName meta; } // passthru // {
       inherit imageTag conf streamScript;
+      # What buildImageIndex checks at evaluation (os is always linux).
+      platform = { os = "linux"; architecture = spec.architecture; variant = check.variant name variant; };
       sbom = sbomOf.ofConf { inherit baseName conf; };
       isExe = true;
-    } // distribution { inherit baseName; source = [ "--conf" "${conf}" ]; }
+    } // distribution { inherit baseName; source = [ "--conf" "${conf}" ]; annotations = check.annotations name annotations; }
   );
 
   # buildLayeredImage: streamLayeredImage's arguments plus `compressor`; the archive is the
@@ -272,9 +276,9 @@ let
       };
     in
     archive // {
-      inherit (stream) imageName imageTag sbom;
+      inherit (stream) imageName imageTag sbom platform;
       inherit meta stream;
-    } // distribution { baseName = baseNameOf name; source = [ "--conf" "${stream.conf}" ]; inherit compressor; }
+    } // distribution { baseName = baseNameOf name; source = [ "--conf" "${stream.conf}" ]; inherit compressor; annotations = check.annotations name (args.annotations or { }); }
   );
 in
 {
@@ -292,6 +296,9 @@ in
   pullImage = import ./pull-image.nix { pkgs = buildPackages; inherit nix-strata system goArch; };
   # Host platform: its paths go into the image.
   shadowSetup = import ./shadow-setup.nix { inherit pkgs; };
+
+  # An OCI image index over images of different platforms (nix/image-index.nix).
+  buildImageIndex = import ./image-index.nix { pkgs = buildPackages; inherit nix-strata system writeText lowerAscii; };
 
   # Several image archives as one `docker load` archive (nix/merge-images.nix).
   mergeImages = import ./merge-images.nix { pkgs = buildPackages; inherit nix-strata system; };

@@ -5,7 +5,7 @@
 #
 #   oci                 directory: oci-layout, index.json (ref.name = imageTag), blobs/sha256/…,
 #                       and `digest` (the manifest digest and a newline) beside index.json
-#   push DEST…          `nix-strata push`: uploads what DEST lacks; last stdout line = digest
+#   push DEST…          `nix-strata push` (with `--annotations` when given): uploads what DEST lacks; last stdout line = digest
 #   copyToDockerDaemon  `nix-strata load --engine docker`: streams into `docker load`
 #   copyToPodman        `nix-strata load --engine podman`: streams into `podman load`
 #
@@ -16,6 +16,9 @@
   # Builder arguments naming the image: [ "--conf" conf ] or [ "--image" archive ].
 , source
 , compressor ? "gz"
+  # OCI manifest annotations (validated by the caller); passed only when non-empty, so images
+  # without them keep their derivations.
+, annotations ? { }
 }:
 let
   # The executables run the packaged CLI, whose PATH already has zstd (nix/package.nix).
@@ -27,14 +30,17 @@ let
       exec ${nix-strata}/bin/nix-strata ${builtins.concatStringsSep " " command} "$@"
     '';
   };
-  push = program "push" ([ "push" ] ++ source ++ [ "--compressor" compressor ]);
+  annotationArgs = if annotations == { } then [ ] else [ "--annotations" (builtins.toJSON annotations) ];
+  # Single-quoted for the shell script (the JSON has spaces and quotes).
+  quote = s: "'" + builtins.replaceStrings [ "'" ] [ "'\\''" ] s + "'";
+  push = program "push" ([ "push" ] ++ source ++ [ "--compressor" compressor ] ++ map quote annotationArgs);
 in
 {
   oci = derivation {
     name = "${baseName}-oci";
     inherit system;
     builder = "${nix-strata}/bin/nix-strata";
-    args = [ "stream" "-q" ] ++ source ++ [ "--format" "oci" "--compressor" compressor "--output" (builtins.placeholder "out") ];
+    args = [ "stream" "-q" ] ++ source ++ [ "--format" "oci" "--compressor" compressor "--output" (builtins.placeholder "out") ] ++ annotationArgs;
     # zstd layers, and decompressors for a base's layers; PATH is otherwise empty in a build.
     PATH = "${pkgs.pigz}/bin:${pkgs.zstd}/bin";
   };

@@ -223,6 +223,11 @@ in
     if variant == null || (isString variant && stringLength variant <= 32 && match "[A-Za-z0-9]+([._-][A-Za-z0-9]+)*" variant != null) then variant
     else fail name "the variant argument must be null or a CPU variant such as \"v8\" (arm64) or \"v7\" (arm): letters and digits, '.', '_' or '-' between them, at most 32 characters; got ${builtins.toJSON variant}";
 
+  # `annotations` (extension): OCI manifest annotations, an attrset of strings (not config Labels).
+  annotations = name: value:
+    if builtins.isAttrs value && builtins.all (key: isString value.${key}) (builtins.attrNames value) then value
+    else fail name "the annotations argument must be an attribute set of strings, e.g. { \"org.opencontainers.image.source\" = \"https://example.org/app\"; }, got ${if builtins.isAttrs value then "an attribute set with a value that is not a string" else "a value of type ${builtins.typeOf value}"}";
+
   # Strings the builder writes as given: `architecture` (non-empty), `uname`, `gname`.
   string = argument: name: value:
     if isString value && (argument != "architecture" || value != "") then value

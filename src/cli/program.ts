@@ -18,6 +18,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./commands/inspect.ts')).inspectCommand(),
   'build-image': async () => (await import('./commands/build-image.ts')).buildImageCommand(),
   'merge-images': async () => (await import('./commands/merge-images.ts')).mergeImagesCommand(),
+  'image-index': async () => (await import('./commands/image-index.ts')).imageIndexCommand(),
+  'push-index': async () => (await import('./commands/image-index.ts')).pushIndexCommand(),
   sbom: async () => (await import('./commands/sbom.ts')).sbomCommand(),
 };
 

@@ -3,6 +3,7 @@
 // canonical bytes and its digest. Each is computed once per image and schema, here only.
 import { sha256Digest, type Digest } from '../digest/digest.ts';
 import { canonicalJsonBytes } from '../json/canonical.ts';
+import { manifestAnnotations } from './annotations.ts';
 import { layerMediaType, SCHEMA_MEDIA_TYPES, type ManifestSchema } from './media-types.ts';
 import type { Image, Layer } from './types.ts';
 
@@ -20,6 +21,8 @@ export type ImageManifest = {
   readonly mediaType: string;
   readonly config: BlobDescriptor;
   readonly layers: readonly BlobDescriptor[];
+  /** OCI only (Docker schema 2 has no such field); absent when there are none. */
+  readonly annotations?: Readonly<Record<string, string>>;
 };
 
 /** A manifest with its exact bytes and their digest. */
@@ -84,11 +87,13 @@ async function deriveManifest(image: Image, schema: ManifestSchema): Promise<Der
   for (const [index, layer] of image.layers.entries()) {
     layers.push(await layerDescriptor(layer, schema, `layer ${index + 1} (${layer.origin.join(', ')})`));
   }
+  const annotations = schema === 'oci' ? manifestAnnotations(image.annotations, await image.rawConfig()) : undefined;
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: SCHEMA_MEDIA_TYPES[schema].manifest,
     config: await configDescriptor(image, schema),
     layers,
+    ...(annotations === undefined ? {} : { annotations }),
   };
   const raw = canonicalJsonBytes(manifest);
   return { manifest, raw, digest: sha256Digest(raw) };

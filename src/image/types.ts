@@ -45,6 +45,8 @@ export interface Image {
   readonly layers: readonly Layer[];
   /** The exact config bytes; the image ID (and the config descriptor's digest) is their sha256. */
   rawConfig(): Promise<Buffer>;
+  /** The user's manifest annotations (image/annotations.ts), not in the config. */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** A base image as a source reads it (e.g. a `fromImage` docker-archive, sources/docker-archive.ts). */

@@ -51,11 +51,13 @@ export function configMediaType(schema: ManifestSchema): string {
 }
 
 /** Builds the manifest for a config and its layers, bottom to top. */
-export function imageManifest(schema: ManifestSchema, config: BlobId, layers: readonly BlobDescriptor[]): BuiltManifest {
+export function imageManifest(schema: ManifestSchema, config: BlobId, layers: readonly BlobDescriptor[], annotations?: Readonly<Record<string, string>>): BuiltManifest {
   const mediaType = schema === 'oci' ? MEDIA_TYPES.ociManifest : MEDIA_TYPES.dockerManifest;
   // Keys inserted in sorted order: JSON.stringify then writes RFC 8785's canonical text.
   const descriptor = (d: BlobDescriptor) => ({ digest: d.digest, mediaType: d.mediaType, size: d.size });
+  // Docker schema 2 has no annotations field: OCI manifests only.
   const json = {
+    ...(annotations === undefined || schema !== 'oci' ? {} : { annotations }),
     config: descriptor({ ...config, mediaType: configMediaType(schema) }),
     layers: layers.map(descriptor),
     mediaType,

@@ -58,7 +58,7 @@ export async function writeLayoutInto(image: Image, dir: string, options: OciLay
   // The config holds the diff_ids, which streaming the layers has just computed.
   const config = await image.rawConfig();
   await writeFile(join(blobs, hexOf(sha256Digest(config))), config);
-  const manifest = await manifestOf({ layers: stored, rawConfig: image.rawConfig.bind(image) }, 'oci');
+  const manifest = await manifestOf({ layers: stored, rawConfig: image.rawConfig.bind(image), ...(image.annotations === undefined ? {} : { annotations: image.annotations }) }, 'oci');
   await writeFile(join(blobs, hexOf(manifest.digest)), manifest.raw);
   const index = {
     schemaVersion: 2,

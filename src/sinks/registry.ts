@@ -29,6 +29,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { sha256Digest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
+import { manifestAnnotations } from '../image/annotations.ts';
 import { decompressed } from '../image/decompress.ts';
 import type { LayerCompression } from '../image/types.ts';
 import { silentLogger, type Logger } from '../log.ts';
@@ -59,6 +60,8 @@ export interface PushableLayer {
 export interface PushableImage {
   readonly layers: readonly PushableLayer[];
   rawConfig(): Promise<Buffer>;
+  /** The user's manifest annotations (image/annotations.ts). */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** How to push. */
@@ -74,6 +77,8 @@ export interface PushOptions {
   readonly reuseRemoteLayers?: boolean;
   /** Repositories (`host/repo`) that may hold the blobs, to mount from. */
   readonly mountFrom?: readonly string[];
+  /** PUT the manifest under its digest instead of the tags (an image of an index, which is tagged after). */
+  readonly byDigest?: boolean;
   /** Manifest format (default 'oci'). */
   readonly schema?: ManifestSchema;
   /** Blobs sent at once (default 3). */
@@ -130,8 +135,8 @@ export async function pushImage(image: PushableImage, destinations: readonly str
   for (const target of targets) {
     await session.sendBlobs(target);
     manifest ??= session.manifest();
-    for (const tag of target.tags) {
-      const name = `${target.registry}/${target.repository}:${tag}`;
+    for (const tag of options.byDigest === true ? [manifest.digest] : target.tags) {
+      const name = `${target.registry}/${target.repository}${options.byDigest === true ? '@' : ':'}${tag}`;
       const what = `manifest for ${name}`;
       await session.retrying(target.registry, what, () => putManifest(session.client(target.registry), target.repository, tag, manifest!.bytes, manifest!.mediaType, what));
       session.log.info(`pushed ${name}@${manifest.digest}`);
@@ -139,6 +144,26 @@ export async function pushImage(image: PushableImage, destinations: readonly str
     }
   }
   return { digest: manifest!.digest, mediaType: manifest!.mediaType, size: manifest!.bytes.length, pushed, blobs: session.counts };
+}
+
+/**
+ * PUTs an image index (or any manifest whose blobs and manifests are already there) under every
+ * destination's tags; resolves with its digest.
+ */
+export async function pushIndexManifest(bytes: Buffer, mediaType: string, destinations: readonly string[], options: PushOptions = {}): Promise<Digest> {
+  const targets = groupTargets(destinations.map(parseDestination));
+  const session = new PushSession({ layers: [], rawConfig: async () => Buffer.alloc(0) }, options);
+  const digest = sha256Digest(bytes);
+  for (const target of targets) {
+    await session.connect(target.registry, target.repository);
+    for (const tag of target.tags) {
+      const name = `${target.registry}/${target.repository}:${tag}`;
+      const what = `index for ${name}`;
+      await session.retrying(target.registry, what, () => putManifest(session.client(target.registry), target.repository, tag, bytes, mediaType, what));
+      session.log.info(`pushed ${name}@${digest}`);
+    }
+  }
+  return digest;
 }
 
 /** What `registry` already holds of the image `reference` names, by diff_id (empty when it does not exist). */
@@ -342,7 +367,7 @@ class PushSession {
   manifest(): ReturnType<typeof imageManifest> {
     const config = this.config?.descriptor;
     if (config === undefined) throw new Error('manifest() before sendBlobs()');
-    return imageManifest(this.schema, config, this.layers.map((blob) => blob.descriptor!));
+    return imageManifest(this.schema, config, this.layers.map((blob) => blob.descriptor!), manifestAnnotations(this.image.annotations, this.config!.bytes!));
   }
 
   // One blob into one repository: present, mounted, or uploaded (retried as a whole).

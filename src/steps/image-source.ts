@@ -19,6 +19,8 @@ export interface ImageSource {
   readonly imagePath?: string | undefined;
   /** Replaces the image's own `name:tag`. */
   readonly repoTag?: string | undefined;
+  /** Manifest annotations (`--annotations`), apart from the config's Labels. */
+  readonly annotations?: Readonly<Record<string, string>> | undefined;
 }
 
 /** An opened image; `close` stops its hashing thread and removes temporary copies. */
@@ -46,7 +48,7 @@ export async function openImage(source: ImageSource, piped = false): Promise<Ope
   if (source.confPath !== undefined) {
     const conf = await readConf(source.confPath);
     const opened = await imageFromConf(conf, piped);
-    return { ...opened, reference: source.repoTag ?? conf.repoTag };
+    return { ...opened, image: annotated(opened.image, source.annotations), reference: source.repoTag ?? conf.repoTag };
   }
   const path = source.imagePath!;
   const archive = await readDockerArchive(path);
@@ -55,7 +57,7 @@ export async function openImage(source: ImageSource, piped = false): Promise<Ope
     await archive.dispose();
     throw new UserError('archive-untagged', `${path}: the archive records no name:tag (RepoTags); give one with --repo-tag NAME:TAG`);
   }
-  return { image: archiveImage(archive), reference, mtime: 1, hasher: undefined, close: () => archive.dispose() };
+  return { image: annotated(archiveImage(archive), source.annotations), reference, mtime: 1, hasher: undefined, close: () => archive.dispose() };
 }
 
 /** The Image a conf describes; "now" in `created`/`mtime` resolves to one instant here. */
@@ -83,4 +85,10 @@ export async function imageFromConf(conf: Conf, piped = false): Promise<{ image:
   });
   // close() also removes the base's uncompressed copy, if streaming made one (a process 'exit' hook is the safety net).
   return { image, mtime, hasher: verifier, close: async () => { await Promise.all([verifier?.close(), planner?.close(), baseImage?.dispose()]); } };
+}
+
+// The image with the user's annotations; the config and layers are the same objects.
+function annotated(image: Image, annotations: ImageSource['annotations']): Image {
+  if (annotations === undefined || Object.keys(annotations).length === 0) return image;
+  return { layers: image.layers, rawConfig: () => image.rawConfig(), annotations };
 }

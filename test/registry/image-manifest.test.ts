@@ -30,3 +30,11 @@ test('Docker schema 2 media types; zstd only in OCI; no type for bzip2 or xz', (
   assert.equal(layerMediaType('oci', 'bzip2'), undefined);
   assert.equal(layerMediaType('oci', 'xz'), undefined);
 });
+
+test('annotations: first key of an OCI manifest (canonical order); Docker schema 2 has no such field', () => {
+  const annotations = { 'org.opencontainers.image.source': 'https://example.org/app' };
+  const oci = imageManifest('oci', config, [layer], annotations).bytes.toString();
+  assert.match(oci, /^\{"annotations":\{"org\.opencontainers\.image\.source":"https:\/\/example\.org\/app"\},"config":/);
+  const docker = imageManifest('docker', config, [{ ...layer, mediaType: layerMediaType('docker', 'gzip')! }], annotations).bytes.toString();
+  assert.doesNotMatch(docker, /annotations/);
+});

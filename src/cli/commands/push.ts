@@ -1,6 +1,7 @@
 // `nix-strata push`: the body of the `push` / `copyToRegistry` passthru.
 import { Command, Option } from 'commander';
 import { UserError } from '../../errors.ts';
+import { parseAnnotations } from '../../image/annotations.ts';
 import { stderrLogger } from '../../log.ts';
 import { checkRepoTag } from '../../registry/reference.ts';
 import { pushFromSource } from '../../steps/push.ts';
@@ -16,8 +17,9 @@ export function pushCommand(): Command {
     .option('--base <tag>', 'reuse the layers of this tag (or reference) instead of each destination\'s current one')
     .option('-t, --repo-tag <name:tag>', 'the image\'s own name:tag, the destination when none is given')
     .addOption(new Option('--compressor <kind>', 'layer compression (only gz is pushed)').default('gz').hideHelp())
+    .option('--annotations <json>', 'OCI manifest annotations: a JSON object of strings')
     .option('-q, --quiet', 'no progress lines on stderr')
-    .action(async (destinations: string[], options: { conf?: string; image?: string; tlsVerify: string | boolean; base?: string; repoTag?: string; compressor: string; quiet?: boolean }) => {
+    .action(async (destinations: string[], options: { conf?: string; image?: string; tlsVerify: string | boolean; base?: string; repoTag?: string; compressor: string; quiet?: boolean; annotations?: string }) => {
       const tlsVerify = parseBoolean(options.tlsVerify);
       if (options.compressor !== 'gz') {
         throw new UserError('bad-compressor', `push --compressor ${JSON.stringify(options.compressor)}: registries get gzip layers; use "gz"`);
@@ -30,6 +32,7 @@ export function pushCommand(): Command {
         destinations,
         tlsVerify,
         base: options.base,
+        ...(options.annotations === undefined ? {} : { annotations: parseAnnotations(options.annotations, '--annotations') }),
         log: stderrLogger({ quiet: options.quiet === true }),
       });
       // The digest alone, last on stdout: `digest=$(push DEST | tail -n1)`.

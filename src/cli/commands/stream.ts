@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { streamImage } from '../../steps/stream.ts';
 import { checkRepoTag } from '../../registry/reference.ts';
+import { parseAnnotations } from '../../image/annotations.ts';
 import { stderrLogger } from '../../log.ts';
 import { COMPRESSORS, parseCompressor } from '../../sinks/output.ts';
 import { parseSinkFormat, STREAM_FORMATS } from '../../sinks/formats.ts';
@@ -17,8 +18,9 @@ export function streamCommand(): Command {
     .option('--format <sink>', `what to write: ${STREAM_FORMATS.join(', ')} (oci: a layout directory, with --output)`, 'docker-archive')
     .option('-o, --output <file>', 'write to a file (created only when complete) instead of stdout')
     .option('--compressor <kind>', `docker-archive: compress the whole archive (default none); oci formats: each layer (default gz): ${COMPRESSORS.join(', ')}`)
+    .option('--annotations <json>', 'OCI manifest annotations: a JSON object of strings')
     .option('-q, --quiet', 'no progress lines on stderr')
-    .action(async (options: { conf?: string; image?: string; repoTag?: string; repo_tag?: string; output?: string; format: string; compressor?: string; quiet?: boolean }) => {
+    .action(async (options: { conf?: string; image?: string; repoTag?: string; repo_tag?: string; output?: string; format: string; compressor?: string; quiet?: boolean; annotations?: string }) => {
       const repoTag = options.repoTag ?? options.repo_tag;
       const format = parseSinkFormat(options.format);
       // Checked before any output exists: docker load would refuse a bad one after the whole stream.
@@ -30,6 +32,7 @@ export function streamCommand(): Command {
         ...(repoTag === undefined ? {} : { repoTag }),
         ...(options.output === undefined ? {} : { output: options.output }),
         compressor: parseCompressor(options.compressor ?? (format === 'docker-archive' ? 'none' : 'gz')),
+        ...(options.annotations === undefined ? {} : { annotations: parseAnnotations(options.annotations, '--annotations') }),
         log: stderrLogger({ quiet: options.quiet === true }),
       });
     });
