@@ -13,6 +13,8 @@ export type ManifestSchema = 'oci' | 'docker';
 /** A descriptor as a manifest lists it. */
 export interface BlobDescriptor extends BlobId {
   readonly mediaType: string;
+  /** OCI descriptor annotations (e.g. a layer's content key, conf/content-key.ts). */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** The manifest's bytes, media type and digest. */
@@ -54,7 +56,12 @@ export function configMediaType(schema: ManifestSchema): string {
 export function imageManifest(schema: ManifestSchema, config: BlobId, layers: readonly BlobDescriptor[]): BuiltManifest {
   const mediaType = schema === 'oci' ? MEDIA_TYPES.ociManifest : MEDIA_TYPES.dockerManifest;
   // Keys inserted in sorted order: JSON.stringify then writes RFC 8785's canonical text.
-  const descriptor = (d: BlobDescriptor) => ({ digest: d.digest, mediaType: d.mediaType, size: d.size });
+  const descriptor = (d: BlobDescriptor) => ({
+    ...(d.annotations === undefined ? {} : { annotations: sortedKeys(d.annotations) }),
+    digest: d.digest,
+    mediaType: d.mediaType,
+    size: d.size,
+  });
   const json = {
     config: descriptor({ ...config, mediaType: configMediaType(schema) }),
     layers: layers.map(descriptor),
@@ -63,4 +70,8 @@ export function imageManifest(schema: ManifestSchema, config: BlobId, layers: re
   };
   const bytes = Buffer.from(JSON.stringify(json), 'utf8');
   return { bytes, mediaType, digest: sha256Digest(bytes) };
+}
+
+function sortedKeys(record: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -30,8 +30,8 @@ export async function pushFromSource(options: PushStepOptions): Promise<Digest> 
       ...(options.base === undefined ? {} : { base: options.base }),
       log: options.log,
     });
-    const { uploaded, mounted, present, reused } = result.blobs;
-    options.log.info(`blobs: ${uploaded} uploaded, ${mounted} mounted, ${present} already there, ${reused} layers reused from the registry`);
+    const { uploaded, mounted, present, reused, reusedByKey } = result.blobs;
+    options.log.info(`blobs: ${uploaded} uploaded, ${mounted} mounted, ${present} already there, ${reused} layers reused from the registry (${reusedByKey} by content key, not read)`);
     return result.digest;
   } finally {
     await close();
