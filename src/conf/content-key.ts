@@ -33,7 +33,11 @@ export function storeLayerKey(contentKey: string, owner: StoreOwner, mtime: numb
   return sha256(JSON.stringify({ format: TAR_FORMAT_VERSION, kind: 'store', contentKey, owner: [owner.uid, owner.gid, owner.uname, owner.gname], mtime }));
 }
 
-/** The key of the customisation layer: its tarball's store path (the layer derivation's output). */
-export function customisationLayerKey(tarballPath: string): string {
-  return sha256(JSON.stringify({ format: TAR_FORMAT_VERSION, kind: 'customisation', path: tarballPath }));
+/**
+ * The key of the customisation layer: its diff_id, which the `checksum` file beside its
+ * layer.tar gives without reading the tar (safer than its store path, which a rebuilt layer keeps
+ * only if it is input-addressed).
+ */
+export function customisationLayerKey(diffId: string): string {
+  return sha256(JSON.stringify({ format: TAR_FORMAT_VERSION, kind: 'customisation', diffId }));
 }

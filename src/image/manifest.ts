@@ -5,12 +5,14 @@ import { sha256Digest, type Digest } from '../digest/digest.ts';
 import { canonicalJsonBytes } from '../json/canonical.ts';
 import { layerMediaType, SCHEMA_MEDIA_TYPES, type ManifestSchema } from './media-types.ts';
 import type { Image, Layer } from './types.ts';
+import { LAYER_KEY_ANNOTATION } from '../conf/content-key.ts';
 
 /** A content descriptor: what a manifest says about one blob. */
 export type BlobDescriptor = {
   readonly mediaType: string;
   readonly size: number;
   readonly digest: Digest;
+  readonly annotations?: { readonly [key: string]: string };
 };
 
 /** An image manifest (both schemas have this shape; only the media types differ). */
@@ -75,7 +77,9 @@ export async function configDescriptor(image: Image, schema: ManifestSchema): Pr
 /** A layer blob's descriptor; `where` names the layer should its compression have no media type. */
 export async function layerDescriptor(layer: Layer, schema: ManifestSchema, where: string): Promise<BlobDescriptor> {
   const mediaType = layerMediaType(layer.compression, schema, where);
-  return { mediaType, size: await layer.size(), digest: await layer.digest() };
+  // The content key as the registry sink records it, so a layout and a push of one image share their manifest digest.
+  const annotations = schema === 'oci' && layer.contentKey !== undefined ? { annotations: { [LAYER_KEY_ANNOTATION]: layer.contentKey } } : {};
+  return { mediaType, size: await layer.size(), digest: await layer.digest(), ...annotations };
 }
 
 async function deriveManifest(image: Image, schema: ManifestSchema): Promise<DerivedManifest> {

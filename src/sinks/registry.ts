@@ -326,7 +326,8 @@ class PushSession {
     const open = layer.compression === 'none' ? () => compressLayer(layer, 'gzip') : () => recompressed(layer, label);
     const diffId = () => layer.diffId();
     const key = layer.contentKey;
-    const annotations = key === undefined ? undefined : { [LAYER_KEY_ANNOTATION]: key };
+    // Docker schema 2 descriptors carry no annotations.
+    const annotations = key === undefined || this.schema !== 'oci' ? undefined : { [LAYER_KEY_ANNOTATION]: key };
     const reuse = (reused: RemoteLayer & { registry: string }): PlannedBlob => {
       this.counts.reused++;
       const mediaType = layerMediaType(this.schema, reused.compression) ?? reused.mediaType;

@@ -101,10 +101,11 @@ export async function imageFromConf(conf: Conf, piped = false): Promise<{ image:
     return layer.contentKey === undefined ? made : keyedLayer(made, storeLayerKey(layer.contentKey, conf.owner, mtime));
   });
 
+  const customisation = await tarballLayer(conf.customisationLayer);
   const image = assembleImage({
     baseImage,
     storeLayers,
-    customisationLayer: keyedLayer(await tarballLayer(conf.customisationLayer), customisationLayerKey(conf.customisationLayer)),
+    customisationLayer: keyedLayer(customisation, customisationLayerKey(await customisation.diffId())),
     architecture: conf.architecture,
     ...(conf.variant === undefined ? {} : { variant: conf.variant }),
     config: conf.config as JsonValue,

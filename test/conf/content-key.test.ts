@@ -25,11 +25,11 @@ test('no content key when a path has no narHash (a legacy graph)', () => {
   assert.equal(storeContentKey(graph('sha256-b'), ['/nix/store/cccccccccccccccccccccccccccccccc-not-in-graph']), undefined);
 });
 
-test('a store layer key changes with the owner and the mtime; the customisation key with its path', () => {
+test('a store layer key changes with the owner and the mtime; the customisation key with its diff_id', () => {
   const content = storeContentKey(graph('sha256-b'), [A, B])!;
   const key = storeLayerKey(content, owner, 1);
   assert.notEqual(storeLayerKey(content, owner, 2), key);
   assert.notEqual(storeLayerKey(content, { ...owner, uid: 1000 }, 1), key);
   assert.notEqual(storeLayerKey(content, { ...owner, gname: 'wheel' }, 1), key);
-  assert.notEqual(customisationLayerKey(A), customisationLayerKey(B));
+  assert.notEqual(customisationLayerKey(`sha256:${'1'.repeat(64)}`), customisationLayerKey(`sha256:${'2'.repeat(64)}`));
 });
