@@ -61,7 +61,7 @@ export async function pushSection(context: PushBenchContext): Promise<string> {
     'same image in the same run, one new repository per run. Cold: nothing in the repository, every layer compressed',
     '(gzip) and uploaded; skopeo\'s blob-info cache emptied first. Repush: the image again with one small path added',
     'to `contents`, into the same tag, from an empty HOME (no nix-strata cache); nix-strata reads the tag\'s manifest and',
-    'config and reuses the layers whose diff_id it lists, skopeo compresses every layer to learn its digest, then skips',
+    'config and reuses the layers whose content key it lists (without reading them), skopeo compresses every layer to learn its digest, then skips',
     'the ones the registry has. Times include node start-up and reading the store; skopeo reads an uncompressed archive.',
     '',
     '| measurement | nix-strata | skopeo copy docker-archive: | ratio | target |',

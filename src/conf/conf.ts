@@ -16,6 +16,11 @@ export interface StoreOwner {
 /** One store layer of the plan (its size and digest are computed by the stream). */
 export interface ConfStoreLayer {
   paths: string[];
+  /**
+   * sha256 over the layer's sorted paths and their narHashes (conf/content-key.ts): what the
+   * push matches a registry's layer by without reading the paths. Absent when a narHash is unknown.
+   */
+  contentKey?: string;
 }
 
 export interface Conf {
@@ -63,7 +68,8 @@ function checkConf(value: unknown, path: string): Conf {
       fail(`storeLayers[${index}].paths must be a list of store paths`);
     }
     // Confs of earlier versions also carried `digest` and `size`: ignored, the stream computes both.
-    return { paths: layer.paths as string[] };
+    if (layer.contentKey !== undefined && typeof layer.contentKey !== 'string') fail(`storeLayers[${index}].contentKey must be a string`);
+    return { paths: layer.paths as string[], ...(typeof layer.contentKey === 'string' ? { contentKey: layer.contentKey } : {}) };
   });
   return {
     version: 1,

@@ -6,12 +6,14 @@ import { canonicalJsonBytes } from '../json/canonical.ts';
 import { manifestAnnotations } from './annotations.ts';
 import { layerMediaType, SCHEMA_MEDIA_TYPES, type ManifestSchema } from './media-types.ts';
 import type { Image, Layer } from './types.ts';
+import { LAYER_KEY_ANNOTATION } from '../conf/content-key.ts';
 
 /** A content descriptor: what a manifest says about one blob. */
 export type BlobDescriptor = {
   readonly mediaType: string;
   readonly size: number;
   readonly digest: Digest;
+  readonly annotations?: { readonly [key: string]: string };
 };
 
 /** An image manifest (both schemas have this shape; only the media types differ). */
@@ -78,7 +80,9 @@ export async function configDescriptor(image: Image, schema: ManifestSchema): Pr
 /** A layer blob's descriptor; `where` names the layer should its compression have no media type. */
 export async function layerDescriptor(layer: Layer, schema: ManifestSchema, where: string): Promise<BlobDescriptor> {
   const mediaType = layerMediaType(layer.compression, schema, where);
-  return { mediaType, size: await layer.size(), digest: await layer.digest() };
+  // The content key as the registry sink records it, so a layout and a push of one image share their manifest digest.
+  const annotations = schema === 'oci' && layer.contentKey !== undefined ? { annotations: { [LAYER_KEY_ANNOTATION]: layer.contentKey } } : {};
+  return { mediaType, size: await layer.size(), digest: await layer.digest(), ...annotations };
 }
 
 async function deriveManifest(image: Image, schema: ManifestSchema): Promise<DerivedManifest> {
@@ -88,13 +92,28 @@ async function deriveManifest(image: Image, schema: ManifestSchema): Promise<Der
     layers.push(await layerDescriptor(layer, schema, `layer ${index + 1} (${layer.origin.join(', ')})`));
   }
   const annotations = schema === 'oci' ? manifestAnnotations(image.annotations, await image.rawConfig()) : undefined;
+  return manifestFor(schema, await configDescriptor(image, schema), layers, annotations);
+}
+
+/**
+ * The manifest naming these descriptors: the one place a manifest object and its bytes are
+ * made, for an Image here and for the descriptors a push settles on (sinks/registry.ts).
+ * `annotations` are written in OCI manifests only: Docker schema 2 has no such field.
+ */
+export function manifestFor(schema: ManifestSchema, config: BlobDescriptor, layers: readonly BlobDescriptor[], annotations?: Readonly<Record<string, string>>): DerivedManifest {
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: SCHEMA_MEDIA_TYPES[schema].manifest,
-    config: await configDescriptor(image, schema),
-    layers,
-    ...(annotations === undefined ? {} : { annotations }),
+    config: descriptorOnly(config),
+    layers: layers.map(descriptorOnly),
+    ...(annotations === undefined || schema !== 'oci' ? {} : { annotations }),
   };
   const raw = canonicalJsonBytes(manifest);
   return { manifest, raw, digest: sha256Digest(raw) };
+}
+
+// Only a descriptor's own fields: callers may hand richer records (an upload's bookkeeping).
+function descriptorOnly(descriptor: BlobDescriptor): BlobDescriptor {
+  const { mediaType, size, digest, annotations } = descriptor;
+  return { mediaType, size, digest, ...(annotations === undefined ? {} : { annotations }) };
 }

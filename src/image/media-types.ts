@@ -43,9 +43,14 @@ const READ_ALSO: Readonly<Record<string, LayerCompression>> = {
   'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': 'gzip',
 };
 
+/** The media type of a layer blob with this compression in `schema`, or undefined when the schema names none. */
+export function layerMediaTypeIfAny(compression: LayerCompression, schema: ManifestSchema): string | undefined {
+  return LAYER_MEDIA_TYPES[schema][compression];
+}
+
 /** The media type of a layer blob with this compression in `schema`; a UserError when the schema has none. */
 export function layerMediaType(compression: LayerCompression, schema: ManifestSchema, where: string): string {
-  const type = LAYER_MEDIA_TYPES[schema][compression];
+  const type = layerMediaTypeIfAny(compression, schema);
   if (type === undefined) {
     const known = Object.keys(LAYER_MEDIA_TYPES[schema]).join(', ');
     throw new UserError('no-media-type', `${where}: a ${compression}-compressed layer has no ${schema === 'oci' ? 'OCI' : 'Docker schema 2'} media type (only ${known} layers do); use an uncompressed or gzip base layer`);

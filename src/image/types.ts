@@ -38,6 +38,8 @@ export interface Layer {
   readonly identityFromStream?: boolean;
   /** What the history entry names: store paths, a base member name, a customisation path. */
   readonly origin: readonly string[];
+  /** A key that fixes the tar bytes without reading them (conf/content-key.ts), when known: an OCI manifest records it as a layer annotation. */
+  readonly contentKey?: string;
 }
 
 /** An image: a configuration and its layers, bottom to top. */

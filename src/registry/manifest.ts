@@ -14,6 +14,7 @@ export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManif
 /** A content descriptor as a registry serves it: an index entry may name its platform. */
 export interface Descriptor extends BlobDescriptor {
   readonly platform?: Platform;
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** A platform as indexes describe it. */
@@ -64,7 +65,7 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined, wh
 
 function descriptor(value: unknown, where: string): Descriptor {
   if (!isObject(value)) throw new UserError('bad-manifest', `${where}: expected a descriptor object`);
-  const { mediaType, digest, size, platform } = value;
+  const { mediaType, digest, size, platform, annotations } = value;
   if (typeof mediaType !== 'string') throw new UserError('bad-manifest', `${where}.mediaType: expected a string`);
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new UserError('bad-manifest', `${where}.size: expected a non-negative integer`);
   const parsed: { -readonly [K in keyof Descriptor]: Descriptor[K] } = { mediaType, digest: parseDigest(digest, `${where}.digest`), size };
@@ -74,6 +75,10 @@ function descriptor(value: unknown, where: string): Descriptor {
       architecture: platform.architecture,
       ...(typeof platform.variant === 'string' ? { variant: platform.variant } : {}),
     };
+  }
+  if (isObject(annotations)) {
+    const strings = Object.entries(annotations).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+    if (strings.length > 0) parsed.annotations = Object.fromEntries(strings);
   }
   return parsed;
 }

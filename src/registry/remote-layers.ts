@@ -2,6 +2,7 @@
 // reuses instead of compressing and uploading a layer again (issue 11, deliverable 5). Reads
 // one manifest (the platform's, when the tag names an index) and its config.
 import type { Digest } from '../digest/digest.ts';
+import { LAYER_KEY_ANNOTATION } from '../conf/content-key.ts';
 import { UserError } from '../errors.ts';
 import type { LayerCompression } from '../image/types.ts';
 import type { RegistryClient } from './client.ts';
@@ -13,6 +14,10 @@ export interface RemoteLayer extends BlobId {
   readonly compression: LayerCompression;
   readonly mediaType: string;
   readonly repository: string;
+  /** The config's diff_id at this layer's position. */
+  readonly diffId: Digest;
+  /** The content key the pushing nix-strata recorded (annotation LAYER_KEY_ANNOTATION), if any. */
+  readonly key?: string;
 }
 
 /** Where to look and for which platform. */
@@ -58,7 +63,8 @@ export async function remoteLayersByDiffId(client: RegistryClient, query: Remote
       if (error instanceof UserError) return;
       throw error;
     }
-    layers.set(diffIds[i]!, { digest: layer.digest, size: layer.size, mediaType: layer.mediaType, compression, repository });
+    const key = layer.annotations?.[LAYER_KEY_ANNOTATION];
+    layers.set(diffIds[i]!, { digest: layer.digest, size: layer.size, mediaType: layer.mediaType, compression, repository, diffId: diffIds[i]!, ...(key === undefined ? {} : { key }) });
   });
   return layers;
 }

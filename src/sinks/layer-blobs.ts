@@ -19,6 +19,7 @@ export function storedLayer(layer: Layer, compression: BlobCompression, blob: { 
     compression,
     ...(layer.kind === undefined ? {} : { kind: layer.kind }),
     origin: layer.origin,
+    ...(layer.contentKey === undefined ? {} : { contentKey: layer.contentKey }),
     diffId: () => layer.diffId(),
     digest: async () => blob.digest,
     size: async () => blob.size,

@@ -42,6 +42,7 @@ import { remoteLayersByDiffId, type RemoteLayer } from '../registry/remote-layer
 import { DEFAULT_RETRY, isRefused, isTransient, withRetries, type RetryPolicy } from '../registry/retry.ts';
 import { BlobInfoCache, defaultBlobInfoDir } from '../registry/blob-info-cache.ts';
 import { COMPRESSOR_ID, compressLayer } from './compress-layer.ts';
+import { LAYER_KEY_ANNOTATION } from '../conf/content-key.ts';
 
 /** A layer as the push reads it. */
 export interface PushableLayer {
@@ -54,6 +55,13 @@ export interface PushableLayer {
   /** Digest and size of `open()`'s bytes, when cheap to know (a compressed layer): then the registry is asked before the blob is read. */
   digest?(): Promise<Digest>;
   size?(): Promise<number>;
+  /**
+   * A key that fixes the layer's tar bytes, known without reading them (conf/content-key.ts):
+   * recorded on the pushed descriptor; a registry layer recorded with the same key is reused,
+   * its diff_id handed to trustDiffId, and this layer is not read.
+   */
+  readonly contentKey?: string;
+  trustDiffId?(diffId: Digest): void;
 }
 
 /** An image as the push reads it: the config bytes (read after the layers) and the layers, bottom to top. */
@@ -81,7 +89,7 @@ export interface PushOptions {
   readonly byDigest?: boolean;
   /** Manifest format (default 'oci'). */
   readonly schema?: ManifestSchema;
-  /** Blobs sent at once (default 3). */
+  /** Blobs sent at once (default 2: a third layer compressed at once took peak RSS past 150 MB, and two keep both cores busy). */
   readonly concurrency?: number;
   readonly retry?: RetryPolicy;
   /** Idle timeout per request, milliseconds. */
@@ -108,7 +116,7 @@ export interface PushResult {
   /** The references pushed, as `host/repo:tag`. */
   readonly pushed: readonly string[];
   /** Blob counts over every destination. */
-  readonly blobs: { uploaded: number; mounted: number; present: number; reused: number };
+  readonly blobs: { uploaded: number; mounted: number; present: number; reused: number; reusedByKey: number };
 }
 
 const DESTINATION_FORM = 'host[:port]/repository[:tag], e.g. localhost:5000/app:1';
@@ -214,12 +222,15 @@ interface PlannedBlob {
   readonly diffId?: () => Promise<Digest>;
   readonly bytes?: Buffer;
   readonly homes: BlobHome[];
+  /** Annotations of the descriptor an upload makes (the layer's content key). */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 class PushSession {
   readonly log: Logger;
   readonly retry: RetryPolicy;
-  readonly counts = { uploaded: 0, mounted: 0, present: 0, reused: 0 };
+  /** reused counts every layer taken from the registry; reusedByKey those matched by content key, without reading them. */
+  readonly counts = { uploaded: 0, mounted: 0, present: 0, reused: 0, reusedByKey: 0 };
   private readonly schema: ManifestSchema;
   private readonly resolved = new Map<string, RegistryClient>();
   private layers: PlannedBlob[] = [];
@@ -227,6 +238,7 @@ class PushSession {
   private readonly cache: BlobInfoCache;
   private readonly reached = new Set<string>();
   private remote: ReadonlyMap<Digest, RemoteLayer & { registry: string }> = new Map();
+  private remoteByKey = new Map<string, RemoteLayer & { registry: string }>();
 
   constructor(private readonly image: PushableImage, private readonly options: PushOptions) {
     this.log = options.log ?? silentLogger;
@@ -309,6 +321,8 @@ class PushSession {
   /** Decides, per layer, whether it is reused, sent as it is, or compressed while it uploads. */
   async plan(remote: ReadonlyMap<Digest, RemoteLayer & { registry: string }>): Promise<void> {
     this.remote = remote;
+    this.remoteByKey = new Map();
+    for (const layer of remote.values()) if (layer.key !== undefined && !this.remoteByKey.has(layer.key)) this.remoteByKey.set(layer.key, layer);
     const count = this.image.layers.length;
     const mountHomes = (this.options.mountFrom ?? []).map((text) => {
       const reference = parseReference(text, 'mount source', 'host[:port]/repository');
@@ -336,26 +350,44 @@ class PushSession {
     }
     const open = layer.compression === 'none' ? () => compressLayer(layer, 'gzip') : () => recompressed(layer, label);
     const diffId = () => layer.diffId();
+    const key = layer.contentKey;
+    // Docker schema 2 descriptors carry no annotations.
+    const annotations = key === undefined || this.schema !== 'oci' ? undefined : { [LAYER_KEY_ANNOTATION]: key };
+    const reuse = (reused: RemoteLayer & { registry: string }): PlannedBlob => {
+      this.counts.reused++;
+      const mediaType = layerMediaType(this.schema, reused.compression) ?? reused.mediaType;
+      return {
+        label,
+        descriptor: { mediaType, digest: reused.digest, size: reused.size, ...(annotations === undefined ? {} : { annotations }) },
+        open: undefined,
+        homes: [{ registry: reused.registry, repository: reused.repository }, ...homes],
+      };
+    };
+    // Same key as a registry layer: its blob and diff_id are taken as they are, this layer is not read
+    // (the registry's record is trusted, as skopeo trusts its blob-info cache).
+    const byKey = key === undefined || layer.trustDiffId === undefined ? undefined : this.remoteByKey.get(key);
+    if (byKey !== undefined) {
+      layer.trustDiffId!(byKey.diffId);
+      this.counts.reusedByKey++;
+      return reuse(byKey);
+    }
     // Asking for a diff_id may cost a pass over the layer: only when there is something to match it with.
     if (remote.size > 0) {
       const reused = remote.get(await layer.diffId());
-      if (reused !== undefined) {
-        this.counts.reused++;
-        const mediaType = layerMediaType(this.schema, reused.compression) ?? reused.mediaType;
-        return { label, descriptor: { mediaType, digest: reused.digest, size: reused.size }, open: undefined, homes: [{ registry: reused.registry, repository: reused.repository }, ...homes] };
-      }
+      if (reused !== undefined) return reuse(reused);
     }
+    const fresh = annotations === undefined ? {} : { annotations };
     if (!await this.cache.isEmpty()) {
       const cached = await this.cache.get(await layer.diffId(), COMPRESSOR_ID.gzip);
-      if (cached !== undefined) return { label, descriptor: { mediaType: layerMediaType(this.schema, 'gzip')!, ...cached }, tentative: true, open, diffId, homes };
+      if (cached !== undefined) return { label, descriptor: { mediaType: layerMediaType(this.schema, 'gzip')!, ...cached, ...fresh }, tentative: true, open, diffId, homes, ...fresh };
     }
-    return { label, descriptor: undefined, open, diffId, homes };
+    return { label, descriptor: undefined, open, diffId, homes, ...fresh };
   }
 
   /** Puts every layer, then the config, into one repository. */
   async sendBlobs(target: Target): Promise<void> {
     const name = `${target.registry}/${target.repository}`;
-    await settleAll(this.layers, this.options.concurrency ?? 3, (blob) => this.ensure(blob, target, `${blob.label} for ${name}`));
+    await settleAll(this.layers, this.options.concurrency ?? 2, (blob) => this.ensure(blob, target, `${blob.label} for ${name}`));
     if (this.config === undefined) {
       const bytes = await this.image.rawConfig();
       this.config = { label: 'config', descriptor: { mediaType: configMediaType(this.schema), digest: sha256Digest(bytes), size: bytes.length }, open: undefined, bytes, homes: [] };
@@ -401,7 +433,9 @@ class PushSession {
         ...(known === undefined || blob.tentative ? {} : { expected: known }),
         ...(uploadUrl === undefined ? {} : { uploadUrl }),
       }, what);
-      if (blob.descriptor === undefined || blob.tentative) blob.descriptor = { mediaType: layerMediaType(this.schema, 'gzip')!, ...sent };
+      if (blob.descriptor === undefined || blob.tentative) {
+        blob.descriptor = { mediaType: layerMediaType(this.schema, 'gzip')!, ...sent, ...(blob.annotations === undefined ? {} : { annotations: blob.annotations }) };
+      }
       blob.tentative = false;
       this.counts.uploaded++;
       this.log.info(`${what}: uploaded ${sent.digest} (${sent.size} bytes)`);

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { closureGraphFromAttrs } from '../closure/parse.ts';
+import { storeContentKey } from '../conf/content-key.ts';
 import { closureOf, createClosureGraph, type ClosureGraph } from '../closure/graph.ts';
 import { buildCustomisationLayer } from '../customisation/layer-node.ts';
 import { parseSpec, type BuildSpec } from '../conf/spec.ts';
@@ -96,7 +97,10 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
     ...(spec.layeringPipeline !== null ? { store: { count: plan.length, decidedBy: 'the layeringPipeline' } } : {}),
     own: { count: 1, what: 'customisation layer' },
   });
-  const storeLayers: ConfStoreLayer[] = plan.map((paths) => ({ paths }));
+  const storeLayers: ConfStoreLayer[] = plan.map((paths) => {
+    const contentKey = graph === undefined ? undefined : storeContentKey(graph, paths);
+    return contentKey === undefined ? { paths } : { paths, contentKey };
+  });
   return {
     version: 1,
     repoTag: `${spec.imageName}:${spec.tag ?? tagFromOutPath(options.tagSource)}`,

@@ -12,6 +12,32 @@ import { tarballLayer } from '../sources/tarball-layer.ts';
 import { VerifyHasher } from '../hashing/verify-hasher.ts';
 import { buildCores } from '../build-cores.ts';
 import { PlanThread } from '../hashing/plan-thread.ts';
+import type { Digest } from '../digest/digest.ts';
+import type { Layer } from '../image/types.ts';
+import { customisationLayerKey, storeLayerKey } from '../conf/content-key.ts';
+
+/** A layer with a content key (conf/content-key.ts), whose diff_id a registry's record may supply. */
+export interface KeyedLayer extends Layer {
+  readonly contentKey: string;
+  /** Takes `diffId` as this layer's diff_id (a registry layer with the same key), without reading it. */
+  trustDiffId(diffId: Digest): void;
+}
+
+export function keyedLayer(layer: Layer, contentKey: string): KeyedLayer {
+  let trusted: Digest | undefined;
+  return {
+    compression: layer.compression,
+    ...(layer.kind === undefined ? {} : { kind: layer.kind }),
+    ...(layer.identityFromStream === undefined ? {} : { identityFromStream: layer.identityFromStream }),
+    origin: layer.origin,
+    contentKey,
+    trustDiffId: (diffId) => { trusted = diffId; },
+    diffId: async () => trusted ?? layer.diffId(),
+    digest: () => layer.digest(),
+    size: () => layer.size(),
+    open: () => layer.open(),
+  };
+}
 
 /** Where the image comes from: exactly one of the two. */
 export interface ImageSource {
@@ -72,12 +98,16 @@ export async function imageFromConf(conf: Conf, piped = false): Promise<{ image:
   const verifier = buildCores() > 1 ? new VerifyHasher() : undefined;
   const planner = verifier !== undefined && piped ? new PlanThread() : undefined;
   const threads = { ...(verifier === undefined ? {} : { verifier }), ...(planner === undefined ? {} : { planner: planner.plan.bind(planner) }) };
-  const storeLayers = conf.storeLayers.map((layer) => storePathsLayer(layer.paths, { ...conf.owner, mtime, ...threads }));
+  const storeLayers = conf.storeLayers.map((layer) => {
+    const made = storePathsLayer(layer.paths, { ...conf.owner, mtime, ...threads });
+    return layer.contentKey === undefined ? made : keyedLayer(made, storeLayerKey(layer.contentKey, conf.owner, mtime));
+  });
 
+  const customisation = await tarballLayer(conf.customisationLayer);
   const image = assembleImage({
     baseImage,
     storeLayers,
-    customisationLayer: await tarballLayer(conf.customisationLayer),
+    customisationLayer: keyedLayer(customisation, customisationLayerKey(await customisation.diffId())),
     architecture: conf.architecture,
     ...(conf.variant === undefined ? {} : { variant: conf.variant }),
     config: conf.config as JsonValue,

@@ -1,6 +1,6 @@
 // `nix-strata push`: the body of the `push` / `copyToRegistry` passthru. Builds the image from
 // its conf (or archive), as stream does, and hands it to the registry sink, which asks each
-// destination for the layers it already has by diff_id (so a cold runner compresses and sends
+// destination for the layers it already has by content key or diff_id (so a cold runner reads and sends
 // only what changed), compresses the rest reproducibly and uploads them, manifest last.
 import type { Digest } from '../digest/digest.ts';
 import type { Logger } from '../log.ts';
@@ -30,8 +30,8 @@ export async function pushFromSource(options: PushStepOptions): Promise<Digest> 
       ...(options.base === undefined ? {} : { base: options.base }),
       log: options.log,
     });
-    const { uploaded, mounted, present, reused } = result.blobs;
-    options.log.info(`blobs: ${uploaded} uploaded, ${mounted} mounted, ${present} already there, ${reused} layers reused from the registry`);
+    const { uploaded, mounted, present, reused, reusedByKey } = result.blobs;
+    options.log.info(`blobs: ${uploaded} uploaded, ${mounted} mounted, ${present} already there, ${reused} layers reused from the registry (${reusedByKey} by content key, not read)`);
     return result.digest;
   } finally {
     await close();

@@ -13,6 +13,9 @@ import { pushImage, type PushableImage, type PushOptions } from '../../src/sinks
 import { bytesLayer } from '../../src/sources/bytes-layer.ts';
 import { storePathsLayer } from '../../src/sources/store-paths.ts';
 import { compressLayer } from '../../src/sinks/compress-layer.ts';
+import { keyedLayer } from '../../src/steps/image-source.ts';
+import type { Layer } from '../../src/image/types.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { testImage } from '../registry/push-fixture.ts';
 import { buildVectorTree, DEMO, NOTE, ROOT_OWNER } from '../tar/fixtures.ts';
 import { startLocalRegistry, type LocalRegistry } from './local-registry.ts';
@@ -49,7 +52,7 @@ describe('pushing to a local docker-registry', { timeout: 240_000 }, () => {
     // Three layers and the config, uploaded once; the second repository mounts all four.
     assert.equal(registry.blobUploads('strata/app'), 4);
     assert.equal(registry.blobUploads('strata/copy'), 0);
-    assert.deepEqual(result.blobs, { uploaded: 4, mounted: 4, present: 0, reused: 0 });
+    assert.deepEqual(result.blobs, { uploaded: 4, mounted: 4, present: 0, reused: 0, reusedByKey: 0 });
     for (const reference of [`${host}/strata/app:1`, `${host}/strata/app:latest`, `${host}/strata/copy:1`]) {
       const inspected = await skopeoInspect(reference);
       assert.equal(inspected.Digest, result.digest, reference);
@@ -68,7 +71,7 @@ describe('pushing to a local docker-registry', { timeout: 240_000 }, () => {
     assert.equal(result.digest, firstDigest);
     assert.equal(registry.blobUploads(), before);
     // The plain-tar layers are found in the tag's current image by diff_id; the config by HEAD.
-    assert.deepEqual(result.blobs, { uploaded: 0, mounted: 0, present: 4, reused: 3 });
+    assert.deepEqual(result.blobs, { uploaded: 0, mounted: 0, present: 4, reused: 3, reusedByKey: 0 });
   });
 
   it('repushes a one-layer change from a cold runner sending only that layer and the config', async () => {
@@ -140,7 +143,7 @@ describe('pushing to a local docker-registry', { timeout: 240_000 }, () => {
     const before = registry.blobUploads('strata/pre');
     const result = await pushImage(image, [`${host}/strata/pre:1`], options);
     assert.equal(registry.blobUploads('strata/pre') - before, 4);
-    assert.deepEqual(result.blobs, { uploaded: 4, mounted: 0, present: 0, reused: 0 });
+    assert.deepEqual(result.blobs, { uploaded: 4, mounted: 0, present: 0, reused: 0, reusedByKey: 0 });
     // Each layer's mount from the empty repository was refused (202) and its upload went into that session.
     const mounts = registry.log().split('\n').filter((line) => /"POST \/v2\/strata\/pre\/blobs\/uploads\/\?from=strata%2Fnothing-here&mount=sha256%3A[0-9a-f]{64} HTTP\/1\.1" 202 /.test(line) ||
       /"POST \/v2\/strata\/pre\/blobs\/uploads\/\?mount=sha256%3A[0-9a-f]{64}&from=strata%2Fnothing-here HTTP\/1\.1" 202 /.test(line));
@@ -153,7 +156,7 @@ describe('pushing to a local docker-registry', { timeout: 240_000 }, () => {
     assert.equal(await dockerPullRun(`${host}/strata/pre:1`, result.digest), 'pushed pre');
     // Known digests: a second push only asks.
     const again = await pushImage(image, [`${host}/strata/pre:1`], options);
-    assert.deepEqual(again.blobs, { uploaded: 0, mounted: 0, present: 4, reused: 0 });
+    assert.deepEqual(again.blobs, { uploaded: 0, mounted: 0, present: 4, reused: 0, reusedByKey: 0 });
     assert.equal(again.digest, result.digest);
   });
 
@@ -161,7 +164,7 @@ describe('pushing to a local docker-registry', { timeout: 240_000 }, () => {
     const before = registry.blobUploads('strata/app');
     const result = await pushImage(testImage('four'), [`${host}/strata/app:1`], { ...cold(), reuseRemoteLayers: false });
     assert.equal(registry.blobUploads('strata/app') - before, 3);
-    assert.deepEqual(result.blobs, { uploaded: 3, mounted: 0, present: 1, reused: 0 });
+    assert.deepEqual(result.blobs, { uploaded: 3, mounted: 0, present: 1, reused: 0, reusedByKey: 0 });
   });
 
   it('reuses the layers of a --base tag when pushing to a new tag', async () => {
@@ -171,5 +174,65 @@ describe('pushing to a local docker-registry', { timeout: 240_000 }, () => {
     assert.equal(registry.blobUploads() - before, 2);
     assert.equal(result.blobs.mounted, 2);
     assert.equal((await skopeoInspect(`${host}/strata/fresh:1`)).Digest, result.digest);
+  });
+  // Store layers as imageFromConf makes them from a conf with content keys; `reads` counts every
+  // pass over a layer's paths (a diff_id asked of the store walk, or a stream of it).
+  const keyedImage = (tree: string, names: readonly string[][], keyed: boolean, reads: Map<string, number>): PushableImage => {
+    const layers = names.map((paths) => {
+      const storePaths = paths.map((name) => `/nix/store/${name.padEnd(32, '0').slice(0, 32)}-${name}`);
+      for (const path of storePaths) {
+        mkdirSync(join(tree, path), { recursive: true });
+        writeFileSync(join(tree, path, 'file'), `${path}\n`);
+      }
+      const inner = storePathsLayer(storePaths, { ...ROOT_OWNER, root: tree });
+      const label = paths.join('+');
+      const count = (): void => { reads.set(label, (reads.get(label) ?? 0) + 1); };
+      const counted: Layer = { ...inner, diffId: () => { count(); return inner.diffId(); }, open: () => { count(); return inner.open(); } };
+      return keyed ? keyedLayer(counted, `sha256:${sha256Digest(Buffer.from(label)).slice(7)}`) : counted;
+    });
+    return {
+      layers,
+      rawConfig: async () => {
+        const diffIds = [];
+        for (const layer of layers) diffIds.push(await layer.diffId());
+        return Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds } }));
+      },
+    };
+  };
+
+  it('repushes after one path is added reading only the changed layer, matched by content key', async () => {
+    const tree = join(dir, 'keyed-tree');
+    const reads = new Map<string, number>();
+    const first = await pushImage(keyedImage(tree, [['aaa'], ['bbb'], ['ccc']], true, reads), [`${host}/strata/keyed:1`], cold());
+    assert.equal(first.blobs.uploaded, 4);
+    reads.clear();
+    const again = await pushImage(keyedImage(tree, [['aaa'], ['bbb', 'ddd'], ['ccc']], true, reads), [`${host}/strata/keyed:1`], cold());
+    assert.deepEqual(again.blobs, { uploaded: 2, mounted: 0, present: 2, reused: 2, reusedByKey: 2 });
+    // The unchanged layers were never read; the changed one was (streamed while it uploaded).
+    assert.deepEqual([...reads.keys()].sort(), ['bbb+ddd']);
+    // The config names the remote diff_ids of the reused layers: the same as reading them gives.
+    const { stdout } = await execa('skopeo', ['inspect', '--tls-verify=false', '--config', `docker://${host}/strata/keyed:1`]);
+    const diffIds = (JSON.parse(stdout) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
+    const fresh = keyedImage(tree, [['aaa'], ['bbb', 'ddd'], ['ccc']], false, new Map());
+    assert.deepEqual(diffIds, await Promise.all(fresh.layers.map((layer) => layer.diffId())));
+    const manifest = JSON.parse((await execa('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${host}/strata/keyed:1`])).stdout) as { layers: Array<{ annotations?: Record<string, string> }> };
+    assert.deepEqual(manifest.layers.map((layer) => layer.annotations?.['org.nix-strata.layer.key']),
+      ['aaa', 'bbb+ddd', 'ccc'].map((label) => `sha256:${sha256Digest(Buffer.from(label)).slice(7)}`));
+  });
+
+  it('falls back to diff_id matching when the remote manifest has no content keys', async () => {
+    const tree = join(dir, 'unkeyed-tree');
+    const reads = new Map<string, number>();
+    await pushImage(keyedImage(tree, [['eee'], ['fff']], false, reads), [`${host}/strata/unkeyed:1`], cold());
+    reads.clear();
+    const again = await pushImage(keyedImage(tree, [['eee'], ['fff']], true, reads), [`${host}/strata/unkeyed:1`], cold());
+    // Matched by diff_id, so each layer was read once to hash it; the keys are recorded now.
+    assert.deepEqual(again.blobs, { uploaded: 0, mounted: 0, present: 3, reused: 2, reusedByKey: 0 });
+    assert.deepEqual([...reads.keys()].sort(), ['eee', 'fff']);
+    reads.clear();
+    const third = await pushImage(keyedImage(tree, [['eee'], ['fff']], true, reads), [`${host}/strata/unkeyed:1`], cold());
+    assert.equal(third.blobs.reusedByKey, 2);
+    assert.equal(reads.size, 0);
+    assert.equal(third.digest, again.digest);
   });
 });

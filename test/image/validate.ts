@@ -79,7 +79,9 @@ async function checkManifest(image: Image, schema: ManifestSchema, config: Buffe
   if (JSON.stringify(manifest.config) !== JSON.stringify(configExpected)) problems.push(`${where}: config ${JSON.stringify(manifest.config)}, expected ${JSON.stringify(configExpected)}`);
   if (manifest.layers.length !== measured.length) problems.push(`${where}: ${manifest.layers.length} layers for ${measured.length}`);
   for (const [index, entry] of measured.entries()) {
-    const expected = { mediaType: expectedTypes[index], size: entry.size, digest: entry.digest };
+    const key = image.layers[index]?.contentKey;
+    const expected = { mediaType: expectedTypes[index], size: entry.size, digest: entry.digest,
+      ...(schema === 'oci' && key !== undefined ? { annotations: { 'org.nix-strata.layer.key': key } } : {}) };
     if (JSON.stringify(manifest.layers[index]) !== JSON.stringify(expected)) problems.push(`${where}: layers[${index}] ${JSON.stringify(manifest.layers[index])}, expected ${JSON.stringify(expected)}`);
   }
   if (derived.digest !== sha256Digest(derived.raw)) problems.push(`${where}: digest ${derived.digest} is not that of its bytes`);

@@ -44,9 +44,10 @@ async function layoutImage(dir: string): Promise<{ image: Image; digest: string 
   const manifest = await json(blob(entry.digest));
   const rawConfig = await readFile(blob(manifest.config.digest));
   const diffIds = JSON.parse(rawConfig.toString()).rootfs.diff_ids as Digest[];
-  const layers = manifest.layers.map((d: { mediaType: string; digest: Digest; size: number }, i: number) => ({
+  const layers = manifest.layers.map((d: { mediaType: string; digest: Digest; size: number; annotations?: Record<string, string> }, i: number) => ({
     compression: layerCompression(d.mediaType, `layers[${i}]`),
     origin: [d.digest],
+    ...(d.annotations?.['org.nix-strata.layer.key'] === undefined ? {} : { contentKey: d.annotations['org.nix-strata.layer.key'] }),
     diffId: async () => diffIds[i]!,
     digest: async () => d.digest,
     size: async () => d.size,
@@ -166,7 +167,7 @@ test('a layout whose layer cannot be read: one line, and no directory under the 
   }
 });
 
-test('--image ARCHIVE (buildImage\'s source): the layout of the docker-archive has the conf\'s manifest digest', async () => {
+test('--image ARCHIVE (buildImage\'s source): the layout of the docker-archive has the conf\'s config and layers, without content keys', async () => {
   const archive = join(fixture.work, 'from-conf.tar');
   const streamed = await runCli(['stream', '-q', '--conf', fixture.confPath, '--output', archive]);
   assert.equal(streamed.exitCode, 0, String(streamed.stderr));
@@ -174,7 +175,18 @@ test('--image ARCHIVE (buildImage\'s source): the layout of the docker-archive h
   const fromArchive = join(fixture.work, 'digest-from-archive');
   const result = await runCli(['stream', '-q', '--image', archive, '--format', 'oci', '--output', fromArchive]);
   assert.equal(result.exitCode, 0, String(result.stderr));
-  assert.equal(await readFile(join(fromArchive, 'digest'), 'utf8'), await readFile(join(fromConf, 'digest'), 'utf8'));
+  // A docker-archive records no content keys (conf/content-key.ts), so only the conf's manifest
+  // carries them; config and layer blobs are the same.
+  const manifestOfLayout = async (dir: string) => {
+    const { manifests: [entry] } = await json(join(dir, 'index.json'));
+    return json(join(dir, 'blobs/sha256', entry.digest.slice(7)));
+  };
+  const [confManifest, archiveManifest] = [await manifestOfLayout(fromConf), await manifestOfLayout(fromArchive)];
+  assert.equal(archiveManifest.config.digest, confManifest.config.digest);
+  const stripped = (layers: Array<Record<string, unknown>>) => layers.map(({ annotations: _, ...rest }) => rest);
+  assert.deepEqual(stripped(archiveManifest.layers), stripped(confManifest.layers));
+  assert.ok(confManifest.layers.every((layer: { annotations?: Record<string, string> }) => /^sha256:[0-9a-f]{64}$/.test(layer.annotations?.['org.nix-strata.layer.key'] ?? '')));
+  assert.ok(archiveManifest.layers.every((layer: { annotations?: unknown }) => layer.annotations === undefined));
 });
 
 test('both --conf and --image, or neither: one line', async () => {

@@ -52,6 +52,8 @@ test('the image holds what the layer reaches: a fully shadowed contents element 
   const f = await inConfFixture();
   const conf = await buildConf({ attrsPath: f.attrsPath, log: silentLogger });
   const paths = conf.storeLayers.flatMap((layer) => layer.paths).sort();
+  // Every path has a narHash in the graph: each layer records its content key for the push.
+  for (const layer of conf.storeLayers) assert.match(layer.contentKey ?? '', /^sha256:[0-9a-f]{64}$/);
   assert.deepEqual(paths, [f.lib, f.app].sort());
 });
 
