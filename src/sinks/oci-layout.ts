@@ -60,20 +60,23 @@ export async function writeLayoutInto(image: Image, dir: string, options: OciLay
   await writeFile(join(blobs, hexOf(sha256Digest(config))), config);
   const manifest = await manifestOf({ layers: stored, rawConfig: image.rawConfig.bind(image), ...(image.annotations === undefined ? {} : { annotations: image.annotations }) }, 'oci');
   await writeFile(join(blobs, hexOf(manifest.digest)), manifest.raw);
+  await writeLayoutTop(dir, { mediaType: MEDIA_TYPES.ociManifest, digest: manifest.digest, size: manifest.raw.length }, options.reference, tagOf(options.reference));
+  options.log.info(`Manifest ${manifest.digest}`);
+  return manifest.digest;
+}
+
+/**
+ * A layout's `index.json`, naming its one top descriptor (an image manifest, or an image index)
+ * under `reference` and `tag`, and its `oci-layout` marker.
+ */
+export async function writeLayoutTop(dir: string, top: { mediaType: string; digest: Digest; size: number }, reference: string, tag: string): Promise<void> {
   const index = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociIndex,
-    manifests: [{
-      mediaType: MEDIA_TYPES.ociManifest,
-      digest: manifest.digest,
-      size: manifest.raw.length,
-      annotations: { 'io.containerd.image.name': options.reference, 'org.opencontainers.image.ref.name': tagOf(options.reference) },
-    }],
+    manifests: [{ ...top, annotations: { 'io.containerd.image.name': reference, 'org.opencontainers.image.ref.name': tag } }],
   };
   await writeFile(join(dir, 'index.json'), JSON.stringify(index));
   await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  options.log.info(`Manifest ${manifest.digest}`);
-  return manifest.digest;
 }
 
 /** The tag of `name:tag`. */

@@ -343,8 +343,10 @@ class PushSession {
       if (mediaType === undefined) {
         throw new UserError('no-media-type', `${label}: a ${layer.compression}-compressed layer has no Docker schema 2 media type; push it with the OCI schema`);
       }
+      // A layer read back from a layout keeps its content key, so the manifest stays the layout's.
+      const keyed = layer.contentKey === undefined || this.schema !== 'oci' ? {} : { annotations: { [LAYER_KEY_ANNOTATION]: layer.contentKey } };
       const descriptor = layer.digest !== undefined && layer.size !== undefined
-        ? { mediaType, digest: await layer.digest(), size: await layer.size() }
+        ? { mediaType, digest: await layer.digest(), size: await layer.size(), ...keyed }
         : undefined;
       return { label, descriptor, open: () => layer.open(), homes };
     }

@@ -13,8 +13,10 @@ import { imageIndex, platformOfConfig, type IndexEntry } from '../image/index-ma
 import { layerCompression, MEDIA_TYPES } from '../image/media-types.ts';
 import type { Logger } from '../log.ts';
 import { parseDestination, pushImage, pushIndexManifest, type PushableImage } from '../sinks/registry.ts';
+import { writeLayoutTop } from '../sinks/oci-layout.ts';
 import { stageDirectory } from '../sinks/staged-directory.ts';
 import { tagFromOutPath } from './conf.ts';
+import { LAYER_KEY_ANNOTATION } from '../conf/content-key.ts';
 
 interface Descriptor { readonly mediaType: string; readonly digest: Digest; readonly size: number; readonly annotations?: Record<string, string> }
 interface LayoutIndex { readonly manifests: readonly Descriptor[] }
@@ -69,18 +71,7 @@ async function writeLayout(dir: string, layouts: readonly string[], index: { raw
     }
   }
   await writeFile(join(blobs, hexOf(index.digest)), index.raw);
-  const top = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPES.ociIndex,
-    manifests: [{
-      mediaType: MEDIA_TYPES.ociIndex,
-      digest: index.digest,
-      size: index.raw.length,
-      annotations: { 'io.containerd.image.name': reference, 'org.opencontainers.image.ref.name': tag },
-    }],
-  };
-  await writeFile(join(dir, 'index.json'), JSON.stringify(top));
-  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  await writeLayoutTop(dir, { mediaType: MEDIA_TYPES.ociIndex, digest: index.digest, size: index.raw.length }, reference, tag);
   await writeFile(join(dir, 'digest'), `${index.digest}\n`);
 }
 
@@ -125,6 +116,7 @@ async function layoutImage(layout: string, digest: Digest): Promise<PushableImag
       open: () => createReadStream(blobPath(layer.digest)),
       digest: async () => layer.digest,
       size: async () => layer.size,
+      ...(layer.annotations?.[LAYER_KEY_ANNOTATION] === undefined ? {} : { contentKey: layer.annotations[LAYER_KEY_ANNOTATION] }),
     })),
     rawConfig: () => readFile(blobPath(manifest.config.digest)),
     ...(manifest.annotations === undefined ? {} : { annotations: manifest.annotations }),
