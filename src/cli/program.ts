@@ -1,8 +1,8 @@
 // The commander program: one factory per subcommand (src/cli/commands/*), no logic here.
 // Subcommands are loaded on demand: `nix-strata conf` runs once per image build, and loading
 // every command's dependencies would be most of an incremental rebuild's time.
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { packageVersion } from '../version.ts';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   conf: async () => (await import('./commands/conf.ts')).confCommand(),
@@ -35,12 +35,6 @@ export async function createProgram(argv: readonly string[] = []): Promise<Comma
   const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
   for (const name of wanted) program.addCommand(await COMMANDS[name]!());
   return program;
-}
-
-// package.json sits two levels above both src/cli/ and dist/cli/ (and in the Nix package).
-function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return manifest.version;
 }
 
 /** commander's `error: unknown command 'x'\n(Did you mean y?)` as this CLI's one line. */

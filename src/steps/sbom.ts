@@ -3,7 +3,7 @@
 // of a layered image; for buildImage, the one new layer). No scanner and no store path is read,
 // so it works in the sandbox; only a `fromImage` base is opened, for its layer count (and, for
 // buildImage, the store paths it already holds, which the new layer leaves out).
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeOnInterrupt } from '../cleanup.ts';
@@ -16,6 +16,7 @@ import type { Logger } from '../log.ts';
 import { createSbom, sbomPackages, sbomTimestamp, type SbomImage, type SbomLayer } from '../sbom/packages.ts';
 import { writeCycloneDx } from '../sbom/cyclonedx.ts';
 import { writeSpdx } from '../sbom/spdx.ts';
+import { packageVersion } from '../version.ts';
 import { makeOutputDirectory } from '../sinks/output-dir.ts';
 import { stagingDirectory } from '../sinks/output-target.ts';
 
@@ -51,7 +52,7 @@ export async function writeSbom(options: WriteSbomOptions): Promise<void> {
   const { image, layers } = 'conf' in options.spec
     ? await layeredImage(options.spec.conf)
     : await singleLayerImage(options.spec, options.graph, options.log);
-  const sbom = createSbom(image, { name: 'nix-strata', version: toolVersion() }, sbomPackages(options.graph, layers, 'the closure graph'));
+  const sbom = createSbom(image, { name: 'nix-strata', version: packageVersion() }, sbomPackages(options.graph, layers, 'the closure graph'));
   writeDirectory(options.outDir, { [SPDX_FILE]: writeSpdx(sbom), [CYCLONEDX_FILE]: writeCycloneDx(sbom) });
 }
 
@@ -191,7 +192,3 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-// package.json sits two levels above both src/steps/ and dist/steps/ (and in the Nix package).
-function toolVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
