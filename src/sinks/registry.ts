@@ -12,9 +12,6 @@
 //                   reference whose layers may be reused), schema ('oci' | 'docker'), log, …
 //     result        the manifest digest (one for every destination), its media type and size,
 //                   and what happened to the blobs (counts).
-//   remoteLayers(reference, options?): Promise<Map<diffId, RemoteLayer>>
-//     what a registry already has of an image, by diff_id (for a layout writer that wants to
-//     skip compressing those layers too).
 //   parseDestination(text): ImageReference
 //
 // Per blob: HEAD; if absent, a cross-repository mount from a repository of the same registry
@@ -172,18 +169,6 @@ export async function pushIndexManifest(bytes: Buffer, mediaType: string, destin
     }
   }
   return digest;
-}
-
-/** What `registry` already holds of the image `reference` names, by diff_id (empty when it does not exist). */
-export async function remoteLayers(reference: string, options: PushOptions = {}): Promise<Map<Digest, RemoteLayer>> {
-  const parsed = parseReference(reference, 'base image reference');
-  const session = new PushSession({ layers: [], rawConfig: async () => Buffer.alloc(0) }, options);
-  return remoteLayersByDiffId(await session.connect(parsed.registry, parsed.repository), {
-    repository: parsed.repository,
-    reference: parsed.digest ?? parsed.tag ?? 'latest',
-    ...(options.os === undefined ? {} : { os: options.os }),
-    ...(options.architecture === undefined ? {} : { architecture: options.architecture }),
-  });
 }
 
 interface Target {
