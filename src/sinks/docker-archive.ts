@@ -225,8 +225,9 @@ function unreadableLayer(error: unknown, name: string, layer: Layer): unknown {
   return new UserError('layer-unreadable', `cannot read layer ${name} (from ${layer.origin.join(', ')}): ${message}`, { cause: error });
 }
 
-function readerGone(cause: Error | undefined): Error {
-  const code = (cause as { code?: unknown } | undefined)?.code;
+/** The reader of the stream leaving (EPIPE, a closed stream) as one line; a failing destination (disk full) named as such. */
+export function readerGone(cause: unknown): Error {
+  const code = (cause as { code?: unknown } | null | undefined)?.code;
   if (cause && code !== 'EPIPE' && code !== 'ERR_STREAM_DESTROYED' && code !== 'ERR_STREAM_PREMATURE_CLOSE' && code !== 'ECONNRESET') {
     // Not the reader leaving but the destination failing (disk full, …): say that instead.
     return outputError(cause, 'the archive') as Error;

@@ -10,9 +10,10 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { removeOnInterrupt } from '../cleanup.ts';
 import type { Digest } from '../digest/digest.ts';
-import { outputError, UserError } from '../errors.ts';
+import { outputError } from '../errors.ts';
 import type { Image } from '../image/types.ts';
 import { encodeHeader, endOfArchive, paddingFor, type TarHeader } from '../tar/header.ts';
+import { readerGone } from './docker-archive.ts';
 import { writeLayoutInto, type OciLayoutOptions } from './oci-layout.ts';
 
 /** Streams `image` as an oci-archive into `output` (ended when done); returns the manifest digest. */
@@ -62,14 +63,4 @@ async function entries(root: string, prefix: string): Promise<string[]> {
     if (child.isDirectory()) names.push(...await entries(root, name));
   }
   return names;
-}
-
-// The reader of a piped archive leaving (EPIPE, a closed stream) is one line, as for a
-// docker-archive; a failing destination (disk full) is named as such.
-function readerGone(error: unknown): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED' || code === 'ECONNRESET') {
-    return new UserError('reader-gone', 'the reader of the image stream went away; the archive is incomplete', { cause: error });
-  }
-  return outputError(error, 'the archive');
 }
