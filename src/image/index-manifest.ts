@@ -7,6 +7,7 @@ import { UserError } from '../errors.ts';
 import { canonicalJsonBytes } from '../json/canonical.ts';
 import { MEDIA_TYPES } from './media-types.ts';
 
+/** A platform as indexes describe it. */
 export interface Platform {
   readonly architecture: string;
   readonly os: string;

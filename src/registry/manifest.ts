@@ -2,6 +2,7 @@
 // and choosing one platform's manifest from an index.
 import { parseDigest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
+import type { Platform } from '../image/index-manifest.ts';
 import type { BlobDescriptor } from '../image/manifest.ts';
 import { MEDIA_TYPES } from '../image/media-types.ts';
 
@@ -17,12 +18,8 @@ export interface Descriptor extends BlobDescriptor {
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
-/** A platform as indexes describe it. */
-export interface Platform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant?: string;
-}
+// A platform as indexes describe it: the image model's.
+export type { Platform };
 
 /** A parsed manifest or index. */
 export type ParsedManifest =

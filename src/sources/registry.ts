@@ -157,7 +157,6 @@ function fileLayer(path: string, compression: LayerCompression, diffId: Digest, 
   };
 }
 
-// The config's rootfs.diff_ids, the only part of it this source needs to understand.
 /** The repository part of a reference as the user wrote it (no tag, no digest): nixpkgs' default finalImageName. */
 export function nameAsWritten(reference: string): string {
   const withoutDigest = reference.replace(/@.*$/, '');
