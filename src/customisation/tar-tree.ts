@@ -1,6 +1,7 @@
 // The customisation layer's `layer.tar` and `checksum` (format.md §5), written the way GNU tar
 // (`--sort=name --numeric-owner --mtime=@315532800 --hard-dereference`, default gnu format)
 // writes a directory tree, without needing GNU tar at build time.
+import { SOURCE_DATE_EPOCH } from '../image/date.ts';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readlinkSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -15,8 +16,8 @@ import { encodeGnuHeader, type GnuEntryType } from '../tar/gnu-header.ts';
 import { reconcileListing } from './fakeroot-records.ts';
 import { listTree, listTreeDirectly, runForOutput, type TreeListingEntry } from './tree-listing.ts';
 
-/** 1980-01-01T00:00:00Z: nixpkgs' SOURCE_DATE_EPOCH, the mtime of every customisation entry. */
-export const CUSTOMISATION_MTIME = 315532800;
+/** nixpkgs' SOURCE_DATE_EPOCH, the mtime of every customisation entry. */
+export const CUSTOMISATION_MTIME = SOURCE_DATE_EPOCH;
 
 /** What to archive and where. */
 export interface TreeTarOptions {

@@ -3,6 +3,9 @@
 import { UserError } from '../errors.ts';
 
 /** A normalised timestamp (`1970-01-01T00:00:01+00:00`) or the literal "now". */
+/** 1980-01-01T00:00:00Z: nixpkgs' SOURCE_DATE_EPOCH, the mtime of the members its builders write. */
+export const SOURCE_DATE_EPOCH = 315532800;
+
 export type NormalisedDate = string;
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;

@@ -15,7 +15,7 @@ import tar from 'tar-stream';
 import { digestFromHex, type Digest } from '../digest/digest.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import { UserError } from '../errors.ts';
-import { parseToUnixSeconds, currentInstant, formatUtcSeconds } from '../image/date.ts';
+import { parseToUnixSeconds, currentInstant, formatUtcSeconds, SOURCE_DATE_EPOCH } from '../image/date.ts';
 import { decompressed } from '../image/decompress.ts';
 import { checkLayerLimit } from '../image/layer-limit.ts';
 import { assembleImage } from '../image/assemble.ts';
@@ -30,8 +30,6 @@ import { endOfArchive } from '../tar/header.ts';
 import { storeLayerChunks } from '../tar/store-layer.ts';
 import { tarEntryBytes } from '../build-image/tar-entries.ts';
 
-/** nixpkgs' SOURCE_DATE_EPOCH: mtime of the archive members and of the appended store entries. */
-const SOURCE_DATE_EPOCH = 315532800;
 
 /** What the Nix side hands over (`spec` of the archive derivation's .attrs.json). */
 export interface BuildImageSpec {

@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { hexOf } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import { imageId } from '../image/ids.ts';
+import { SOURCE_DATE_EPOCH } from '../image/date.ts';
 import type { LayerCompression } from '../image/types.ts';
 import { pythonJsonDumps } from '../json/python-compat.ts';
 import type { Logger } from '../log.ts';
@@ -20,8 +21,6 @@ import { detectCompression } from '../sources/docker-archive-index.ts';
 import { readDockerArchive, type DockerArchiveImage } from '../sources/docker-archive.ts';
 import { encodeHeader, endOfArchive, paddingFor } from '../tar/header.ts';
 
-/** nixpkgs' SOURCE_DATE_EPOCH, the mtime of every member (its merge tars with --mtime). */
-const SOURCE_DATE_EPOCH = 315532800;
 
 /** The compressions nixpkgs' mergeImages reads, and the output compressor each one means. */
 const COMPRESSOR_OF: Partial<Record<LayerCompression, Compressor>> = { none: 'none', gzip: 'gz', zstd: 'zstd' };
