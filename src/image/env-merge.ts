@@ -39,11 +39,7 @@ function envList(value: JsonValue | undefined, where: string): string[] {
 export function concatenatedEnv(baseEnv: readonly string[], config: JsonValue): JsonObject {
   if (config !== null && !isJsonObject(config)) throw new UserError('bad-config', 'config: expected an attribute set or null');
   const child = config ?? {};
-  const childEnv = child['Env'];
-  if (childEnv !== undefined && childEnv !== null && !(Array.isArray(childEnv) && childEnv.every((e) => typeof e === 'string'))) {
-    throw new UserError('bad-env', 'config.Env: expected a list of "KEY=value" strings');
-  }
-  return { ...child, Env: [...baseEnv, ...((childEnv as string[] | null | undefined) ?? [])] };
+  return { ...child, Env: [...baseEnv, ...envList(child['Env'], 'config.Env')] };
 }
 
 /** A base image config's `config.Env` strings (none when absent; other entries are skipped). */
