@@ -4,7 +4,6 @@
 // so it works in the sandbox; only a `fromImage` base is opened, for its layer count (and, for
 // buildImage, the store paths it already holds, which the new layer leaves out).
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeOnInterrupt } from '../cleanup.ts';
 import { closureGraphFromAttrs, closureGraphFromJson } from '../closure/parse.ts';
@@ -16,6 +15,7 @@ import type { Logger } from '../log.ts';
 import { createSbom, sbomPackages, sbomTimestamp, type SbomImage, type SbomLayer } from '../sbom/packages.ts';
 import { writeCycloneDx } from '../sbom/cyclonedx.ts';
 import { writeSpdx } from '../sbom/spdx.ts';
+import { readJsonFile } from '../json/read-file.ts';
 import { packageVersion } from '../version.ts';
 import { makeOutputDirectory } from '../sinks/output-dir.ts';
 import { stagingDirectory } from '../sinks/output-target.ts';
@@ -58,7 +58,7 @@ export async function writeSbom(options: WriteSbomOptions): Promise<void> {
 
 /** Reads the SBOM derivation's `.attrs.json`: `sbom` (the spec), the `graph` and `outputs.out`. */
 export async function readSbomAttrs(path: string): Promise<{ spec: SbomSpec; graph: ClosureGraph; out: string | undefined }> {
-  const attrs = await readJson(path, 'the derivation attributes');
+  const attrs = await readJsonFile(path, { what: 'the derivation attributes', code: 'sbom-input' });
   if (!isRecord(attrs)) throw new UserError('attrs-malformed', `${path}: expected a JSON object of derivation attributes`);
   const spec = parseSbomSpec(attrs.sbom, `${path}: sbom`);
   const storeDir = 'storeDir' in spec ? spec.storeDir : (await readConf(spec.conf)).storeDir;
@@ -72,7 +72,7 @@ export async function readSbomAttrs(path: string): Promise<{ spec: SbomSpec; gra
  * --json --recursive` output (a list before Nix 2.19, an object keyed by path since).
  */
 export async function readGraphFile(path: string, storeDir: string): Promise<ClosureGraph> {
-  const value = await readJson(path, 'the closure graph');
+  const value = await readJsonFile(path, { what: 'the closure graph', code: 'sbom-input' });
   const list = isRecord(value) ? Object.entries(value).map(([key, info]) => (isRecord(info) ? { path: key, ...info } : info)) : value;
   return closureGraphFromJson(list, { source: path, storeDir });
 }
@@ -174,19 +174,6 @@ function writeDirectory(outDir: string, files: Record<string, string>): void {
   }
 }
 
-async function readJson(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UserError('sbom-input-unreadable', `cannot read ${what} ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UserError('sbom-input-malformed', `${what} ${path} is not valid JSON: ${(error as Error).message.replace(/\s+/g, ' ')}`, { cause: error });
-  }
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
