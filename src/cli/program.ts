@@ -6,6 +6,7 @@ import { packageVersion } from '../version.ts';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   conf: async () => (await import('./commands/conf.ts')).confCommand(),
+  layer: async () => (await import('./commands/layer.ts')).layerCommand(),
   stream: async () => (await import('./commands/stream.ts')).streamCommand(),
   load: async () => (await import('./commands/load.ts')).loadCommand(),
   push: async () => (await import('./commands/push.ts')).pushCommand(),

@@ -124,3 +124,15 @@ export function rootsOf(graph: ClosureGraph): string[] {
   return graph.nodes.filter((_, i) => graph.users[i]!.length === 0).map((n) => n.path);
 }
 
+
+/**
+ * The graph without `removed` and the references to them (paths a given layer already holds):
+ * what is left to layer ranks as if those paths were never in the closure.
+ */
+export function withoutPaths(graph: ClosureGraph, removed: ReadonlySet<string>): ClosureGraph {
+  if (removed.size === 0) return graph;
+  const nodes = graph.nodes
+    .filter((node) => !removed.has(node.path))
+    .map((node) => ({ ...node, references: node.references.filter((ref) => !removed.has(ref)) }));
+  return createClosureGraph(nodes, { source: 'the closure without the given layers', storeDir: graph.storeDir });
+}

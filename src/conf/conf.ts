@@ -4,6 +4,7 @@
 import { UserError } from '../errors.ts';
 import { isLosslessNumber, stringifyLossless } from '../json/lossless.ts';
 import { readLosslessJsonFile } from '../json/read-file.ts';
+import { parseGivenLayer, type GivenLayer } from './layer-json.ts';
 
 /** Owner written on every store-layer entry. */
 export interface StoreOwner {
@@ -36,6 +37,8 @@ export interface Conf {
   owner: StoreOwner;
   storeDir: string;
   fromImage: string | null;
+  /** buildLayer outputs (`layers`), parents first, each once: below the store layers. */
+  givenLayers: GivenLayer[];
   storeLayers: ConfStoreLayer[];
   customisationLayer: string;
 }
@@ -71,6 +74,10 @@ function checkConf(value: unknown, path: string): Conf {
     if (layer.contentKey !== undefined && typeof layer.contentKey !== 'string') fail(`storeLayers[${index}].contentKey must be a string`);
     return { paths: layer.paths as string[], ...(typeof layer.contentKey === 'string' ? { contentKey: layer.contentKey } : {}) };
   });
+  // Confs written before `layers` existed have none.
+  const givenValue = record.givenLayers ?? [];
+  if (!Array.isArray(givenValue)) fail('"givenLayers" must be a list');
+  const givenLayers = (givenValue as unknown[]).map((item, index) => parseGivenLayer(item, `conf ${path} givenLayers[${index}]`));
   return {
     version: 1,
     repoTag: str('repoTag'),
@@ -87,6 +94,7 @@ function checkConf(value: unknown, path: string): Conf {
     },
     storeDir: str('storeDir'),
     fromImage: record.fromImage === null ? null : str('fromImage'),
+    givenLayers,
     storeLayers,
     customisationLayer: str('customisationLayer'),
   };

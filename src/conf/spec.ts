@@ -32,6 +32,8 @@ export interface BuildSpec {
   customisationContents: string[] | null;
   includeStorePaths: boolean;
   storeDir: string;
+  /** buildLayer output directories (`layers`), in list order; their parents are read from their layer.json. */
+  givenLayers: string[];
 }
 
 type FieldCheck = (value: unknown, path: string) => string | undefined;
@@ -63,6 +65,7 @@ const FIELDS: Record<keyof BuildSpec, FieldCheck> = {
   customisationContents: orNull((v) => (Array.isArray(v) && v.every((item) => typeof item === 'string' && item !== '') ? undefined : 'a list of store paths')),
   includeStorePaths: isBoolean,
   storeDir: isNonEmptyString,
+  givenLayers: (v) => (Array.isArray(v) && v.every((item) => typeof item === 'string' && item !== '') ? undefined : 'a list of buildLayer output paths'),
 };
 
 /**

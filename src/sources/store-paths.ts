@@ -42,6 +42,8 @@ export interface StorePathsLayerOptions extends StoreLayerOptions {
   readonly verifier?: ChunkVerifier;
   /** Sizes the layer elsewhere (src/hashing/plan-thread.ts), asked at once; default: on this thread when `size()` is first called. */
   readonly planner?: (paths: readonly string[], options: StoreLayerOptions) => Promise<StoreLayerPlan>;
+  /** What a mismatch names the layer as (default: "store layer of <paths>"). */
+  readonly label?: string;
 }
 
 /**
@@ -51,7 +53,8 @@ export interface StorePathsLayerOptions extends StoreLayerOptions {
  * any stream, the digest costs a separate hashing pass.
  */
 export function storePathsLayer(paths: readonly string[], options: StorePathsLayerOptions): Layer {
-  const { known, verifier, planner, ...tarOptions } = options;
+  const { known, verifier, planner, label, ...tarOptions } = options;
+  const name = label ?? `store layer of ${paths.join(', ')}`;
   const list = [...paths];
   let settled: StoreLayerIdentity | undefined = known;
   // What the first complete stream's hashing gives, while it may still be hashing.
@@ -67,7 +70,7 @@ export function storePathsLayer(paths: readonly string[], options: StorePathsLay
     const first = streamed;
     // A second stream finishing while the first is still being hashed is checked against it.
     streamed = (first === undefined ? later : Promise.all([first, later]).then(([a, b]) => {
-      if (a.digest !== b.digest) throw mismatch(`hashes to ${b.digest} (${b.size} bytes)`, { identity: a, size: a.size }, list);
+      if (a.digest !== b.digest) throw mismatch(`hashes to ${b.digest} (${b.size} bytes)`, { identity: a, size: a.size }, name);
       return a;
     })).then((value) => (settled = value));
     // Reported through diffId(); never an unhandled rejection when nobody asks.
@@ -90,7 +93,7 @@ export function storePathsLayer(paths: readonly string[], options: StorePathsLay
       // The recorded walk serves one stream: held no longer than that (a later one walks again).
       const walk = plan?.walk;
       if (plan !== undefined) plan = { size: plan.size, walk: undefined };
-      return new GeneratorReadable(hashedChunks(storeLayerChunks(list, tarOptions, false, pool, walk), hasher, expected, list, finished), pool);
+      return new GeneratorReadable(hashedChunks(storeLayerChunks(list, tarOptions, false, pool, walk), hasher, expected, name, finished), pool);
     },
   };
 }
@@ -105,22 +108,22 @@ function* hashedChunks(
   chunks: Generator<Buffer>,
   hasher: ChunkHasher,
   expected: { identity: StoreLayerIdentity | undefined; size: number | undefined },
-  paths: readonly string[],
+  layer: string,
   done: (identity: Promise<StoreLayerIdentity>) => void,
 ): Generator<Buffer> {
   let streamed = 0;
   for (const chunk of chunks) {
     streamed += chunk.length;
-    if (expected.size !== undefined && streamed > expected.size) throw mismatch(`gives more than ${expected.size} bytes`, expected, paths);
+    if (expected.size !== undefined && streamed > expected.size) throw mismatch(`gives more than ${expected.size} bytes`, expected, layer);
     hasher.update(chunk);
     yield chunk;
   }
   if (expected.identity !== undefined) {
     const actual = hasher.digest();
-    if (actual.digest !== expected.identity.digest) throw mismatch(`hashes to ${actual.digest} (${actual.size} bytes)`, expected, paths);
+    if (actual.digest !== expected.identity.digest) throw mismatch(`hashes to ${actual.digest} (${actual.size} bytes)`, expected, layer);
     return;
   }
-  if (expected.size !== undefined && streamed !== expected.size) throw mismatch(`gives ${streamed} bytes`, expected, paths);
+  if (expected.size !== undefined && streamed !== expected.size) throw mismatch(`gives ${streamed} bytes`, expected, layer);
   done(hasher.digestLater());
 }
 
@@ -140,8 +143,7 @@ function mainThreadChunkHasher(): ChunkHasher {
 
 // The bytes are not what was announced: a known digest, or the size from the walk that wrote the
 // layer's tar header (then the tree changed while it was streamed).
-function mismatch(actual: string, expected: { identity: StoreLayerIdentity | undefined; size: number | undefined }, paths: readonly string[]): UserError {
-  const layer = `store layer of ${paths.join(', ')}`;
+function mismatch(actual: string, expected: { identity: StoreLayerIdentity | undefined; size: number | undefined }, layer: string): UserError {
   const fix = 'make sure nothing modifies the store paths and stream again';
   if (expected.identity !== undefined) {
     const { digest, size } = expected.identity;

@@ -16,6 +16,7 @@ import { normaliseDate, normaliseMtime } from '../image/date.ts';
 import { isJsonObject, type JsonValue } from '../json/lossless.ts';
 import { readJsonFile, readLosslessJsonFile } from '../json/read-file.ts';
 import { checkLayerLimit } from '../image/layer-limit.ts';
+import { givenLayersOf, heldPaths } from '../conf/layer-json.ts';
 import { planLayers } from '../layering/plan.ts';
 import type { Logger } from '../log.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
@@ -67,6 +68,9 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
   const { architecture, variant, config } = await readBaseJson(spec.baseJson);
   const owner: StoreOwner = { uid: spec.uid, gid: spec.gid, uname: spec.uname, gname: spec.gname };
 
+  // Each layer.json, parents first: their paths leave the closure before it is layered.
+  const givenLayers = await givenLayersOf(spec.givenLayers);
+  const given = { layerCount: givenLayers.length, paths: heldPaths(givenLayers) };
   let plan: string[][] = [];
   let graph = spec.includeStorePaths
     ? closureGraphFromAttrs(attrs, 'closure', { source: options.attrsPath, storeDir: spec.storeDir })
@@ -85,6 +89,7 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
       maxLayers: spec.maxLayers,
       baseLayerCount,
       excluded: [spec.baseJson, spec.customisationLayer],
+      given,
       pipeline: await readPipeline(spec.layeringPipeline),
       ...(options.debug ? { debug: (text: string) => process.stderr.write(text) } : {}),
     });
@@ -94,6 +99,7 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
   // no store paths to budget, is bounded only here (api.md §10 item 12).
   checkLayerLimit({
     base: baseLayerCount,
+    given: givenLayers.length,
     ...(spec.layeringPipeline !== null ? { store: { count: plan.length, decidedBy: 'the layeringPipeline' } } : {}),
     own: { count: 1, what: 'customisation layer' },
   });
@@ -112,6 +118,7 @@ async function confFor(spec: BuildSpec, attrs: Record<string, unknown>, options:
     owner,
     storeDir: spec.storeDir,
     fromImage: spec.fromImage,
+    givenLayers,
     storeLayers,
     customisationLayer: spec.customisationLayer,
   };

@@ -9,6 +9,7 @@ import { currentInstant, resolveCreated, resolveMtime } from '../image/date.ts';
 import type { JsonValue } from '../json/lossless.ts';
 import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';
+import { givenLayer } from '../sources/given-layer.ts';
 import { VerifyHasher } from '../hashing/verify-hasher.ts';
 import { buildCores } from '../build-cores.ts';
 import { PlanThread } from '../hashing/plan-thread.ts';
@@ -36,6 +37,7 @@ export function keyedLayer(layer: Layer, contentKey: string): KeyedLayer {
     digest: () => layer.digest(),
     size: () => layer.size(),
     open: () => layer.open(),
+    ...(layer.stored === undefined ? {} : { stored: layer.stored }),
   };
 }
 
@@ -103,10 +105,15 @@ export async function imageFromConf(conf: Conf, piped = false): Promise<{ image:
     return layer.contentKey === undefined ? made : keyedLayer(made, storeLayerKey(layer.contentKey, conf.owner, mtime));
   });
 
+  // buildLayer outputs, below the automatic store layers, each with the owner and mtime it was built with.
+  const givenLayers = conf.givenLayers.map((layer) => {
+    const made = givenLayer(layer, verifier === undefined ? {} : { verifier });
+    return layer.contentKey === undefined ? made : keyedLayer(made, storeLayerKey(layer.contentKey, layer.owner, layer.mtime));
+  });
   const customisation = await tarballLayer(conf.customisationLayer);
   const image = assembleImage({
     baseImage,
-    storeLayers,
+    storeLayers: [...givenLayers, ...storeLayers],
     customisationLayer: keyedLayer(customisation, customisationLayerKey(await customisation.diffId())),
     architecture: conf.architecture,
     ...(conf.variant === undefined ? {} : { variant: conf.variant }),

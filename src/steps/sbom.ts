@@ -96,15 +96,15 @@ function parseSbomSpec(value: unknown, where: string): SbomSpec {
   };
 }
 
-// streamLayeredImage / buildLayeredImage: base layers, then the conf's store layers (the
-// customisation layer on top holds no store path of its own).
+// streamLayeredImage / buildLayeredImage: base layers, then the conf's given and store layers
+// (the customisation layer on top holds no store path of its own).
 async function layeredImage(confPath: string): Promise<{ image: SbomImage; layers: SbomLayer[] }> {
   const conf = await readConf(confPath);
   const colon = conf.repoTag.lastIndexOf(':');
   const base = await baseLayerCount(conf.fromImage);
   return {
     image: { name: conf.repoTag.slice(0, colon), tag: conf.repoTag.slice(colon + 1), created: timestamp(conf.created) },
-    layers: conf.storeLayers.map((layer, index) => ({ position: base + index, paths: layer.paths })),
+    layers: [...conf.givenLayers, ...conf.storeLayers].map((layer, index) => ({ position: base + index, paths: layer.paths })),
   };
 }
 

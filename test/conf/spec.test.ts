@@ -14,7 +14,7 @@ const VALID = {
   created: '1970-01-01T00:00:01Z', mtime: '1970-01-01T00:00:01Z', uid: 0, gid: 0, uname: 'root', gname: 'root',
   maxLayers: 100, layeringStrategy: 'popularity', layeringPipeline: null, fromImage: null,
   baseJson: '/nix/store/b-base.json', customisationLayer: '/nix/store/c-customisation', customisationContents: null,
-  includeStorePaths: true, storeDir: '/nix/store',
+  includeStorePaths: true, storeDir: '/nix/store', givenLayers: [],
 };
 
 function rejects(value: unknown, file: string | undefined, message: string): void {
@@ -43,7 +43,7 @@ test('many problems: the file named once, then how many and each problem', () =>
   });
 });
 
-test('CLI: conf on a spec with 19 problems prints one line naming the attrs file once', async () => {
+test('CLI: conf on a spec with 20 problems prints one line naming the attrs file once', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'strata-spec-'));
   const attrs = join(dir, 'attrs.json');
   await writeFile(attrs, JSON.stringify({ spec: { imageName: 7 }, outputs: { out: join(dir, 'out') } }));
@@ -52,5 +52,5 @@ test('CLI: conf on a spec with 19 problems prints one line naming the attrs file
   const stderr = String(result.stderr);
   assert.equal(stderr.split('\n').length, 1, stderr);
   assert.equal(stderr.split(attrs).length - 1, 1, stderr);
-  assert.match(stderr, new RegExp(`^nix-strata: ${attrs}: 19 problems in the spec: spec\\.version: missing; spec\\.imageName: expected a non-empty string, got 7; `));
+  assert.match(stderr, new RegExp(`^nix-strata: ${attrs}: 20 problems in the spec: spec\\.version: missing; spec\\.imageName: expected a non-empty string, got 7; `));
 });

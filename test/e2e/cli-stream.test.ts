@@ -35,7 +35,7 @@ test('an image streamed by the CLI from a busybox closure loads into Docker and 
       version: 1, imageName: 'strata-cli-e2e', tag: 'test', architecture: 'amd64',
       created: '1970-01-01T00:00:01Z', mtime: '1970-01-01T00:00:01Z', uid: 0, gid: 0, uname: 'root', gname: 'root',
       maxLayers: 100, layeringStrategy: 'popularity', layeringPipeline: null, fromImage: null,
-      baseJson, customisationLayer: customisation, customisationContents: null, includeStorePaths: true, storeDir: '/nix/store',
+      baseJson, customisationLayer: customisation, customisationContents: null, includeStorePaths: true, storeDir: '/nix/store', givenLayers: [],
     },
     closure: [{ path: busybox, narHash: info.narHash, narSize: info.narSize, closureSize: info.narSize, references: [] }],
     outputs: { out: '/nix/store/00000000000000000000000000000000-strata-cli-e2e-conf.json' },

@@ -90,7 +90,7 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
       version: 1, imageName: 'strata-faults', tag: 'test', architecture: 'amd64',
       created: '1970-01-01T00:00:01Z', mtime: '1970-01-01T00:00:01Z', uid: 0, gid: 0, uname: 'root', gname: 'root',
       maxLayers: 100, layeringStrategy: 'popularity', layeringPipeline: null, fromImage: null,
-      baseJson, customisationLayer: customisation, customisationContents: null, includeStorePaths: true, storeDir,
+      baseJson, customisationLayer: customisation, customisationContents: null, includeStorePaths: true, storeDir, givenLayers: [],
       ...options.spec,
     },
     closure,

@@ -329,7 +329,7 @@ const SAMPLE_SPEC = {
   version: 1, imageName: 'app', tag: null, architecture: 'amd64',
   created: '1970-01-01T00:00:01Z', mtime: '2024-02-29T23:59:60+01:00', uid: 0, gid: 0, uname: 'root', gname: 'root',
   maxLayers: 100, layeringStrategy: 'popularity', layeringPipeline: null, fromImage: null,
-  baseJson: P('base'), customisationLayer: P('customisation'), customisationContents: null, includeStorePaths: true, storeDir: STORE,
+  baseJson: P('base'), customisationLayer: P('customisation'), customisationContents: null, includeStorePaths: true, storeDir: STORE, givenLayers: [],
 };
 const SAMPLE_CONF = {
   version: 1, architecture: 'amd64', config: { Cmd: ['/bin/app'], Env: ['A=1'] },

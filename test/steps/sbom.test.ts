@@ -28,6 +28,7 @@ const confOf = (fromImage: string | null): Conf => ({
   mtime: 1,
   owner: { uid: 0, gid: 0, uname: 'root', gname: 'root' },
   storeDir: '/nix/store',
+  givenLayers: [],
   fromImage,
   storeLayers: [{ paths: [glibc] }, { paths: [app, data, lib] }],
   customisationLayer: path('e', 'app-customisation-layer'),
