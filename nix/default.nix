@@ -70,6 +70,9 @@ let
   # A store path (or null) as a string with its context, for the builder.
   pathOrNull = p: if p == null then null else "${p}";
 
+  # buildLayer: a reusable store layer for `layers` (nix/build-layer.nix).
+  buildLayer = import ./build-layer.nix { pkgs = buildPackages; inherit nix-strata system; };
+
   # streamLayeredImage: every argument of api.md §2.1 with its default; the set is closed, so
   # an unknown argument fails with Nix's "called with unexpected argument '<name>'".
   streamLayeredImage = makeOverridable (
@@ -121,6 +124,8 @@ let
     , layeringStrategy ? "popularity"
       # Extension: OCI manifest annotations of `oci` and `push` (not config Labels; README).
     , annotations ? { }
+      # Extension: buildLayer results, below the automatic store layers; their paths leave the closure.
+    , layers ? [ ]
     }:
     let
       imageName = lowerAscii name;
@@ -190,6 +195,7 @@ let
         fromImage = pathOrNull (check.fromImage name fromImage);
         baseJson = "${baseJson}";
         inherit (layerPlacement) customisationLayer customisationContents;
+        givenLayers = check.layers name layers;
       };
 
       confDerivation = derivation {
@@ -282,7 +288,7 @@ let
   );
 in
 {
-  inherit streamLayeredImage buildLayeredImage;
+  inherit streamLayeredImage buildLayeredImage buildLayer;
 
   # buildLayeredImage with a Nix database of the closure of `contents` in the image.
   buildLayeredImageWithNixDb = args: buildLayeredImage (args // { includeNixDB = true; });

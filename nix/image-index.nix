@@ -15,15 +15,24 @@
 , images
   # Annotations of the index itself (an attribute set of strings).
 , annotations ? { }
+  # buildLayer results added to every image's `layers` (through its `.override`): one per
+  # platform's closure, typically (layered images only).
+, layers ? [ ]
 }:
 let
   check = import ./validate.nix;
   inherit (builtins) all isAttrs isList length map storeDir stringLength substring;
   imageName = lowerAscii name;
   baseName = baseNameOf (check.name (b: "${b}-index-oci") name imageName);
-  checkedImages =
+  withLayers = image:
+    if layers == [ ] then image
+    else if !(image ? conf || image ? stream) || !(image ? override) then
+      throw "in image index ${name}: layers apply to streamLayeredImage and buildLayeredImage results, but ${imageRef image} is not one (a buildImage has no store layers); give it its layers itself or leave it out"
+    else image.override (old: { layers = (old.layers or [ ]) ++ layers; });
+  listedImages =
     if isList images && length images > 0 && all (image: isAttrs image && image ? oci) images then images
     else throw "in image index ${name}: images must be a non-empty list of image results (streamLayeredImage, buildLayeredImage or buildImage), each with an `oci` output";
+  checkedImages = map withLayers (builtins.seq (check.layers "index ${name}" layers) listedImages);
   # Two images of one platform, known at evaluation from the builders' `platform` passthru (the
   # builder checks again, from the configs, for images without it).
   platformKey = p: "${p.os}/${p.architecture}${if p.variant == null then "" else "/${p.variant}"}";

@@ -251,6 +251,11 @@ in
     if isString value || (argument == "runAsRoot" && value == null) then value
     else fail name "the ${argument} argument must be a string of shell commands${if argument == "runAsRoot" then " (or null)" else ""}, got a value of type ${builtins.typeOf value}";
 
+  # `layers`: buildLayer results (nix/build-layer.nix marks them), as their output paths.
+  layers = name: value:
+    if builtins.isList value && builtins.all (l: builtins.isAttrs l && (l.isNixStrataLayer or false)) value then map (l: "${l}") value
+    else fail name "the layers argument must be a list of buildLayer results, e.g. [ (nix-strata.buildLayer { deps = [ pkgs.glibc ]; }) ], got ${if builtins.isList value then "a list with an element that is not one" else "a value of type ${builtins.typeOf value}"}";
+
   # Booleans, so a typo such as `includeStorePaths = "false"` does not silently mean true.
   bool = argument: name: value:
     if builtins.isBool value then value

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { parseDigest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
+import { isLosslessNumber } from '../json/lossless.ts';
 import { readJsonFile } from '../json/read-file.ts';
 import type { StoreOwner } from './conf.ts';
 
@@ -58,7 +59,15 @@ export async function readLayerJson(dir: string): Promise<LayerJson> {
 export function parseGivenLayer(value: unknown, where: string): GivenLayer {
   const dir = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).dir : undefined;
   if (typeof dir !== 'string') throw new UserError('conf-malformed', `${where}: "dir" must be a string (was the conf written by a different nix-strata version?)`);
-  return { ...checkLayerJson(value, where), dir };
+  return { ...checkLayerJson(plainNumbers(value), where), dir };
+}
+
+// A conf is read losslessly (its `config` keeps number lexemes); a layer's numbers are plain.
+function plainNumbers(value: unknown): unknown {
+  if (isLosslessNumber(value)) return Number(value.value);
+  if (Array.isArray(value)) return value.map(plainNumbers);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, plainNumbers(item)]));
+  return value;
 }
 
 function checkLayerJson(value: unknown, file: string): LayerJson {
