@@ -1,0 +1,93 @@
+// buildLayer (nix/build-layer.nix) and `layers` built by real Nix in the sandbox: an image on a
+// runtime layer loads and runs, its layer's diff_id is the one layer.json records, a chained
+// layer holds none of its parent's paths, a new app rebuilds no layer, and bad arguments fail
+// at evaluation in one line. Needs `npm run build`.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { buildExpression, Docker, evalFailure, evalJson, repoRoot, sandboxed } from './harness.ts';
+
+const fixtures = join(repoRoot, 'test/e2e/build-layer.nix');
+const attr = (name: string, message = 'one') => `(import ${fixtures} { message = "${message}"; }).${name}`;
+const build = (name: string, message?: string) => buildExpression(attr(name, message), sandboxed);
+const layerJson = async (dir: string) => JSON.parse(await readFile(join(dir, 'layer.json'), 'utf8')) as { diffId: string; paths: string[]; parents: string[]; layers: string[] };
+
+const docker = new Docker();
+after(() => docker.cleanup());
+
+describe('buildLayer', { timeout: 900_000 }, () => {
+  let runtime: string;
+  let apps: string;
+  before(async () => {
+    runtime = await build('runtime');
+    apps = await build('apps');
+  });
+
+  it('an image with layers = [ runtime ] loads and runs, with the runtime layer\'s diff_id right above nothing', async () => {
+    const image = await docker.load(await build('image'));
+    assert.equal((await docker.run(image)).trim(), 'greetings from bl-app-one');
+    const layers = await docker.layers(image);
+    assert.equal(layers[0], (await layerJson(runtime)).diffId);
+    // The runtime paths are in no other layer: busybox and libgreet are not stored twice.
+    assert.equal(new Set(layers).size, layers.length);
+  });
+
+  it('a chained layer holds no path of its parent, and the stream puts the parent below it', async () => {
+    const top = await layerJson(apps);
+    const base = await layerJson(runtime);
+    assert.deepEqual(top.layers, [runtime]);
+    assert.ok(top.paths.length > 0);
+    assert.deepEqual(top.paths.filter((p) => base.paths.includes(p)), []);
+    assert.deepEqual([...top.parents].sort(), [...base.paths].sort());
+    const image = await docker.load(await build('streamed'), 'stream');
+    assert.equal((await docker.run(image)).trim(), 'greetings from app-a');
+    assert.deepEqual((await docker.layers(image)).slice(0, 2), [base.diffId, top.diffId]);
+  });
+
+  it('changing only the app rebuilds no layer: same layer path, not among the derivations to build', async () => {
+    await build('image', 'one');
+    const layerOut = await evalJson(`${attr('runtime', 'two')}.outPath`);
+    assert.equal(layerOut, runtime);
+    const dry = await execa('nix-build', ['--dry-run', '--no-out-link', ...sandboxed, '-E', attr('image', 'two')], { cwd: repoRoot, reject: false, stdin: 'ignore' });
+    assert.equal(dry.exitCode, 0, String(dry.stderr));
+    const toBuild = String(dry.stderr).split('will be fetched')[0]!;
+    assert.match(toBuild, /-bl-app\.drv/);
+    assert.doesNotMatch(toBuild, /-bl-runtime\.drv/);
+    const image = await docker.load(await build('image', 'two'));
+    assert.equal((await docker.run(image)).trim(), 'greetings from bl-app-two');
+    assert.equal((await docker.layers(image))[0], (await layerJson(runtime)).diffId);
+  });
+
+  it('copyToRoot: the tree is at the root and its closure in the layer', async () => {
+    const image = await docker.load(await build('rootedImage'));
+    assert.equal((await docker.run(image)).trim(), 'Hello, world!');
+  });
+
+  it('bad arguments fail at evaluation in one line', async () => {
+    const host = `(import ${repoRoot}/test/nix/host.nix { })`;
+    const cases: Array<[string, RegExp]> = [
+      [`${host}.buildLayer { deps = "hello"; }`, /error: in buildLayer nix-strata-layer: deps must be a list of store paths \(derivations or paths\), e\.g\. \[ pkgs\.hello \], got a string/],
+      [`${host}.buildLayer { deps = [ ]; mtime = "now"; }`, /error: in buildLayer nix-strata-layer: mtime cannot be "now"/],
+      [`${host}.buildLayer { layers = [ ${host}.standIns.hello ]; }`, /error: in docker image buildLayer nix-strata-layer: the layers argument must be a list of buildLayer results/],
+      [`${host}.streamLayeredImage { name = "app"; layers = ${host}.standIns.hello; }`, /error: in docker image app: the layers argument must be a list of buildLayer results, .*got a value of type set/],
+    ];
+    for (const [expression, message] of cases) {
+      const { stderr } = await evalFailure(expression);
+      assert.match(stderr, message);
+      assert.equal(stderr.split('\n').filter((line) => line.startsWith('error:')).length, 1, stderr);
+    }
+  });
+
+  it('buildImageIndex adds its layers to every layered image through .override', async () => {
+    const host = `(import ${repoRoot}/test/nix/host.nix { })`;
+    const spec = await evalJson(`let n = ${host}; l = (import ${fixtures} { }).runtime; i = n.buildImageIndex { name = "x"; layers = [ l ]; images = [ (n.streamLayeredImage { name = "a"; contents = [ n.standIns.hello ]; }) ]; }; in builtins.map builtins.unsafeDiscardStringContext (builtins.filter (a: builtins.match ".*-oci" a != null) i.drvAttrs.args)`);
+    assert.equal((spec as string[]).length, 1);
+    const oci = (spec as string[])[0]!;
+    const withLayer = await evalJson(`let n = ${host}; l = (import ${fixtures} { }).runtime; in builtins.unsafeDiscardStringContext (n.streamLayeredImage { name = "a"; contents = [ n.standIns.hello ]; layers = [ l ]; }).oci.outPath`);
+    assert.equal(oci, withLayer);
+    const { stderr } = await evalFailure(`let n = ${host}; l = (import ${fixtures} { }).runtime; in (n.buildImageIndex { name = "x"; layers = [ l ]; images = [ (n.buildImage { name = "b"; }) ]; }).drvPath`);
+    assert.match(stderr, /error: in image index x: layers apply to streamLayeredImage and buildLayeredImage results, but b:[0-9a-z]+ is not one/);
+  });
+});
