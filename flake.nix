@@ -74,7 +74,7 @@
 
       # The functions for each system: streamLayeredImage, buildLayeredImage,
       # buildLayeredImageWithNixDb, buildImage, buildImageWithNixDb, exportImage, pullImage,
-      # shadowSetup, fakeNss, mergeImages, streamNixShellImage, buildNixShellImage, buildImageIndex, and the
+      # shadowSetup, fakeNss, mergeImages, streamNixShellImage, buildNixShellImage, buildImageIndex, buildLayer, and the
       # helpers binSh, usrBinEnv, caCertificates.
       lib = forEachSystem (system: import ./nix { pkgs = nixpkgs.legacyPackages.${system}; });
 

@@ -34,6 +34,16 @@ describe('buildLayer', { timeout: 900_000 }, () => {
     assert.equal(new Set(layers).size, layers.length);
   });
 
+  it("the image's oci output (the sinks' own compression) lists the given layer's diff_id first", async () => {
+    const layout = await build('image.oci');
+    const blob = async (digest: string) => JSON.parse(await readFile(join(layout, 'blobs/sha256', digest.slice('sha256:'.length)), 'utf8'));
+    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'));
+    const manifest = await blob(index.manifests[0].digest);
+    const config = await blob(manifest.config.digest);
+    assert.equal(config.rootfs.diff_ids[0], (await layerJson(runtime)).diffId);
+    assert.equal(manifest.layers.length, config.rootfs.diff_ids.length);
+  });
+
   it('a chained layer holds no path of its parent, and the stream puts the parent below it', async () => {
     const top = await layerJson(apps);
     const base = await layerJson(runtime);
@@ -48,15 +58,17 @@ describe('buildLayer', { timeout: 900_000 }, () => {
 
   it('changing only the app rebuilds no layer: same layer path, not among the derivations to build', async () => {
     await build('image', 'one');
-    const layerOut = await evalJson(`${attr('runtime', 'two')}.outPath`);
+    // A message no earlier run built, so the app really is new.
+    const two = `two-${process.pid}-${Date.now()}`;
+    const layerOut = await evalJson(`${attr('runtime', two)}.outPath`);
     assert.equal(layerOut, runtime);
-    const dry = await execa('nix-build', ['--dry-run', '--no-out-link', ...sandboxed, '-E', attr('image', 'two')], { cwd: repoRoot, reject: false, stdin: 'ignore' });
+    const dry = await execa('nix-build', ['--dry-run', '--no-out-link', ...sandboxed, '-E', attr('image', two)], { cwd: repoRoot, reject: false, stdin: 'ignore' });
     assert.equal(dry.exitCode, 0, String(dry.stderr));
     const toBuild = String(dry.stderr).split('will be fetched')[0]!;
     assert.match(toBuild, /-bl-app\.drv/);
     assert.doesNotMatch(toBuild, /-bl-runtime\.drv/);
-    const image = await docker.load(await build('image', 'two'));
-    assert.equal((await docker.run(image)).trim(), 'greetings from bl-app-two');
+    const image = await docker.load(await build('image', two));
+    assert.equal((await docker.run(image)).trim(), `greetings from bl-app-${two}`);
     assert.equal((await docker.layers(image))[0], (await layerJson(runtime)).diffId);
   });
 
