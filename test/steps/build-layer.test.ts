@@ -10,6 +10,9 @@ import { gunzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { storeLayerDigest } from '../../src/tar/store-layer.ts';
+import { readLayerJson } from '../../src/conf/layer-json.ts';
+import { givenLayer } from '../../src/sources/given-layer.ts';
+import { digestOf } from '../../src/digest/digest.ts';
 import { assertCleanFailure, makeFixture, runCli, type Fixture } from '../faults/fixture.ts';
 
 let f: Fixture;
@@ -54,6 +57,17 @@ describe('nix-strata layer', () => {
     assert.deepEqual(json.layers, [base.dir]);
     assert.equal(json.diffId, storeLayerDigest([f.app], { ...owner, mtime: 1 }).digest);
     assert.equal(json.blob, 'layer.tar');
+  });
+
+  it('as a source: known identities, a regenerated tar with the diff_id, and the stored blob', async () => {
+    const { dir, json } = await layer('source-layer', [libNode()], { compression: 'zstd' });
+    const source = givenLayer({ ...(await readLayerJson(dir)), dir });
+    assert.equal(await source.diffId(), json.diffId);
+    assert.equal(await source.size(), json.size);
+    assert.equal(source.compression, 'none');
+    assert.deepEqual(await digestOf(source.open()), { digest: json.diffId, size: json.size });
+    assert.deepEqual({ compression: source.stored?.compression, digest: source.stored?.digest, size: source.stored?.size }, { compression: 'zstd', digest: json.digest, size: json.blobSize });
+    assert.deepEqual(await digestOf(source.stored!.open()), { digest: json.digest, size: json.blobSize });
   });
 
   it('refuses a bad spec in one line, leaving no output', async () => {
