@@ -39,8 +39,12 @@ export interface LayerSpec {
 
 /** Reads the derivation's attributes, writes `<out>/layer.json` and the blob; returns the layer.json. */
 export async function buildLayer(attrsPath: string): Promise<LayerJson> {
-  const attrs = await readJsonFile(attrsPath, { what: 'derivation attributes', code: 'attrs' }) as Record<string, unknown>;
-  const spec = parseLayerSpec(attrs?.spec, attrsPath);
+  const value = await readJsonFile(attrsPath, { what: 'derivation attributes', code: 'attrs' });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UserError('attrs-malformed', `${attrsPath}: expected a JSON object of derivation attributes`);
+  }
+  const attrs = value as Record<string, unknown>;
+  const spec = parseLayerSpec(attrs.spec, attrsPath);
   const out = (attrs.outputs as Record<string, unknown> | undefined)?.out;
   if (typeof out !== 'string') throw new UserError('attrs-malformed', `${attrsPath}: no outputs.out`);
   const graph = closureGraphFromAttrs(attrs, 'closure', { source: attrsPath, storeDir: spec.storeDir });
