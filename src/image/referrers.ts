@@ -19,6 +19,9 @@ export const EMPTY_DESCRIPTOR: BlobDescriptor = {
   size: EMPTY_BLOB.length,
 };
 
+/** The annotation of an OCI layout's image entry in index.json naming its referrers list (sinks/oci-layout.ts). */
+export const REFERRERS_ANNOTATION = 'org.nix-strata.referrers';
+
 /** A manifest descriptor, as `subject` and index entries name one. */
 export type ManifestDescriptor = {
   readonly mediaType: string;
