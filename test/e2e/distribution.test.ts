@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { buildExpression, Docker, fixture, repoRoot, sandboxed } from './harness.ts';
 import { startLocalRegistry, type LocalRegistry } from './local-registry.ts';
-import { dockerPullRun } from './pushed-image.ts';
+import { dockerPullRun, skopeoInspectFails } from './pushed-image.ts';
 
 const docker = new Docker();
 const hostNix = join(repoRoot, 'test/nix/host.nix');
@@ -77,6 +77,8 @@ describe('oci, push, copyToDockerDaemon and copyToPodman of image results', { ti
     assert.equal(digest, ociDigest);
     assert.match(result.stderr, /uploaded/);
     assert.equal((await dockerPullRun(destination, ociDigest)).trim(), 'Hello, world!');
+    // Without --sbom the baked-in --sbom-dir attaches nothing.
+    await skopeoInspectFails(`${registry.address}/dist/layered:sha256-${ociDigest.slice('sha256:'.length)}`);
   });
 
   it('push --sbom attaches passthru.sbom as referrers: the sha256-<hex> tag lists both SBOM manifests, the same ones as the oci layout', async () => {
