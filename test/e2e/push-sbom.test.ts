@@ -122,6 +122,17 @@ describe('nix-strata push --sbom', { timeout: 240_000 }, () => {
     }
   });
 
+  it('a referrers tag that holds an image, not an index: one line naming the tag, the tag left as it was', async () => {
+    const plain = await push([`${registry.address}/strata/sbom-clash:1`]);
+    assert.equal(plain.exitCode, 0, Buffer.from(plain.stderr).toString());
+    const tag = `sha256-${digestOf(plain).slice('sha256:'.length)}`;
+    const occupied = await push([`${registry.address}/strata/sbom-clash:${tag}`]);
+    assert.equal(occupied.exitCode, 0, Buffer.from(occupied.stderr).toString());
+    const result = await push(['--sbom', '--sbom-dir', sbomDir, `${registry.address}/strata/sbom-clash:1`]);
+    assertCleanFailure(result, new RegExp(`^nix-strata: ${registry.address.replace(/\./g, '\\.')}/strata/sbom-clash:${tag}: holds something other than an OCI image index, .*delete that tag and push again$`));
+    assert.equal((await raw(`${registry.address}/strata/sbom-clash:${tag}`)).mediaType, 'application/vnd.oci.image.manifest.v1+json');
+  });
+
   it('push --sbom without an SBOM directory, or one lacking a document: one line, nothing pushed', async () => {
     const none = await push(['--sbom', `${registry.address}/strata/sbom-none:1`]);
     assertCleanFailure(none, /^nix-strata: push --sbom: no SBOM to attach; .*--sbom-dir DIR/);
