@@ -6,13 +6,14 @@
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { PassThrough, Readable } from 'node:stream';
-import { digestOf, parseDigest, type Digest } from '../digest/digest.ts';
+import { digestOf, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import { sniffCompression } from '../image/decompress.ts';
 import { baseEnvOf } from '../image/env-merge.ts';
 import type { BaseImage, Image, Layer, LayerCompression } from '../image/types.ts';
 import { verifiedAgainstDiffId } from '../image/verify-diff-id.ts';
 import { isJsonObject, parseLossless } from '../json/lossless.ts';
+import { configDiffIds } from '../registry/manifest.ts';
 import type { ReadFromMember, TarMember } from '../tar/member.ts';
 import { PlainCopy } from './docker-archive-copy.ts';
 import { checkedMemberName, detectCompression, indexArchive, memberData, resolveMember, type MemberInfo } from './docker-archive-index.ts';
@@ -76,9 +77,7 @@ export async function readDockerArchive(path: string, options: ReadDockerArchive
   const configInfo = resolveMember(members, configMember, path, 'Config');
   const rawConfig = await memberData(path, compression, configInfo, configMember);
   const config = parseLossless(rawConfig.toString('utf8'), `${path}: ${configMember}`);
-  const rootfs = isJsonObject(config) ? config['rootfs'] : undefined;
-  const rawDiffIds = isJsonObject(rootfs) && Array.isArray(rootfs['diff_ids']) ? rootfs['diff_ids'] : [];
-  const diffIds = rawDiffIds.map((value, index) => parseDigest(value, `${path}: ${configMember} rootfs.diff_ids[${index}]`));
+  const diffIds = configDiffIds(rawConfig, `${path}: ${configMember}`);
   if (diffIds.length !== names.length) {
     throw new UserError('layers-mismatch', `${path}: manifest.json lists ${names.length} layers but ${configMember} has ${diffIds.length} rootfs.diff_ids; the base archive is inconsistent, re-export it`);
   }

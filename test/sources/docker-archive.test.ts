@@ -141,6 +141,8 @@ test('each broken input is a one-line UserError naming the file', async () => {
       [[{ name: 'a/layer.tar', type: 'symlink', linkname: '../../x', mode: 0o777, uid: 0, gid: 0, uname: '', gname: '', size: 0, mtime: 1 }, Buffer.alloc(0)]]), /contains "\.\."/],
     ['absolute-link', archiveOf([{ Config: 'cfg.json', Layers: ['a/layer.tar'] }], diff,
       [[{ name: 'a/layer.tar', type: 'symlink', linkname: '/etc/passwd', mode: 0o777, uid: 0, gid: 0, uname: '', gname: '', size: 0, mtime: 1 }, Buffer.alloc(0)]]), /absolute path/],
+    ['no-rootfs', archiveOf([{ Config: 'cfg.json', Layers: [] }], { architecture: 'amd64', os: 'linux' }, []), /cfg\.json: no rootfs\.diff_ids list/],
+    ['diff-id-not-digest', archiveOf([{ Config: 'cfg.json', Layers: [] }], { rootfs: { diff_ids: ['md5:00'] } }, []), /cfg\.json: rootfs\.diff_ids\[0\]/],
     ['mismatch', archiveOf([{ Config: 'cfg.json', Layers: ['a/layer.tar', 'a/layer.tar'] }], diff, [member('a/layer.tar', vectorC())]), /lists 2 layers but cfg\.json has 1 rootfs\.diff_ids/],
   ];
   for (const [name, bytes, pattern] of cases) {
