@@ -9,7 +9,6 @@ import { PassThrough, Readable } from 'node:stream';
 import { digestOf, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import { sniffCompression } from '../image/decompress.ts';
-import { baseEnvOf } from '../image/env-merge.ts';
 import type { BaseImage, Image, Layer, LayerCompression } from '../image/types.ts';
 import { verifiedAgainstDiffId } from '../image/verify-diff-id.ts';
 import { isJsonObject, parseLossless } from '../json/lossless.ts';
@@ -28,10 +27,6 @@ export interface DockerArchiveImage extends BaseImage {
   readonly path: string;
   /** Compression of the archive file itself. */
   readonly compression: LayerCompression;
-  /** `config.Env` of the base (empty when absent), for the Env merge. */
-  readonly env: readonly string[];
-  /** The manifest's first entry `Config` member name. */
-  readonly configMember: string;
   /** The base config's exact bytes (its sha256 is the base image ID). */
   readonly rawConfig: Buffer;
   /** The manifest's first entry `RepoTags` (empty when absent). */
@@ -85,7 +80,7 @@ export async function readDockerArchive(path: string, options: ReadDockerArchive
     baseLayer(path, copy, name, resolveMember(members, name, path, `Layers[${index}]`), diffIds[index]!));
   const tags = Array.isArray(entry['RepoTags']) ? entry['RepoTags'].filter((tag): tag is string => typeof tag === 'string') : [];
   return {
-    path, compression, layers, diffIds, config, env: baseEnvOf(config), configMember, rawConfig, repoTags: tags,
+    path, compression, layers, diffIds, config, rawConfig, repoTags: tags,
     entryCount: (manifest as unknown[]).length,
     dispose: async () => { await copy?.dispose(); },
   };
