@@ -223,14 +223,15 @@ let
     imageTag =
       if tag != null then tag
       else substring (stringLength storeDir + 1) 32 (builtins.unsafeDiscardStringContext archive.outPath);
+    sbom = (import ./sbom.nix { inherit pkgs nix-strata system; }).ofBuildImage { inherit baseName imageTag layer; inherit (archive.spec) imageName created fromImage; };
   in
   archive // {
     inherit imageName imageTag meta layer;
     # What buildImageIndex checks at evaluation (os is always linux).
     platform = { os = "linux"; architecture = archive.spec.architecture; variant = check.variant name variant; };
     buildArgs = args;
-    sbom = (import ./sbom.nix { inherit pkgs nix-strata system; }).ofBuildImage { inherit baseName imageTag layer; inherit (archive.spec) imageName created fromImage; };
-  } // distribution { inherit baseName compressor; source = [ "--image" "${archive}" ]; annotations = check.annotations name annotations; }
+    inherit sbom;
+  } // distribution { inherit baseName compressor sbom; source = [ "--image" "${archive}" ]; annotations = check.annotations name annotations; }
 );
 in
 {

@@ -249,14 +249,16 @@ let
           exec ${streamScript} ${conf} "$@"
         '';
       };
+      # passthru.sbom, also stored in `oci` and attached by `push --sbom`.
+      sbom = sbomOf.ofConf { inherit baseName conf; };
     in
     stream // { inherit imageName meta; } // passthru // {
       inherit imageTag conf streamScript;
       # What buildImageIndex checks at evaluation (os is always linux).
       platform = { os = "linux"; architecture = spec.architecture; variant = check.variant name variant; };
-      sbom = sbomOf.ofConf { inherit baseName conf; };
+      inherit sbom;
       isExe = true;
-    } // distribution { inherit baseName; source = [ "--conf" "${conf}" ]; annotations = check.annotations name annotations; }
+    } // distribution { inherit baseName sbom; source = [ "--conf" "${conf}" ]; annotations = check.annotations name annotations; }
   );
 
   # buildLayeredImage: streamLayeredImage's arguments plus `compressor`; the archive is the
@@ -284,7 +286,7 @@ let
     archive // {
       inherit (stream) imageName imageTag sbom platform;
       inherit meta stream;
-    } // distribution { baseName = baseNameOf name; source = [ "--conf" "${stream.conf}" ]; inherit compressor; annotations = check.annotations name (args.annotations or { }); }
+    } // distribution { baseName = baseNameOf name; source = [ "--conf" "${stream.conf}" ]; inherit compressor; inherit (stream) sbom; annotations = check.annotations name (args.annotations or { }); }
   );
 in
 {

@@ -4,8 +4,10 @@
 # conf (`--conf`) of a layered image or the archive (`--image`) of buildImage.
 #
 #   oci                 directory: oci-layout, index.json (ref.name = imageTag), blobs/sha256/…,
-#                       and `digest` (the manifest digest and a newline) beside index.json
-#   push DEST…          `nix-strata push` (with `--annotations` when given): uploads what DEST lacks; last stdout line = digest
+#                       and `digest` (the manifest digest and a newline) beside index.json; with
+#                       `sbom`, its documents as artifacts referring to the image (`--sbom-dir`)
+#   push DEST…          `nix-strata push` (with `--annotations` when given): uploads what DEST lacks; last stdout line = digest;
+#                       `push --sbom DEST…` also attaches `sbom` as OCI referrers (`--sbom-dir` is baked in)
 #   copyToDockerDaemon  `nix-strata load --engine docker`: streams into `docker load`
 #   copyToPodman        `nix-strata load --engine podman`: streams into `podman load`
 #
@@ -19,6 +21,8 @@
   # OCI manifest annotations (validated by the caller); passed only when non-empty, so images
   # without them keep their derivations.
 , annotations ? { }
+  # The image's passthru.sbom (nix/sbom.nix), stored in `oci` and offered to `push --sbom`.
+, sbom ? null
 }:
 let
   # The executables run the packaged CLI, whose PATH already has zstd (nix/package.nix).
@@ -33,14 +37,15 @@ let
   annotationArgs = if annotations == { } then [ ] else [ "--annotations" (builtins.toJSON annotations) ];
   # Single-quoted for the shell script (the JSON has spaces and quotes).
   quote = s: "'" + builtins.replaceStrings [ "'" ] [ "'\\''" ] s + "'";
-  push = program "push" ([ "push" ] ++ source ++ [ "--compressor" compressor ] ++ map quote annotationArgs);
+  sbomArgs = if sbom == null then [ ] else [ "--sbom-dir" "${sbom}" ];
+  push = program "push" ([ "push" ] ++ source ++ [ "--compressor" compressor ] ++ sbomArgs ++ map quote annotationArgs);
 in
 {
   oci = derivation {
     name = "${baseName}-oci";
     inherit system;
     builder = "${nix-strata}/bin/nix-strata";
-    args = [ "stream" "-q" ] ++ source ++ [ "--format" "oci" "--compressor" compressor "--output" (builtins.placeholder "out") ] ++ annotationArgs;
+    args = [ "stream" "-q" ] ++ source ++ [ "--format" "oci" "--compressor" compressor "--output" (builtins.placeholder "out") ] ++ sbomArgs ++ annotationArgs;
     # zstd layers, and decompressors for a base's layers; PATH is otherwise empty in a build.
     PATH = "${pkgs.pigz}/bin:${pkgs.zstd}/bin";
   };

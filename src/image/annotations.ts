@@ -33,7 +33,8 @@ export function parseAnnotations(text: string, where: string): Annotations {
   return value as Annotations;
 }
 
-function createdOf(rawConfig: Buffer): string | undefined {
+/** The config's `created`, when it is a string. */
+export function createdOf(rawConfig: Buffer): string | undefined {
   try {
     const created = (JSON.parse(rawConfig.toString('utf8')) as { created?: unknown }).created;
     return typeof created === 'string' ? created : undefined;

@@ -61,11 +61,6 @@ export async function imageManifest(image: Image, schema: ManifestSchema): Promi
   return (await manifestOf(image, schema)).manifest;
 }
 
-/** The manifest's exact bytes, as pushed or written to a layout. */
-export async function rawManifest(image: Image, schema: ManifestSchema): Promise<Buffer> {
-  return (await manifestOf(image, schema)).raw;
-}
-
 /** The manifest digest (what `image@sha256:…` names). */
 export async function manifestDigest(image: Image, schema: ManifestSchema): Promise<Digest> {
   return (await manifestOf(image, schema)).digest;

@@ -30,7 +30,7 @@ const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
 const DOCKER_HUB_HOSTS = new Set([DOCKER_HUB, 'index.docker.io', 'registry-1.docker.io']);
 
 /** The files searched, in order, for this environment. */
-export function authFiles(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string[] {
+function authFiles(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string[] {
   const containers = env.REGISTRY_AUTH_FILE
     ? [env.REGISTRY_AUTH_FILE]
     : env.XDG_RUNTIME_DIR ? [join(env.XDG_RUNTIME_DIR, 'containers/auth.json')] : [];

@@ -91,12 +91,20 @@ export async function uploadBlob(client: RegistryClient, repository: string, sou
 
 /** PUTs a manifest under `reference` (a tag or its digest); returns its digest, checked against the registry's. */
 export async function putManifest(client: RegistryClient, repository: string, reference: string, bytes: Buffer, mediaType: string, what: string): Promise<Digest> {
+  return (await putManifestAnswer(client, repository, reference, bytes, mediaType, what)).digest;
+}
+
+/**
+ * putManifest, also returning the registry's `OCI-Subject` header: a registry with the referrers
+ * API sends it (the subject's digest) for a manifest that has a `subject` (distribution-spec 1.1).
+ */
+export async function putManifestAnswer(client: RegistryClient, repository: string, reference: string, bytes: Buffer, mediaType: string, what: string): Promise<{ digest: Digest; ociSubject: string | undefined }> {
   const digest = sha256Digest(bytes);
   const response = await client.send({ method: 'PUT', repository, path: `manifests/${reference}`, access: 'push', body: () => bytes, headers: { 'Content-Type': mediaType }, what });
   if (response.status !== 201 && response.status !== 200) throw await statusError(client, response, what, repository);
   response.body.resume();
   checkRegistryDigest(response, digest, what);
-  return digest;
+  return { digest, ociSubject: headerValue(response.headers['oci-subject']) };
 }
 
 async function startUpload(client: RegistryClient, repository: string, what: string): Promise<URL> {

@@ -19,6 +19,8 @@ export interface RegistryCredentials {
 export interface RegistryClientOptions {
   /** Verify TLS certificates; false also allows a fallback to plain http (like skopeo's --tls-verify=false). */
   readonly tlsVerify?: boolean;
+  /** How the user turns verification off, as TLS errors name it; push's `--tls-verify=false` unless given. */
+  readonly tlsVerifyOff?: string;
   /** Speak plain http from the start. Local registries (localhost, 127.0.0.0/8, ::1) fall back to it anyway. */
   readonly insecure?: boolean;
   readonly credentials?: RegistryCredentials;
@@ -99,6 +101,7 @@ export class RegistryClient {
     this.registry = registry;
     this.options = {
       tlsVerify: options.tlsVerify ?? true,
+      tlsVerifyOff: options.tlsVerifyOff ?? '--tls-verify=false',
       insecure: options.insecure ?? false,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       credentialHelp: options.credentialHelp ?? ENV_HELP,
@@ -128,7 +131,7 @@ export class RegistryClient {
     const response = await this.get(repository, `blobs/${digest}`, what, {});
     await this.expectOk(response, what, repository, 'the image references a blob the registry does not have; check the digest or push the image again');
     const verifier = new VerifyingStream(digest, expectedSize, what);
-    response.body.on('error', (error) => verifier.destroy(describeNetworkError(error, response.url, { what, tlsVerify: this.options.tlsVerify })));
+    response.body.on('error', (error) => verifier.destroy(describeNetworkError(error, response.url, { what, tlsVerify: this.options.tlsVerify, tlsVerifyOff: this.options.tlsVerifyOff })));
     return response.body.pipe(verifier);
   }
 
@@ -224,6 +227,7 @@ export class RegistryClient {
         headers: credentials ? { Authorization: basic(credentials) } : {},
         timeoutMs: this.options.timeoutMs,
         tlsVerify: this.options.tlsVerify,
+        tlsVerifyOff: this.options.tlsVerifyOff,
         what: tokenWhat,
       });
       if (response.status === 401 || response.status === 403) {
@@ -259,7 +263,7 @@ export class RegistryClient {
     method: RegistryRequest['method'] = 'GET', body?: Buffer | Readable): Promise<HttpResponse> {
     const url = path instanceof URL ? path : new URL(`${this.scheme}//${apiHost(this.registry)}${path}`);
     try {
-      return await httpRequest(url, { method, headers, ...(body === undefined ? {} : { body }), timeoutMs: this.options.timeoutMs, tlsVerify: this.options.tlsVerify, what });
+      return await httpRequest(url, { method, headers, ...(body === undefined ? {} : { body }), timeoutMs: this.options.timeoutMs, tlsVerify: this.options.tlsVerify, tlsVerifyOff: this.options.tlsVerifyOff, what });
     } catch (error) {
       // Like skopeo with --tls-verify=false: a registry that does not speak TLS is tried over http
       // (a first request has no streamed body, so it can be sent again).

@@ -21,6 +21,8 @@ export interface HttpRequestOptions {
   readonly timeoutMs: number;
   /** Verify TLS certificates (https only). */
   readonly tlsVerify: boolean;
+  /** How the user turns verification off in the command in use (`--tls-verify=false`), named in TLS error hints. */
+  readonly tlsVerifyOff: string;
   /** Said in error messages: what was being fetched (`manifest … of …`). */
   readonly what: string;
 }
@@ -98,7 +100,7 @@ function requestOnce(url: URL, headers: Record<string, string>, options: HttpReq
 }
 
 /** Turns a socket-level failure into a UserError saying what failed and what to check. */
-export function describeNetworkError(error: unknown, url: URL, options: Pick<HttpRequestOptions, 'what' | 'tlsVerify'>): Error {
+export function describeNetworkError(error: unknown, url: URL, options: Pick<HttpRequestOptions, 'what' | 'tlsVerify' | 'tlsVerifyOff'>): Error {
   if (error instanceof UserError) return error;
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
@@ -117,11 +119,11 @@ export function describeNetworkError(error: unknown, url: URL, options: Pick<Htt
     default:
       if (typeof code === 'string' && isCertificateError(code)) {
         // The registry speaks TLS, with a certificate not trusted here: never retried over http.
-        const hint = options.tlsVerify ? 'trust the registry\'s CA through SSL_CERT_FILE or NODE_EXTRA_CA_CERTS, or pass --no-tls-verify (tlsVerify = false)' : 'check the registry\'s certificate';
+        const hint = options.tlsVerify ? `trust the registry's CA through SSL_CERT_FILE or NODE_EXTRA_CA_CERTS, or pass ${options.tlsVerifyOff}` : 'check the registry\'s certificate';
         return new UserError('registry-certificate', `${where}: TLS certificate not trusted, ${code} (${message}); ${hint}`, { cause: error });
       }
       if (typeof code === 'string' && (code.startsWith('ERR_SSL') || code === 'EPROTO' || code.startsWith('ERR_TLS'))) {
-        const hint = options.tlsVerify ? 'pass --no-tls-verify (tlsVerify = false) for a registry without TLS' : 'check whether the registry speaks https';
+        const hint = options.tlsVerify ? `pass ${options.tlsVerifyOff} for a registry without TLS` : 'check whether the registry speaks https';
         return new UserError('registry-tls', `${where}: TLS error ${code} (${message}); ${hint}`, { cause: error });
       }
       return new UserError('registry-unreachable', `${where}: ${message}`, { cause: error });

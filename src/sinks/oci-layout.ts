@@ -1,7 +1,11 @@
 // Writes an Image as an OCI image layout (image-spec image-layout.md): `oci-layout`, `index.json`
 // naming the manifest by its tag, and `blobs/sha256/<hex>` for every layer, the config and the
 // manifest. Layer blobs are compressed reproducibly (src/compression), so the manifest digest
-// depends only on the image and nix-strata's version.
+// depends only on the image and nix-strata's version. Given `referrers` (the SBOM), their
+// artifact manifests (subject = the image manifest, image/referrers.ts), blobs and a referrers
+// list (the index the referrers tag schema would tag) go into blobs/ too; index.json keeps its
+// one entry, the image (skopeo's `oci:DIR` without a tag and buildImageIndex need exactly one),
+// and names the referrers list by its `org.nix-strata.referrers` annotation.
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,7 +14,9 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobCompression } from '../compression/compress.ts';
 import { hexOf, sha256Digest, type Digest } from '../digest/digest.ts';
 import { outputError } from '../errors.ts';
+import { createdOf } from '../image/annotations.ts';
 import { manifestOf } from '../image/manifest.ts';
+import { addReferrers, artifactManifest, EMPTY_BLOB, EMPTY_DESCRIPTOR, REFERRERS_ANNOTATION, type ArtifactDocument, type ManifestDescriptor } from '../image/referrers.ts';
 import { MEDIA_TYPES } from '../image/media-types.ts';
 import type { Image, Layer } from '../image/types.ts';
 import type { Logger } from '../log.ts';
@@ -25,6 +31,8 @@ export interface OciLayoutOptions {
   readonly log: Logger;
   /** Also write the manifest digest (and a newline) to `digest` beside index.json (the Nix `oci` output). */
   readonly digestFile?: boolean;
+  /** Documents to store as OCI artifacts referring to the image (the SBOM). */
+  readonly referrers?: readonly ArtifactDocument[];
 }
 
 /** Writes the layout at `path` (created, or an empty directory replaced) only when complete; returns the manifest digest. */
@@ -60,20 +68,35 @@ export async function writeLayoutInto(image: Image, dir: string, options: OciLay
   await writeFile(join(blobs, hexOf(sha256Digest(config))), config);
   const manifest = await manifestOf({ layers: stored, rawConfig: image.rawConfig.bind(image), ...(image.annotations === undefined ? {} : { annotations: image.annotations }) }, 'oci');
   await writeFile(join(blobs, hexOf(manifest.digest)), manifest.raw);
-  await writeLayoutTop(dir, { mediaType: MEDIA_TYPES.ociManifest, digest: manifest.digest, size: manifest.raw.length }, options.reference, tagOf(options.reference));
+  const top = { mediaType: MEDIA_TYPES.ociManifest, digest: manifest.digest, size: manifest.raw.length };
+  const referrers = options.referrers === undefined || options.referrers.length === 0 ? undefined : await writeReferrers(blobs, top, options.referrers, createdOf(config));
+  await writeLayoutTop(dir, top, options.reference, tagOf(options.reference), referrers === undefined ? {} : { [REFERRERS_ANNOTATION]: referrers });
   options.log.info(`Manifest ${manifest.digest}`);
   return manifest.digest;
 }
 
+// The artifact blobs and manifests, and the referrers list naming them; returns the list's digest.
+async function writeReferrers(blobs: string, subject: ManifestDescriptor, documents: readonly ArtifactDocument[], created: string | undefined): Promise<Digest> {
+  const artifacts = documents.map((document) => artifactManifest(document, subject, created));
+  await writeFile(join(blobs, hexOf(EMPTY_DESCRIPTOR.digest)), EMPTY_BLOB);
+  for (const artifact of artifacts) {
+    await writeFile(join(blobs, hexOf(artifact.layer.digest)), artifact.document.bytes);
+    await writeFile(join(blobs, hexOf(artifact.digest)), artifact.raw);
+  }
+  const list = addReferrers(undefined, artifacts, 'referrers list');
+  await writeFile(join(blobs, hexOf(list.digest)), list.raw);
+  return list.digest;
+}
+
 /**
  * A layout's `index.json`, naming its one top descriptor (an image manifest, or an image index)
- * under `reference` and `tag`, and its `oci-layout` marker.
+ * under `reference` and `tag` (plus `annotations`), and its `oci-layout` marker.
  */
-export async function writeLayoutTop(dir: string, top: { mediaType: string; digest: Digest; size: number }, reference: string, tag: string): Promise<void> {
+export async function writeLayoutTop(dir: string, top: { mediaType: string; digest: Digest; size: number }, reference: string, tag: string, annotations: Readonly<Record<string, string>> = {}): Promise<void> {
   const index = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociIndex,
-    manifests: [{ ...top, annotations: { 'io.containerd.image.name': reference, 'org.opencontainers.image.ref.name': tag } }],
+    manifests: [{ ...top, annotations: { 'io.containerd.image.name': reference, 'org.opencontainers.image.ref.name': tag, ...annotations } }],
   };
   await writeFile(join(dir, 'index.json'), JSON.stringify(index));
   await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));

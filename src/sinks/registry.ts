@@ -9,7 +9,8 @@
 //                   several registries. A malformed one is one UserError before any request.
 //     options       PushOptions: tlsVerify (default true: https verified, SSL_CERT_FILE's CA
 //                   trusted; false allows plain http and unverified TLS), base (a tag or
-//                   reference whose layers may be reused), schema ('oci' | 'docker'), log, …
+//                   reference whose layers may be reused), schema ('oci' | 'docker'),
+//                   referrers (documents attached as OCI referrers: the SBOM), log, …
 //     result        the manifest digest (one for every destination), its media type and size,
 //                   and what happened to the blobs (counts).
 //   parseDestination(text): ImageReference
@@ -26,7 +27,8 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { sha256Digest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
-import { manifestAnnotations } from '../image/annotations.ts';
+import { createdOf, manifestAnnotations } from '../image/annotations.ts';
+import { artifactManifest, type ArtifactDocument } from '../image/referrers.ts';
 import { decompressed } from '../image/decompress.ts';
 import type { LayerCompression } from '../image/types.ts';
 import { silentLogger, type Logger } from '../log.ts';
@@ -40,6 +42,7 @@ import { DEFAULT_RETRY, isRefused, isTransient, withRetries, type RetryPolicy } 
 import { BlobInfoCache, defaultBlobInfoDir } from '../registry/blob-info-cache.ts';
 import { COMPRESSOR_ID, compressLayer } from './compress-layer.ts';
 import { LAYER_KEY_ANNOTATION } from '../conf/content-key.ts';
+import { pushReferrers } from './registry-referrers.ts';
 
 /** A layer as the push reads it. */
 export interface PushableLayer {
@@ -100,6 +103,11 @@ export interface PushOptions {
    * only what is missing next time); default $XDG_CACHE_HOME/nix-strata/blob-info, false for none.
    */
   readonly blobInfoCache?: string | false;
+  /**
+   * Documents (the SBOM) to attach to the pushed image in every destination repository, as OCI
+   * referrers (sinks/registry-referrers.ts): after the image's tags are set.
+   */
+  readonly referrers?: readonly ArtifactDocument[];
   /** Where credentials and the cache are looked up (tests): environment and home directory. */
   readonly env?: NodeJS.ProcessEnv;
   readonly home?: string;
@@ -146,6 +154,18 @@ export async function pushImage(image: PushableImage, destinations: readonly str
       await session.retrying(target.registry, what, () => putManifest(session.client(target.registry), target.repository, tag, manifest!.bytes, manifest!.mediaType, what));
       session.log.info(`pushed ${name}@${manifest.digest}`);
       pushed.push(name);
+    }
+    if (options.referrers !== undefined && options.referrers.length > 0) {
+      const subject = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length };
+      const created = createdOf(await image.rawConfig());
+      const artifacts = options.referrers.map((document) => artifactManifest(document, subject, created));
+      await pushReferrers({
+        client: session.client(target.registry),
+        repository: target.repository,
+        name: `${target.registry}/${target.repository}`,
+        retrying: (what, operation) => session.retrying(target.registry, what, operation),
+        log: session.log,
+      }, manifest.digest, artifacts);
     }
   }
   return { digest: manifest!.digest, mediaType: manifest!.mediaType, size: manifest!.bytes.length, pushed, blobs: session.counts };

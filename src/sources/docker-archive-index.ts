@@ -142,7 +142,7 @@ export async function memberData(path: string, compression: LayerCompression, in
 }
 
 /** A stream of one member's data, read by scanning the archive again; scanning stops at the member. */
-export function openMember(path: string, compression: LayerCompression, memberName: string): Readable {
+function openMember(path: string, compression: LayerCompression, memberName: string): Readable {
   const out = new PassThrough();
   let found = false;
   scanArchive(path, compression, async (header, entry) => {

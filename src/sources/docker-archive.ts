@@ -6,13 +6,13 @@
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { PassThrough, Readable } from 'node:stream';
-import { digestOf, parseDigest, type Digest } from '../digest/digest.ts';
+import { digestOf, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import { sniffCompression } from '../image/decompress.ts';
-import { baseEnvOf } from '../image/env-merge.ts';
 import type { BaseImage, Image, Layer, LayerCompression } from '../image/types.ts';
 import { verifiedAgainstDiffId } from '../image/verify-diff-id.ts';
 import { isJsonObject, parseLossless } from '../json/lossless.ts';
+import { configDiffIds } from '../registry/manifest.ts';
 import type { ReadFromMember, TarMember } from '../tar/member.ts';
 import { PlainCopy } from './docker-archive-copy.ts';
 import { checkedMemberName, detectCompression, indexArchive, memberData, resolveMember, type MemberInfo } from './docker-archive-index.ts';
@@ -27,10 +27,6 @@ export interface DockerArchiveImage extends BaseImage {
   readonly path: string;
   /** Compression of the archive file itself. */
   readonly compression: LayerCompression;
-  /** `config.Env` of the base (empty when absent), for the Env merge. */
-  readonly env: readonly string[];
-  /** The manifest's first entry `Config` member name. */
-  readonly configMember: string;
   /** The base config's exact bytes (its sha256 is the base image ID). */
   readonly rawConfig: Buffer;
   /** The manifest's first entry `RepoTags` (empty when absent). */
@@ -76,9 +72,7 @@ export async function readDockerArchive(path: string, options: ReadDockerArchive
   const configInfo = resolveMember(members, configMember, path, 'Config');
   const rawConfig = await memberData(path, compression, configInfo, configMember);
   const config = parseLossless(rawConfig.toString('utf8'), `${path}: ${configMember}`);
-  const rootfs = isJsonObject(config) ? config['rootfs'] : undefined;
-  const rawDiffIds = isJsonObject(rootfs) && Array.isArray(rootfs['diff_ids']) ? rootfs['diff_ids'] : [];
-  const diffIds = rawDiffIds.map((value, index) => parseDigest(value, `${path}: ${configMember} rootfs.diff_ids[${index}]`));
+  const diffIds = configDiffIds(rawConfig, `${path}: ${configMember}`);
   if (diffIds.length !== names.length) {
     throw new UserError('layers-mismatch', `${path}: manifest.json lists ${names.length} layers but ${configMember} has ${diffIds.length} rootfs.diff_ids; the base archive is inconsistent, re-export it`);
   }
@@ -86,7 +80,7 @@ export async function readDockerArchive(path: string, options: ReadDockerArchive
     baseLayer(path, copy, name, resolveMember(members, name, path, `Layers[${index}]`), diffIds[index]!));
   const tags = Array.isArray(entry['RepoTags']) ? entry['RepoTags'].filter((tag): tag is string => typeof tag === 'string') : [];
   return {
-    path, compression, layers, diffIds, config, env: baseEnvOf(config), configMember, rawConfig, repoTags: tags,
+    path, compression, layers, diffIds, config, rawConfig, repoTags: tags,
     entryCount: (manifest as unknown[]).length,
     dispose: async () => { await copy?.dispose(); },
   };

@@ -55,6 +55,8 @@ export async function pullImage(options: PullImageOptions): Promise<PulledImage>
   const name = formatReference(reference);
   const client = new RegistryClient(reference.registry, {
     ...(options.tlsVerify !== undefined ? { tlsVerify: options.tlsVerify } : {}),
+    // `nix-strata pull` is pullImage's builder: its flag, and the attribute that sets it.
+    tlsVerifyOff: '--no-tls-verify (pullImage: tlsVerify = false)',
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...withCredentials(options.credentials ?? credentialsFromEnv()),
   });

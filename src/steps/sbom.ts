@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { removeOnInterrupt } from '../cleanup.ts';
 import { closureGraphFromAttrs, closureGraphFromJson } from '../closure/parse.ts';
 import type { ClosureGraph } from '../closure/graph.ts';
-import { readConf } from '../conf/conf.ts';
+import { readConf, type Conf } from '../conf/conf.ts';
 import { outputError, UserError } from '../errors.ts';
 import { parseToUnixSeconds } from '../image/date.ts';
 import type { Logger } from '../log.ts';
@@ -24,9 +24,9 @@ import { stagingDirectory } from '../sinks/output-target.ts';
 export const SPDX_FILE = 'sbom.spdx.json';
 export const CYCLONEDX_FILE = 'sbom.cdx.json';
 
-/** The `sbom` attribute of the SBOM derivation (docs/contract.md): a layered image's conf, or buildImage's layer. */
+/** The `sbom` attribute of the SBOM derivation (docs/contract.md): a layered image's conf (read once, here), or buildImage's layer. */
 export type SbomSpec =
-  | { readonly version: 1; readonly conf: string }
+  | { readonly version: 1; readonly conf: Conf }
   | {
     readonly version: 1;
     readonly imageName: string;
@@ -60,8 +60,8 @@ export async function writeSbom(options: WriteSbomOptions): Promise<void> {
 export async function readSbomAttrs(path: string): Promise<{ spec: SbomSpec; graph: ClosureGraph; out: string | undefined }> {
   const attrs = await readJsonFile(path, { what: 'the derivation attributes', code: 'sbom-input' });
   if (!isRecord(attrs)) throw new UserError('attrs-malformed', `${path}: expected a JSON object of derivation attributes`);
-  const spec = parseSbomSpec(attrs.sbom, `${path}: sbom`);
-  const storeDir = 'storeDir' in spec ? spec.storeDir : (await readConf(spec.conf)).storeDir;
+  const spec = await parseSbomSpec(attrs.sbom, `${path}: sbom`);
+  const storeDir = 'storeDir' in spec ? spec.storeDir : spec.conf.storeDir;
   const graph = closureGraphFromAttrs(attrs, 'graph', { source: path, storeDir });
   const outputs = isRecord(attrs.outputs) ? attrs.outputs : {};
   return { spec, graph, out: typeof outputs.out === 'string' ? outputs.out : undefined };
@@ -77,14 +77,14 @@ export async function readGraphFile(path: string, storeDir: string): Promise<Clo
   return closureGraphFromJson(list, { source: path, storeDir });
 }
 
-function parseSbomSpec(value: unknown, where: string): SbomSpec {
+async function parseSbomSpec(value: unknown, where: string): Promise<SbomSpec> {
   if (!isRecord(value) || value.version !== 1) throw new UserError('bad-spec', `${where}: expected {"version": 1, …}; nix/ and the builder are out of step`);
   const str = (key: string): string => {
     const v = value[key];
     if (typeof v !== 'string' || v === '') throw new UserError('bad-spec', `${where}.${key}: expected a non-empty string, got ${JSON.stringify(v) ?? 'nothing'}`);
     return v;
   };
-  if ('conf' in value) return { version: 1, conf: str('conf') };
+  if ('conf' in value) return { version: 1, conf: await readConf(str('conf')) };
   return {
     version: 1,
     imageName: str('imageName'),
@@ -98,8 +98,7 @@ function parseSbomSpec(value: unknown, where: string): SbomSpec {
 
 // streamLayeredImage / buildLayeredImage: base layers, then the conf's given and store layers
 // (the customisation layer on top holds no store path of its own).
-async function layeredImage(confPath: string): Promise<{ image: SbomImage; layers: SbomLayer[] }> {
-  const conf = await readConf(confPath);
+async function layeredImage(conf: Conf): Promise<{ image: SbomImage; layers: SbomLayer[] }> {
   const colon = conf.repoTag.lastIndexOf(':');
   const base = await baseLayerCount(conf.fromImage);
   return {
@@ -110,7 +109,7 @@ async function layeredImage(confPath: string): Promise<{ image: SbomImage; layer
 
 // buildImage: base layers, then one layer holding the layer derivation's tree and the store
 // paths it references that the base does not hold.
-async function singleLayerImage(spec: Exclude<SbomSpec, { conf: string }>, graph: ClosureGraph, log: Logger): Promise<{ image: SbomImage; layers: SbomLayer[] }> {
+async function singleLayerImage(spec: Exclude<SbomSpec, { conf: Conf }>, graph: ClosureGraph, log: Logger): Promise<{ image: SbomImage; layers: SbomLayer[] }> {
   let position = 0;
   let inBase = new Set<string>();
   if (spec.fromImage !== null) {

@@ -9,6 +9,7 @@ import { SINKS, type DirectoryFormat, type SinkFormat } from '../sinks/formats.t
 import { writeOciLayout } from '../sinks/oci-layout.ts';
 import { writeOutput, type Compressor } from '../sinks/output.ts';
 import { openPipeOutput, stdoutIsPipe } from '../hashing/pipe-output.ts';
+import { readSbomDocuments } from './sbom-documents.ts';
 import { checkImageSource, openImage, type ImageSource } from './image-source.ts';
 
 export interface StreamOptions extends ImageSource {
@@ -19,6 +20,8 @@ export interface StreamOptions extends ImageSource {
   /** docker-archive: of the whole archive; oci formats: of each layer blob. */
   compressor: Compressor;
   log: Logger;
+  /** oci: the image's SBOM directory (passthru.sbom), stored in the layout as artifacts referring to the image. */
+  sbomDir?: string;
 }
 
 /** Writes the image a conf (or an archive) describes. An output appears only when complete. */
@@ -35,11 +38,15 @@ export async function streamImage(options: StreamOptions): Promise<void> {
   }
   // An uncompressed docker-archive to a pipe (`| docker load`) is written by a thread of its own.
   const toPipe = format === 'docker-archive' && options.output === undefined && outer === 'none' && stdoutIsPipe();
+  if (options.sbomDir !== undefined && format !== 'oci') {
+    throw new UserError('sbom-needs-oci', `stream --sbom-dir: only an OCI layout (--format oci) holds the SBOM, not ${format}; drop --sbom-dir or use --format oci`);
+  }
+  const referrers = options.sbomDir === undefined ? undefined : await readSbomDocuments(options.sbomDir, '--sbom-dir');
   const { image, reference, mtime, hasher, close } = await openImage(options, toPipe);
   try {
     if (format === 'oci') {
       // The Nix `oci` output: the layout, with the manifest digest in `digest` beside index.json.
-      await writeOciLayout(image, options.output!, { reference, compression: blobCompression(options.compressor), log: options.log, digestFile: true });
+      await writeOciLayout(image, options.output!, { reference, compression: blobCompression(options.compressor), log: options.log, digestFile: true, ...(referrers === undefined ? {} : { referrers }) });
       return;
     }
     const sink = SINKS[format];

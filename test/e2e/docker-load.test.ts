@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { assembleImage } from '../../src/image/assemble.ts';
+import { baseEnvOf } from '../../src/image/env-merge.ts';
 import { writeDockerArchive } from '../../src/sinks/docker-archive.ts';
 import { bytesLayer } from '../../src/sources/bytes-layer.ts';
 import { readDockerArchive } from '../../src/sources/docker-archive.ts';
@@ -38,7 +39,7 @@ test('docker load accepts the streamed archive; docker save of it reads back as 
     await execa('docker', ['save', '-o', saved, tag]);
     const base = await readDockerArchive(saved);
     assert.deepEqual(base.diffIds, DIFF_IDS);
-    assert.deepEqual(base.env, ['PATH=/bin']);
+    assert.deepEqual(baseEnvOf(base.config), ['PATH=/bin']);
     for (const [index, layer] of base.layers.entries()) {
       const chunks: Buffer[] = [];
       for await (const chunk of layer.open()) chunks.push(chunk as Buffer);

@@ -2,7 +2,7 @@
 // digests (computed outside the code with sha256sum), and the same answer on every ask.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { configDescriptor, imageManifest, manifestDigest, rawManifest } from '../../src/image/manifest.ts';
+import { configDescriptor, imageManifest, manifestDigest, manifestOf } from '../../src/image/manifest.ts';
 import { vectorImage } from '../sinks/vectors.ts';
 
 const C = 'a690232b32e25880104b33ef304580fd4e002e227f570fc2a143317ec7087548';
@@ -29,12 +29,12 @@ const expected = {
 for (const schema of ['oci', 'docker'] as const) {
   test(`${schema} manifest of the §2.4 vector image: canonical bytes and digest`, async () => {
     const image = await vectorImage();
-    assert.equal((await rawManifest(image, schema)).toString('utf8'), expected[schema].text);
+    assert.equal((await manifestOf(image, schema)).raw.toString('utf8'), expected[schema].text);
     assert.equal(await manifestDigest(image, schema), expected[schema].digest);
     const manifest = await imageManifest(image, schema);
     assert.equal(manifest.schemaVersion, 2);
     assert.deepEqual(manifest.config, await configDescriptor(image, schema));
-    assert.equal(await rawManifest(image, schema), await rawManifest(image, schema), 'derived once: the same Buffer');
+    assert.equal((await manifestOf(image, schema)).raw, (await manifestOf(image, schema)).raw, 'derived once: the same Buffer');
     // A second image of the same parts derives the same bytes (stable across runs and values).
     assert.equal(await manifestDigest(await vectorImage(), schema), expected[schema].digest);
   });

@@ -6,7 +6,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { authFiles, findCredentials } from '../../src/registry/auth-files.ts';
+import { findCredentials } from '../../src/registry/auth-files.ts';
 
 const SECRET = 's3cr3t-Hunter2-never-printed';
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
@@ -53,10 +53,25 @@ esac
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('looks in auth.json ($REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR), then docker config ($DOCKER_CONFIG, else ~/.docker)', () => {
-    assert.deepEqual(authFiles({ REGISTRY_AUTH_FILE: '/a.json', XDG_RUNTIME_DIR: '/run/u', DOCKER_CONFIG: '/d' }, '/h'), ['/a.json', '/d/config.json']);
-    assert.deepEqual(authFiles({ XDG_RUNTIME_DIR: '/run/u' }, '/h'), ['/run/u/containers/auth.json', '/h/.docker/config.json']);
-    assert.deepEqual(authFiles({}, '/h'), ['/h/.docker/config.json']);
+  it('looks in auth.json ($REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR), then docker config ($DOCKER_CONFIG, else ~/.docker)', async () => {
+    // Each file holds a different user for order.example (or, when `none`, nothing for it); the user found names the file read.
+    const root = join(dir, 'order');
+    const files = { named: join(root, 'a.json'), runtime: join(root, 'run/containers/auth.json'), dockerConfig: join(root, 'd/config.json'), home: join(root, 'h/.docker/config.json') };
+    const user = async (env: NodeJS.ProcessEnv, none: readonly (keyof typeof files)[] = []): Promise<string | undefined> => {
+      for (const [name, path] of Object.entries(files)) {
+        await writeJson(path, { auths: none.includes(name as keyof typeof files) ? {} : { 'order.example': { auth: b64(`${name}:pw`) } } });
+      }
+      return (await findCredentials('order.example', 'app', { PATH: '/usr/bin:/bin', ...env }, join(root, 'h'))).credentials?.username;
+    };
+    const all = { REGISTRY_AUTH_FILE: files.named, XDG_RUNTIME_DIR: join(root, 'run'), DOCKER_CONFIG: join(root, 'd') };
+    assert.equal(await user(all), 'named');
+    // $REGISTRY_AUTH_FILE replaces the $XDG_RUNTIME_DIR file rather than coming before it.
+    assert.equal(await user(all, ['named']), 'dockerConfig');
+    assert.equal(await user({ XDG_RUNTIME_DIR: all.XDG_RUNTIME_DIR }), 'runtime');
+    assert.equal(await user({ XDG_RUNTIME_DIR: all.XDG_RUNTIME_DIR }, ['runtime']), 'home');
+    assert.equal(await user({ DOCKER_CONFIG: all.DOCKER_CONFIG }), 'dockerConfig');
+    assert.equal(await user({}), 'home');
+    assert.equal(await user({}, ['home']), undefined);
   });
 
   it('takes NIX_STRATA_REGISTRY_USERNAME/PASSWORD first', async () => {

@@ -93,6 +93,49 @@ test('an OCI layout: index names the tag, every blob is named by its sha256, sko
   assert.equal((await readFile(join(bundle, 'rootfs', fixture.lib.slice(1), 'share/data'))).length, 3 << 20);
 });
 
+test('--sbom-dir: the SBOM documents as artifacts referring to the image; index.json keeps its one entry, skopeo (with and without a tag) and umoci still read it', async () => {
+  const sbom = join(fixture.work, 'sbom');
+  await mkdir(sbom, { recursive: true });
+  const documents = { 'application/spdx+json': Buffer.from('{"spdxVersion":"SPDX-2.3"}\n'), 'application/vnd.cyclonedx+json': Buffer.from('{"bomFormat":"CycloneDX"}\n') };
+  await writeFile(join(sbom, 'sbom.spdx.json'), documents['application/spdx+json']);
+  await writeFile(join(sbom, 'sbom.cdx.json'), documents['application/vnd.cyclonedx+json']);
+  const dir = await layout('layout-sbom', ['--sbom-dir', sbom]);
+  const plain = await layout('layout-no-sbom');
+  const blob = (digest: string) => join(dir, 'blobs/sha256', digest.slice('sha256:'.length));
+  const index = await json(join(dir, 'index.json'));
+  assert.equal(index.manifests.length, 1);
+  const [entry] = index.manifests;
+  // The SBOM changes no image digest.
+  assert.equal(entry.digest, (await json(join(plain, 'index.json'))).manifests[0].digest);
+  const list = await json(blob(entry.annotations['org.nix-strata.referrers']));
+  assert.equal(list.mediaType, 'application/vnd.oci.image.index.v1+json');
+  assert.deepEqual(list.manifests.map((m: { artifactType: string }) => m.artifactType).sort(), Object.keys(documents).sort());
+  for (const referrer of list.manifests) {
+    const manifest = await json(blob(referrer.digest));
+    assert.deepEqual(manifest.subject, { mediaType: entry.mediaType, digest: entry.digest, size: entry.size });
+    assert.equal(manifest.artifactType, referrer.artifactType);
+    assert.deepEqual(await readFile(blob(manifest.config.digest)), Buffer.from('{}'));
+    assert.deepEqual(await readFile(blob(manifest.layers[0].digest)), documents[referrer.artifactType as keyof typeof documents]);
+  }
+  for (const name of await readdir(join(dir, 'blobs/sha256'))) {
+    assert.equal(createHash('sha256').update(await readFile(join(dir, 'blobs/sha256', name))).digest('hex'), name);
+  }
+  for (const reference of [`oci:${dir}:test`, `oci:${dir}`]) {
+    assert.equal(JSON.parse((await execa('skopeo', ['inspect', reference])).stdout).Digest, entry.digest);
+  }
+  const read = await layoutImage(dir);
+  await validateImage(read.image);
+  const bundle = join(fixture.work, 'bundle-sbom');
+  await execa('umoci', ['unpack', '--rootless', '--image', `${dir}:test`, bundle]);
+  assert.equal(await readFile(join(bundle, 'rootfs/greeting'), 'utf8'), 'hello\n');
+});
+
+test('--sbom-dir with another format than oci, or without its documents: one line', async () => {
+  assertCleanFailure(await runCli(['stream', '--conf', fixture.confPath, '--sbom-dir', fixture.work, '--output', join(fixture.work, 'x.tar')]), /--sbom-dir: only an OCI layout \(--format oci\) holds the SBOM, not docker-archive/);
+  assertCleanFailure(await runCli(['stream', '--conf', fixture.confPath, '--format', 'oci', '--sbom-dir', fixture.work, '--output', join(fixture.work, 'x')]), /--sbom-dir .*: cannot read sbom\.spdx\.json \(ENOENT\)/);
+  await assertNothingLeft(fixture.work, 'x');
+});
+
 test('one manifest digest on one core and on all of them', async () => {
   const one = await layout('cores-1', [], { NIX_BUILD_CORES: '1' });
   const all = await layout('cores-all', [], { NIX_BUILD_CORES: '0' });

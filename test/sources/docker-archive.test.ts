@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { assembleImage } from '../../src/image/assemble.ts';
+import { baseEnvOf } from '../../src/image/env-merge.ts';
 import { writeDockerArchive } from '../../src/sinks/docker-archive.ts';
 import { bytesLayer } from '../../src/sources/bytes-layer.ts';
 import { readDockerArchive } from '../../src/sources/docker-archive.ts';
@@ -52,7 +53,7 @@ for (const [label, compress] of [
     assert.equal(base.compression, label === 'plain' ? 'none' : label);
     assert.equal(base.layers.length, 2);
     assert.deepEqual(base.diffIds, [`sha256:${HEX_C}`, `sha256:${HEX_E}`]);
-    assert.deepEqual(base.env, ['PATH=/bin']);
+    assert.deepEqual(baseEnvOf(base.config), ['PATH=/bin']);
     assert.deepEqual(base.layers.map((layer) => layer.sourceMember.name), [`${HEX_C}/layer.tar`, `${HEX_E}/layer.tar`]);
     assert.deepEqual(base.layers.map((layer) => layer.origin), [[`${HEX_C}/layer.tar`], [`${HEX_E}/layer.tar`]]);
     assert.deepEqual(base.layers[1]!.sourceMember.header, { mode: 0o444, uid: 0, gid: 0, uname: 'root', gname: 'root', mtime: 1 });
@@ -141,6 +142,8 @@ test('each broken input is a one-line UserError naming the file', async () => {
       [[{ name: 'a/layer.tar', type: 'symlink', linkname: '../../x', mode: 0o777, uid: 0, gid: 0, uname: '', gname: '', size: 0, mtime: 1 }, Buffer.alloc(0)]]), /contains "\.\."/],
     ['absolute-link', archiveOf([{ Config: 'cfg.json', Layers: ['a/layer.tar'] }], diff,
       [[{ name: 'a/layer.tar', type: 'symlink', linkname: '/etc/passwd', mode: 0o777, uid: 0, gid: 0, uname: '', gname: '', size: 0, mtime: 1 }, Buffer.alloc(0)]]), /absolute path/],
+    ['no-rootfs', archiveOf([{ Config: 'cfg.json', Layers: [] }], { architecture: 'amd64', os: 'linux' }, []), /cfg\.json: no rootfs\.diff_ids list/],
+    ['diff-id-not-digest', archiveOf([{ Config: 'cfg.json', Layers: [] }], { rootfs: { diff_ids: ['md5:00'] } }, []), /cfg\.json: rootfs\.diff_ids\[0\]/],
     ['mismatch', archiveOf([{ Config: 'cfg.json', Layers: ['a/layer.tar', 'a/layer.tar'] }], diff, [member('a/layer.tar', vectorC())]), /lists 2 layers but cfg\.json has 1 rootfs\.diff_ids/],
   ];
   for (const [name, bytes, pattern] of cases) {

@@ -51,10 +51,11 @@ test('a layered image: its conf\'s store layers, counted above the base\'s layer
   await writeFile(base, layeredArchive(2));
   const conf = join(work, 'conf.json');
   await writeFile(conf, serializeConf(confOf(base)));
-  const graphFile = join(work, 'graph.json');
-  await writeFile(graphFile, JSON.stringify(graphJson));
+  const attrs = join(work, 'layered-attrs.json');
   const out = join(work, 'layered');
-  await writeSbom({ spec: { version: 1, conf }, graph: await readGraphFile(graphFile, '/nix/store'), outDir: out, log: silentLogger });
+  await writeFile(attrs, JSON.stringify({ sbom: { version: 1, conf }, graph: graphJson, outputs: { out } }));
+  const { spec, graph } = await readSbomAttrs(attrs);
+  await writeSbom({ spec, graph, outDir: out, log: silentLogger });
   const { spdx, cdx } = await documents(out);
   assert.equal(spdx.name, 'registry.example.com:5000/app:0123');
   assert.equal(spdx.creationInfo.created, '2024-05-06T07:08:09Z');

@@ -18,13 +18,18 @@ export function pushCommand(): Command {
     .option('-t, --repo-tag <name:tag>', 'the image\'s own name:tag, the destination when none is given')
     .addOption(new Option('--compressor <kind>', 'layer compression (only gz is pushed)').default('gz').hideHelp())
     .option('--annotations <json>', 'OCI manifest annotations: a JSON object of strings')
+    .option('--sbom', 'also attach the SBOM (from --sbom-dir) to the image as OCI referrers')
+    .option('--sbom-dir <dir>', 'the image\'s passthru.sbom output (the push executable passes it)')
     .option('-q, --quiet', 'no progress lines on stderr')
-    .action(async (destinations: string[], options: { conf?: string; image?: string; tlsVerify: string | boolean; base?: string; repoTag?: string; compressor: string; quiet?: boolean; annotations?: string }) => {
+    .action(async (destinations: string[], options: { conf?: string; image?: string; tlsVerify: string | boolean; base?: string; repoTag?: string; compressor: string; quiet?: boolean; annotations?: string; sbom?: boolean; sbomDir?: string }) => {
       const tlsVerify = parseBoolean(options.tlsVerify);
       if (options.compressor !== 'gz') {
         throw new UserError('bad-compressor', `push --compressor ${JSON.stringify(options.compressor)}: registries get gzip layers; use "gz"`);
       }
       if (options.repoTag !== undefined) checkRepoTag(options.repoTag, '--repo-tag');
+      if (options.sbom === true && options.sbomDir === undefined) {
+        throw new UserError('no-sbom-dir', 'push --sbom: no SBOM to attach; the image\'s push executable gives it, or pass --sbom-dir DIR (the image\'s passthru.sbom output)');
+      }
       const digest = await pushFromSource({
         confPath: options.conf,
         imagePath: options.image,
@@ -32,6 +37,7 @@ export function pushCommand(): Command {
         destinations,
         tlsVerify,
         base: options.base,
+        sbomDir: options.sbom === true ? options.sbomDir : undefined,
         ...(options.annotations === undefined ? {} : { annotations: parseAnnotations(options.annotations, '--annotations') }),
         log: stderrLogger({ quiet: options.quiet === true }),
       });

@@ -20,8 +20,9 @@ export function sbomCommand(): Command {
       if (options.conf !== undefined || options.graph !== undefined) {
         if (options.conf === undefined || options.graph === undefined) throw new UserError('sbom-usage', 'sbom: --conf and --graph go together; give both (or --attrs)');
         if (options.out === undefined) throw new UserError('sbom-usage', 'sbom: --out DIR is required with --conf');
-        const graph = await readGraphFile(options.graph, (await readConf(options.conf)).storeDir);
-        await writeSbom({ spec: { version: 1, conf: options.conf }, graph, outDir: options.out, log });
+        const conf = await readConf(options.conf);
+        const graph = await readGraphFile(options.graph, conf.storeDir);
+        await writeSbom({ spec: { version: 1, conf }, graph, outDir: options.out, log });
         return;
       }
       const attrsPath = options.attrs ?? defaultAttrsPath('an image\'s sbom derivation');

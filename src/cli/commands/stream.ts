@@ -19,8 +19,9 @@ export function streamCommand(): Command {
     .option('-o, --output <file>', 'write to a file (created only when complete) instead of stdout')
     .option('--compressor <kind>', `docker-archive: compress the whole archive (default none); oci formats: each layer (default gz): ${COMPRESSORS.join(', ')}`)
     .option('--annotations <json>', 'OCI manifest annotations: a JSON object of strings')
+    .option('--sbom-dir <dir>', 'oci: store this SBOM (the image\'s passthru.sbom output) in the layout, as artifacts referring to the image')
     .option('-q, --quiet', 'no progress lines on stderr')
-    .action(async (options: { conf?: string; image?: string; repoTag?: string; repo_tag?: string; output?: string; format: string; compressor?: string; quiet?: boolean; annotations?: string }) => {
+    .action(async (options: { conf?: string; image?: string; repoTag?: string; repo_tag?: string; output?: string; format: string; compressor?: string; quiet?: boolean; annotations?: string; sbomDir?: string }) => {
       const repoTag = options.repoTag ?? options.repo_tag;
       const format = parseSinkFormat(options.format);
       // Checked before any output exists: docker load would refuse a bad one after the whole stream.
@@ -33,6 +34,7 @@ export function streamCommand(): Command {
         ...(options.output === undefined ? {} : { output: options.output }),
         compressor: parseCompressor(options.compressor ?? (format === 'docker-archive' ? 'none' : 'gz')),
         ...(options.annotations === undefined ? {} : { annotations: parseAnnotations(options.annotations, '--annotations') }),
+        ...(options.sbomDir === undefined ? {} : { sbomDir: options.sbomDir }),
         log: stderrLogger({ quiet: options.quiet === true }),
       });
     });
