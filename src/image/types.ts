@@ -40,6 +40,8 @@ export interface Layer {
   readonly origin: readonly string[];
   /** A key that fixes the tar bytes without reading them (conf/content-key.ts), when known: an OCI manifest records it as a layer annotation. */
   readonly contentKey?: string;
+  /** The same layer's blob already stored compressed (a buildLayer output): sinks that want this compression copy it instead of compressing. */
+  readonly stored?: { readonly compression: 'gzip' | 'zstd' | 'none'; readonly digest: Digest; readonly size: number; open(): Readable };
 }
 
 /** An image: a configuration and its layers, bottom to top. */

@@ -30,6 +30,7 @@ export function keyedLayer(layer: Layer, contentKey: string): KeyedLayer {
     ...(layer.kind === undefined ? {} : { kind: layer.kind }),
     ...(layer.identityFromStream === undefined ? {} : { identityFromStream: layer.identityFromStream }),
     origin: layer.origin,
+    ...(layer.stored === undefined ? {} : { stored: layer.stored }),
     contentKey,
     trustDiffId: (diffId) => { trusted = diffId; },
     diffId: async () => trusted ?? layer.diffId(),
