@@ -38,7 +38,7 @@ export async function storedLayer(tar: Buffer, origin: string, compression: Stor
  * `compression` (when given), the top one plain: what a runtime in a buildLayer under a changed
  * application looks like.
  */
-export async function imageWithStored(compression: StoredCompression | undefined, variant = 'stored', damage?: (blob: Buffer) => Buffer): Promise<Image & { layers: readonly CountedLayer[]; motd: string; tars: readonly Buffer[] }> {
+export async function imageWithStored(compression: StoredCompression | undefined, variant = 'stored', damage?: (blob: Buffer) => Buffer): Promise<Omit<Image, 'layers'> & { layers: readonly CountedLayer[]; motd: string; tars: readonly Buffer[] }> {
   const base = testImage(variant);
   const layers = await Promise.all(base.tars.map((tar, i) => storedLayer(tar, `/nix/store/layer-${i}`, i < 2 ? compression : undefined, i === 1 ? damage : undefined)));
   return { layers, rawConfig: base.rawConfig, motd: base.motd, tars: base.tars };
