@@ -30,13 +30,13 @@ export function keyedLayer(layer: Layer, contentKey: string): KeyedLayer {
     ...(layer.kind === undefined ? {} : { kind: layer.kind }),
     ...(layer.identityFromStream === undefined ? {} : { identityFromStream: layer.identityFromStream }),
     origin: layer.origin,
-    ...(layer.stored === undefined ? {} : { stored: layer.stored }),
     contentKey,
     trustDiffId: (diffId) => { trusted = diffId; },
     diffId: async () => trusted ?? layer.diffId(),
     digest: () => layer.digest(),
     size: () => layer.size(),
     open: () => layer.open(),
+    ...(layer.stored === undefined ? {} : { stored: layer.stored }),
   };
 }
 
