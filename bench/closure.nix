@@ -49,7 +49,7 @@ in
 stream // {
   archive = strata.buildLayeredImage args;
   # As nixpkgs' buildLayeredImage makes its .tar.gz (pigz through the host's /usr/bin).
-  nixpkgsArchive = local "nix-strata-bench.tar.gz" ''
+  nixpkgsArchive = local "nixpkgs-style-bench.tar.gz" ''
     ${stream} | pigz -nTR > "$out"
   '';
 }
