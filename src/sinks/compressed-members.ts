@@ -71,7 +71,8 @@ export function compressInMembers(compressor: MemberCompressor, sink: Writable, 
       if (chunk.length === 0) return callback();
       if (member === undefined) return callback(new Error('compressInMembers: written to while a blob was copied in'));
       const { stdin } = member;
-      if (stdin.write(chunk)) return callback();
+      // A compressor gone (its stdin closed) fails its member: what is written meanwhile is dropped.
+      if (stdin.destroyed || stdin.writableEnded || stdin.write(chunk)) return callback();
       whenWritable(stdin).then(() => callback());
     },
     final(callback) {

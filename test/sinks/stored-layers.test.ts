@@ -110,6 +110,28 @@ for (const compression of ['gzip', 'zstd'] as const) {
   });
 }
 
+test('a compressor missing from PATH is one line naming it, and no file is left', async () => {
+  const sub = mkdtempSync(join(dir, 'no-pigz-'));
+  const path = process.env.PATH;
+  process.env.PATH = mkdtempSync(join(dir, 'empty-path-'));
+  try {
+    await assert.rejects(writeCompressed(await imageWithStored('gzip'), join(sub, 'image.tar.gz'), 'gz'), oneLine('compressor-failed', /^pigz failed: .*\(is pigz installed and on PATH\?\)$/));
+  } finally {
+    process.env.PATH = path;
+  }
+  assert.deepEqual(readdirSync(sub), []);
+});
+
+test('a compressor failing in a member after a stored blob fails the archive in one line', async () => {
+  const image = await imageWithStored('gzip');
+  const ran = join(dir, 'ran-once');
+  const path = join(dir, 'second-fails.gz');
+  // The first member's pigz works; the next one exits 3 at once.
+  const output = compressInMembers({ compression: 'gzip', command: 'sh', args: ['-c', 'if [ -e "$0" ]; then echo "broken" >&2; exit 3; fi; : > "$0"; exec pigz -c -n', ran] }, createWriteStream(path), { end: true, where: path });
+  await assert.rejects(writeDockerArchive(image, output.stream, { ...OPTIONS, log: recordingLogger(), compressed: output.members }), oneLine('compressor-failed', /^sh failed: .*exit code 3/));
+  await assert.rejects(output.done, oneLine('compressor-failed', /^sh failed/));
+});
+
 test('a stored blob of another compression than the output\'s is not used: the layer is compressed with the rest', async () => {
   const image = await imageWithStored('zstd');
   const path = join(dir, 'other.gz');
