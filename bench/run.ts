@@ -6,6 +6,10 @@
 // Each measurement is repeated (BENCH_REPEAT, default 5) and the median kept. Prints a markdown
 // table and writes it, with the machine's description, to bench/results.md.
 //
+// The archive rows: buildLayeredImage's .tar.gz rebuilt after the small path changed, nixpkgs'
+// way (`stream | pigz -nTR`) against nix-strata's with the copies in a buildLayer (needs
+// nix/build-layer.nix; without it that row says "not measured"). BENCH_ROWS=archive runs only
+// them and prints them (bench/results.md untouched); BENCH_ROWS=push only the push rows.
 // Settings (environment): BENCH_SIZE_MB (default 1200: the closure's approximate size),
 // BENCH_REPEAT (default 5), BENCH_DIRS (colon-separated directories to use instead of the
 // built-in candidates), BENCH_SANDBOX (`on`, `off` or `both`, the default: which builds to
@@ -153,9 +157,10 @@ function machine(): string {
   ].join('\n');
 }
 
-function instantiate(copies: string[], nonce: string, mtime: string, attr?: string, extra?: string): string {
+function instantiate(copies: string[], nonce: string, mtime: string, attr?: string, extra?: string, withLayer = false): string {
   const args = [join(repo, 'bench/closure.nix'), '--arg', 'copies', `[ ${copies.map((c) => JSON.stringify(c)).join(' ')} ]`, '--argstr', 'nonce', nonce, '--argstr', 'mtime', mtime];
   if (extra !== undefined) args.push('--argstr', 'extra', extra);
+  if (withLayer) args.push('--arg', 'withLayer', 'true');
   if (attr !== undefined) args.push('-A', attr);
   return nix('nix-instantiate', args).split('\n').pop()!;
 }
@@ -239,6 +244,48 @@ function builds(copies: string[], sandbox: Sandbox): Builds {
   return result;
 }
 
+/** Whether this checkout has buildLayer (and streamLayeredImage's `layers`), which the layered-archive row needs. */
+const hasBuildLayer = existsSync(join(repo, 'nix/build-layer.nix'));
+
+interface ArchiveRebuilds {
+  nixpkgs: number[];
+  /** Undefined without buildLayer. */
+  withLayer: number[] | undefined;
+}
+
+/**
+ * The .tar.gz of buildLayeredImage rebuilt after one small path changed (a fresh nonce, the
+ * changed paths built first, untimed), side by side: nixpkgs' way (`stream | pigz -nTR`, the
+ * whole archive compressed again) and nix-strata's with the copies in a buildLayer (built once,
+ * untimed, before), whose stored .tar.gz blob is copied into the archive.
+ */
+function archiveRebuilds(copies: string[], mtime: string, sandbox: Sandbox): ArchiveRebuilds {
+  const result: ArchiveRebuilds = { nixpkgs: [], withLayer: hasBuildLayer ? [] : undefined };
+  if (result.withLayer !== undefined) {
+    log('building the buildLayer of the copies (once, untimed)...');
+    realise(instantiate(copies, nonce(), mtime, 'archive', undefined, true), sandbox);
+  } else {
+    log('no nix/build-layer.nix in this checkout: the buildLayer archive row is not measured');
+  }
+  for (let i = 1; i <= repeat; i++) {
+    result.nixpkgs.push(realise(instantiate(copies, nonce(), mtime, 'nixpkgsArchive'), sandbox, true));
+    log(`sandbox ${sandbox}: nixpkgs-style archive rebuild (stream | pigz -nTR) ${i}/${repeat}: ${result.nixpkgs.at(-1)!.toFixed(2)} s`);
+    if (result.withLayer === undefined) continue;
+    result.withLayer.push(realise(instantiate(copies, nonce(), mtime, 'archive', undefined, true), sandbox, true));
+    log(`sandbox ${sandbox}: buildLayeredImage rebuild, copies in a buildLayer ${i}/${repeat}: ${result.withLayer.at(-1)!.toFixed(2)} s`);
+  }
+  return result;
+}
+
+/** The two archive rebuild rows; `row` formats one against the reference. */
+function archiveRows(archives: ArchiveRebuilds, sandbox: Sandbox, row: (what: string, runs: number[], target?: string) => string): string[] {
+  const nixpkgs = row(`nixpkgs' buildLayeredImage rebuild after one small path changed: \`stream \\| pigz -nTR > $out\` (our stream stands in for nixpkgs' Python one, which is slower: this favours nixpkgs), changed paths built first, sandbox ${sandbox}`, archives.nixpkgs);
+  const what = `buildLayeredImage (.tar.gz) rebuild after one small path changed, the copies in a buildLayer (its stored .tar.gz blob copied in), changed paths built first, sandbox ${sandbox}`;
+  if (archives.withLayer === undefined) return [nixpkgs, `| ${what} | not measured: no buildLayer in this checkout | | ≤ 0.10x of the row above |`];
+  const share = median(archives.withLayer) / median(archives.nixpkgs);
+  return [nixpkgs, row(what, archives.withLayer, `≤ 0.10x of the row above (here ${share.toFixed(3)}x)`)];
+}
+
 async function bench(): Promise<void> {
   const dirs = pickDirectories();
   log(`closure from ${dirs.length} directories: ${dirs.join(' ')}`);
@@ -263,6 +310,13 @@ async function bench(): Promise<void> {
   // The push rows (bench/push.ts); BENCH_ROWS=push runs only them, replacing that section of bench/results.md.
   const realiseConf = (extra?: string) => run('nix-store', [...SANDBOX_OPTIONS[sandboxModes[0]], '--realise', instantiate(copies, warmNonce, warmMtime, 'conf', extra)]);
   const push = () => pushSection({ repo, work, repeat, confPath, changedConf: () => realiseConf(nonce()), log });
+  // BENCH_ROWS=archive: only the archive rebuild rows, printed (bench/results.md is left as it is).
+  if (process.env.BENCH_ROWS === 'archive') {
+    const archives = archiveRebuilds(copies, warmMtime, sandboxModes[0]);
+    const plain = (what: string, runs: number[], target = '') => `| ${what} | ${median(runs).toFixed(2)} s | ${target} |`;
+    process.stdout.write(`| measurement | median | target |\n|---|---|---|\n${archiveRows(archives, sandboxModes[0], plain).join('\n')}\n`);
+    return;
+  }
   if (process.env.BENCH_ROWS === 'push') {
     const results = join(repo, 'bench/results.md');
     writeFileSync(results, withPushSection(existsSync(results) ? readFileSync(results, 'utf8') : '# nix-strata benchmark\n', (await push()).replace('## Push\n', `## Push\n\n${new Date().toISOString()}\n\n${machine()}\n`)));
@@ -302,6 +356,7 @@ async function bench(): Promise<void> {
   log(`zstd file: ${compressed.seconds.toFixed(2)} s, ${megabytes(compressed.rssMb)}`);
 
   const timedBuilds = new Map(sandboxModes.map((sandbox) => [sandbox, builds(copies, sandbox)] as const));
+  const archives = archiveRebuilds(copies, warmMtime, sandboxModes[0]);
 
   const reference = median(referenceRuns);
   const row = (what: string, runs: number[], target = '') =>
@@ -318,6 +373,7 @@ async function bench(): Promise<void> {
     row('stream \\| wc -c (the stream executable, piped as to docker load)', pipedRuns, '≤ 1.3x'),
     row('stream > /dev/null', nullRuns),
     ...buildRows,
+    ...archiveRows(archives, sandboxModes[0], row),
     `| peak RSS, stream \\| wc -c | ${megabytes(pipedRss)} | | ≤ 150 MB |`,
     `| peak RSS, stream > /dev/null | ${megabytes(nullRss)} | | ≤ 150 MB |`,
     `| peak RSS, stream --compressor zstd --output FILE (1 run, ${compressed.seconds.toFixed(1)} s) | ${megabytes(compressed.rssMb)} | | ≤ 150 MB |`,
@@ -333,6 +389,9 @@ async function bench(): Promise<void> {
     'reading no store file) and the stream wrapper; "changed paths built first" leaves their building out.',
     'Sandbox on: `--option sandbox true --option sandbox-fallback false --option extra-sandbox-paths',
     '"/usr /lib=/usr/lib /lib64=/usr/lib64"`. Streams include node start-up (~0.1 s).',
+    'The archive rows build buildLayeredImage\'s .tar.gz after the small path changed: nixpkgs\' way pipes the stream',
+    'through `pigz -nTR` (all of it compressed again); nix-strata\'s, with the copies in one buildLayer (built once',
+    'before, untimed), copies that layer\'s stored .tar.gz blob into the archive and compresses only the rest.',
   ].join(' ');
   const report = withPushSection(`# nix-strata benchmark\n\n${new Date().toISOString()}\n\n${machine()}\n\n${description}\n\n${table}\n`, await push());
   process.stdout.write(`${table}\n`);

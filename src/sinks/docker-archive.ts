@@ -12,6 +12,8 @@ import { outputError } from '../errors.ts';
 import { recycleChunk } from '../tar/generator-readable.ts';
 import { encodeHeader, endOfArchive, paddingFor, type TarHeader } from '../tar/header.ts';
 import { sourceMemberOf, type MemberHeader, type TarMember } from '../tar/member.ts';
+import type { CompressedMembers } from './compressed-members.ts';
+import { checkedStoredBlob, storedAs } from './stored-blob.ts';
 
 /**
  * The customisation layer's member header (format.md §1.2). 'store-file' is the project rule
@@ -32,11 +34,16 @@ export interface DockerArchiveOptions {
   readonly end?: boolean;
   /** Default 'store-file'. */
   readonly customisationMember?: CustomisationMember;
+  /** The output's compression, when `output` is compressed in members: a layer stored so is copied in, not compressed. */
+  readonly compressed?: CompressedMembers | undefined;
 }
 
-/** Streams `image` into `output` as an uncompressed docker-archive, honouring backpressure. */
+/**
+ * Streams `image` into `output` as an uncompressed docker-archive, honouring backpressure; with
+ * `compressed`, a layer whose stored blob has the output's compression goes in as that blob.
+ */
 export async function writeDockerArchive(image: Image, output: Writable, options: DockerArchiveOptions): Promise<void> {
-  const writer = new ArchiveWriter(output);
+  const writer = new ArchiveWriter(output, options.compressed);
   try {
     const layerNames: string[] = [];
     if (!image.layers.some((layer) => layer.kind === 'base')) options.log.info("No 'fromImage' provided");
@@ -129,7 +136,7 @@ class ArchiveWriter {
 
   private readonly recycles: boolean;
 
-  constructor(private readonly output: Writable) {
+  constructor(private readonly output: Writable, private readonly compressed: CompressedMembers | undefined) {
     this.recycles = output === process.stdout || (output as { copiesWrites?: boolean }).copiesWrites === true;
     output.on('error', this.onError);
     output.on('close', this.onClose);
@@ -141,6 +148,19 @@ class ArchiveWriter {
     const size = await layer.size();
     const header: TarHeader = { ...defaultHeader(name, size, mtime), ...member.header, name, size, type: 'file' };
     await this.write(encodeHeader(header));
+    const stored = this.compressed === undefined ? undefined : storedAs(layer, this.compressed.compression);
+    if (stored !== undefined) {
+      // The member's content is the stored blob's tar: copied in compressed, as members of its own.
+      try {
+        await this.compressed!.copyCompressed(checkedStoredBlob(stored, `layer ${name} (from ${layer.origin.join(', ')})`));
+      } catch (error) {
+        throw this.failure ?? unreadableLayer(error, name, layer);
+      }
+      this.offset += size;
+      progress(size, size);
+      await this.write(paddingFor(size));
+      return;
+    }
     let streamed = 0;
     let reported = 0;
     const source = layer.open();

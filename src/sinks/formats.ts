@@ -5,6 +5,7 @@ import { UserError } from '../errors.ts';
 import type { Image } from '../image/types.ts';
 import type { Logger } from '../log.ts';
 import type { BlobCompression } from '../compression/compress.ts';
+import type { CompressedMembers } from './compressed-members.ts';
 import { writeDockerArchive } from './docker-archive.ts';
 import { writeOciArchive } from './oci-archive.ts';
 
@@ -19,6 +20,8 @@ export interface SinkTarget {
   readonly log: Logger;
   /** How sinks that store layer blobs compress them (oci-archive); docker-archive layers are plain tar. */
   readonly layerCompression: BlobCompression;
+  /** Present when `output` is compressed in members (docker-archive --compressor gz|zstd): stored layer blobs are copied in. */
+  readonly compressed?: CompressedMembers | undefined;
 }
 
 /** Writes `image` to `target.output`. */
@@ -26,7 +29,7 @@ export type StreamSink = (image: Image, target: SinkTarget) => Promise<void>;
 
 /** Sinks by `--format` name. */
 export const SINKS = {
-  'docker-archive': (image, { output, repoTags, mtime, log }) => writeDockerArchive(image, output, { repoTags, mtime, log }),
+  'docker-archive': (image, { output, repoTags, mtime, log, compressed }) => writeDockerArchive(image, output, { repoTags, mtime, log, compressed }),
   'oci-archive': async (image, { output, repoTags, mtime, log, layerCompression }) => {
     await writeOciArchive(image, output, { reference: repoTags[0]!, compression: layerCompression, mtime, log });
   },

@@ -1,16 +1,16 @@
-// Where an archive goes: stdout or a file, optionally through a compressor. A regular file
+// Where an archive goes: stdout or a file, optionally through a compressor (in members, so a
+// writer can copy in a blob already compressed the same way: compressed-members.ts). A regular file
 // is written under a temporary name and renamed when complete, so a failure (disk full, a
 // bad layer, an interrupt) never leaves a partial archive under the final name; a device,
 // FIFO or /dev/stdout is written in place (output-target.ts).
 import { createWriteStream, openSync } from 'node:fs';
 import { rm, rename } from 'node:fs/promises';
-import { PassThrough, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { execa } from 'execa';
+import type { Writable } from 'node:stream';
 import { outputError, UserError } from '../errors.ts';
 import { buildCores } from '../build-cores.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import { outputTarget, type OutputTarget } from './output-target.ts';
+import { compressInMembers, type CompressedMembers, type MemberCompressor } from './compressed-members.ts';
 
 export type Compressor = 'none' | 'gz' | 'zstd';
 
@@ -19,6 +19,8 @@ export const COMPRESSORS: readonly Compressor[] = ['none', 'gz', 'zstd'];
 /** A destination being written: `stream` takes the archive; then `finish` or `abort`. */
 export interface Output {
   readonly stream: Writable;
+  /** Present when the output is compressed (gz, zstd): a blob compressed the same way may be copied in as it is. */
+  readonly members?: CompressedMembers;
   /** Waits for every byte to reach its destination and gives the file its final name. */
   finish(): Promise<void>;
   /** Stops writing and removes whatever was written. */
@@ -30,12 +32,12 @@ export function parseCompressor(value: string): Compressor {
   throw new UserError('bad-compressor', `unknown compressor "${value}": use one of ${COMPRESSORS.join(', ')}`);
 }
 
-function compressorCommand(compressor: Exclude<Compressor, 'none'>): [string, string[]] {
+function memberCompressor(compressor: Exclude<Compressor, 'none'>): MemberCompressor {
   const threads = String(buildCores());
   // gzip: no stored name or time, rsyncable (api.md §4.2); zstd: level 3, multithreaded.
   return compressor === 'gz'
-    ? ['pigz', ['-c', '-n', '-T', '--rsyncable', '-p', threads]]
-    : ['zstd', ['-c', '-q', '-3', `-T${threads}`]];
+    ? { compression: 'gzip', command: 'pigz', args: ['-c', '-n', '-T', '--rsyncable', '-p', threads] }
+    : { compression: 'zstd', command: 'zstd', args: ['-c', '-q', '-3', `-T${threads}`] };
 }
 
 /** Opens stdout (path undefined) or a file for an archive, compressed as asked. */
@@ -58,31 +60,15 @@ export function openOutput(options: { path?: string; compressor: Compressor }): 
     const done = target === undefined ? Promise.resolve() : finished(sink, where);
     return output(sink, done, sink);
   }
-  const [command, args] = compressorCommand(compressor);
-  const input = new PassThrough({ highWaterMark: 1 << 20 });
-  const child = execa(command, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true } });
-  let sinkFailure: unknown;
-  const delivered = pipeline(child.stdout!, sink, { end: target !== undefined }).catch((error: unknown) => {
-    // The destination failed (disk full): say so to the writer now, rather than let it see
-    // the compressor die of SIGPIPE and report that.
-    sinkFailure = outputError(error, where);
-    input.destroy(sinkFailure as Error);
-    throw sinkFailure;
-  });
-  const compressed = child.catch((error: unknown) => {
-    throw new UserError('compressor-failed', `${command} failed: ${(error as { shortMessage?: string }).shortMessage ?? String(error)} (is ${command} installed and on PATH?)`, { cause: error });
-  });
-  const done = Promise.allSettled([pipeline(input, child.stdin!), delivered, compressed]).then((results) => {
-    if (sinkFailure !== undefined) throw sinkFailure;
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
-  });
-  return output(input, done, sink, () => child.kill());
+  const compressed = compressInMembers(memberCompressor(compressor), sink, { end: target !== undefined, where });
+  return output(compressed.stream, compressed.done, sink, compressed.stop, compressed.members);
 
-  function output(stream: Writable, written: Promise<void>, last: Writable, stop?: () => void): Output {
+  function output(stream: Writable, written: Promise<void>, last: Writable, stop?: () => void, members?: CompressedMembers): Output {
     // Awaited by finish or abort; until then a failure must not count as unhandled.
     written.catch(() => undefined);
     return {
       stream,
+      ...(members === undefined ? {} : { members }),
       async finish() {
         await written;
         if (target?.kind === 'replace') {
@@ -122,7 +108,7 @@ export interface WriteOutputOptions {
  * of the output itself (disk full, an I/O error), which writers can only call "the archive",
  * is reported naming the user's path.
  */
-export async function writeOutput<T>(options: WriteOutputOptions, write: (stream: Writable) => Promise<T>): Promise<T> {
+export async function writeOutput<T>(options: WriteOutputOptions, write: (stream: Writable, members: CompressedMembers | undefined) => Promise<T>): Promise<T> {
   const output = options.open?.() ?? openOutput(options);
   let streamFailure: unknown;
   const onError = (error: unknown): void => {
@@ -130,7 +116,7 @@ export async function writeOutput<T>(options: WriteOutputOptions, write: (stream
   };
   output.stream.on('error', onError);
   try {
-    const result = await write(output.stream);
+    const result = await write(output.stream, output.members);
     await output.finish();
     return result;
   } catch (error) {

@@ -17,14 +17,15 @@
 //
 // Per blob: HEAD; if absent, a cross-repository mount from a repository of the same registry
 // known to hold it (another destination, the base, `mountFrom`); else an upload: a layer
-// whose compressed digest is not known yet (a plain tar, compressed here by compressLayer) is
+// with a stored gzip blob (a buildLayer output) sends that blob; one whose compressed digest is
+// not known yet (a plain tar, compressed here by compressLayer) is
 // compressed while it uploads, as one chunked PATCH and a PUT with the digest computed on the
 // fly. Blobs go up several at once; the manifest goes last, so a tag never names a missing
 // blob. Before anything is compressed, the destination's current image (or `base`) is read:
 // a local layer whose diff_id it lists is not compressed or sent again, its remote descriptor
 // goes into the manifest — a cold runner pays only for the layers that changed.
 // Credentials: registry/auth-files.ts; retries: registry/retry.ts.
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { sha256Digest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import { createdOf, manifestAnnotations } from '../image/annotations.ts';
@@ -41,6 +42,7 @@ import { remoteLayersByDiffId, type RemoteLayer } from '../registry/remote-layer
 import { DEFAULT_RETRY, isRefused, isTransient, withRetries, type RetryPolicy } from '../registry/retry.ts';
 import { BlobInfoCache, defaultBlobInfoDir } from '../registry/blob-info-cache.ts';
 import { COMPRESSOR_ID, compressLayer } from './compress-layer.ts';
+import { checkedStoredBlob, storedAs, type StoredBlob } from './stored-blob.ts';
 import { LAYER_KEY_ANNOTATION } from '../conf/content-key.ts';
 import { pushReferrers } from './registry-referrers.ts';
 
@@ -62,6 +64,8 @@ export interface PushableLayer {
    */
   readonly contentKey?: string;
   trustDiffId?(diffId: Digest): void;
+  /** The tar already gzip-compressed (a buildLayer output): uploaded as it is instead of compressing it. */
+  readonly stored?: StoredBlob | undefined;
 }
 
 /** An image as the push reads it: the config bytes (read after the layers) and the layers, bottom to top. */
@@ -355,7 +359,9 @@ class PushSession {
         : undefined;
       return { label, descriptor, open: () => layer.open(), homes };
     }
-    const open = layer.compression === 'none' ? () => compressLayer(layer, 'gzip') : () => recompressed(layer, label);
+    const stored = layer.compression === 'none' ? storedAs(layer, 'gzip') : undefined;
+    const open = stored !== undefined ? () => Readable.from(checkedStoredBlob(stored, label))
+      : layer.compression === 'none' ? () => compressLayer(layer, 'gzip') : () => recompressed(layer, label);
     const diffId = () => layer.diffId();
     const key = layer.contentKey;
     // Docker schema 2 descriptors carry no annotations.
@@ -384,6 +390,8 @@ class PushSession {
       if (reused !== undefined) return reuse(reused);
     }
     const fresh = annotations === undefined ? {} : { annotations };
+    // A stored blob's descriptor is its record (checked as it uploads); the cache, which records what compressLayer makes, is not involved.
+    if (stored !== undefined) return { label, descriptor: { mediaType: layerMediaType(this.schema, 'gzip')!, digest: stored.digest, size: stored.size, ...fresh }, open, homes, ...fresh };
     if (!await this.cache.isEmpty()) {
       const cached = await this.cache.get(await layer.diffId(), COMPRESSOR_ID.gzip);
       if (cached !== undefined) return { label, descriptor: { mediaType: layerMediaType(this.schema, 'gzip')!, ...cached, ...fresh }, tentative: true, open, diffId, homes, ...fresh };

@@ -51,7 +51,7 @@ export async function streamImage(options: StreamOptions): Promise<void> {
     }
     const sink = SINKS[format];
     await writeOutput({ path: options.output, compressor: outer, ...(toPipe ? { open: () => openPipeOutput(hasher) } : {}) },
-      (stream) => sink(image, { output: stream, repoTags: [reference], mtime, log: options.log, layerCompression: blobCompression(options.compressor) }));
+      (stream, compressed) => sink(image, { output: stream, repoTags: [reference], mtime, log: options.log, layerCompression: blobCompression(options.compressor), compressed }));
   } finally {
     // Stops the hashing thread.
     await close();
