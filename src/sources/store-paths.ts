@@ -28,7 +28,8 @@ export interface ChunkHasher {
 
 /** Starts a ChunkHasher per layer. */
 export interface ChunkVerifier {
-  start(): ChunkHasher;
+  /** `size`: the layer's tar bytes, when known before it streams (a hint for sharing the work). */
+  start(size?: number): ChunkHasher;
 }
 
 /** Options of a store-paths layer: the tar options, plus a digest known beforehand. */
@@ -88,7 +89,7 @@ export function storePathsLayer(paths: readonly string[], options: StorePathsLay
       // Chunks the sink hands back (recycleChunk) are refilled instead of allocated anew.
       const pool = new ChunkPool();
       // Hashed by another thread as they stream when a verifier is given, else on this one.
-      const hasher = verifier?.start() ?? mainThreadChunkHasher();
+      const hasher = verifier?.start(settled?.size ?? plan?.size) ?? mainThreadChunkHasher();
       const expected = { identity: settled, size: settled?.size ?? plan?.size };
       // The recorded walk serves one stream: held no longer than that (a later one walks again).
       const walk = plan?.walk;
@@ -127,8 +128,8 @@ function* hashedChunks(
   done(hasher.digestLater());
 }
 
-// A ChunkHasher on this thread: each chunk is hashed before update returns.
-function mainThreadChunkHasher(): ChunkHasher {
+/** A ChunkHasher on this thread: each chunk is hashed before update returns. */
+export function mainThreadChunkHasher(): ChunkHasher {
   const hash = createHash('sha256');
   let size = 0;
   return {

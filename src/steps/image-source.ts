@@ -10,6 +10,7 @@ import type { JsonValue } from '../json/lossless.ts';
 import { storePathsLayer } from '../sources/store-paths.ts';
 import { tarballLayer } from '../sources/tarball-layer.ts';
 import { givenLayer } from '../sources/given-layer.ts';
+import { splitHashing } from '../hashing/split-hashing.ts';
 import { VerifyHasher } from '../hashing/verify-hasher.ts';
 import { buildCores } from '../build-cores.ts';
 import { PlanThread } from '../hashing/plan-thread.ts';
@@ -97,9 +98,11 @@ export async function imageFromConf(conf: Conf, piped = false): Promise<{ image:
   // digests, is written last). With two cores or more, the hashing runs on its own thread.
   // Piped, so is the sizing walk (plan-thread.ts: the next layers' while one streams), which
   // keeps the pipe busy between layers; its thread's memory is not worth it for a file.
+  // Piped, the hashing thread also writes the pipe, so it hashes only half of the bytes (split-hashing.ts).
   const verifier = buildCores() > 1 ? new VerifyHasher() : undefined;
   const planner = verifier !== undefined && piped ? new PlanThread() : undefined;
-  const threads = { ...(verifier === undefined ? {} : { verifier }), ...(planner === undefined ? {} : { planner: planner.plan.bind(planner) }) };
+  const hashing = verifier !== undefined && piped ? splitHashing(verifier, 0.5) : verifier;
+  const threads = { ...(hashing === undefined ? {} : { verifier: hashing }), ...(planner === undefined ? {} : { planner: planner.plan.bind(planner) }) };
   const storeLayers = conf.storeLayers.map((layer) => {
     const made = storePathsLayer(layer.paths, { ...conf.owner, mtime, ...threads });
     return layer.contentKey === undefined ? made : keyedLayer(made, storeLayerKey(layer.contentKey, conf.owner, mtime));
