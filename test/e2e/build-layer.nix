@@ -1,6 +1,7 @@
 # buildLayer fixtures (test/e2e/build-layer.test.ts): a runtime layer (busybox and libgreet), an
 # app on it whose message is a parameter (changing it must not rebuild the runtime layer), a
-# layer chained on the runtime one, and images using them.
+# layer chained on the runtime one, and images using them; a zstd runtime layer in a zstd archive
+# (its blob copied in as a frame) and the gz one in a zstd archive (compressed anew).
 { message ? "one", n ? import ../nix/host.nix { } }:
 let
   s = n.standIns;
@@ -21,6 +22,26 @@ rec {
   image = n.buildLayeredImage {
     name = "${prefix}/build-layer";
     tag = message;
+    contents = [ app s.busybox ];
+    layers = [ runtime ];
+    config.Cmd = [ "bl-app" ];
+  };
+
+  # The runtime layer as a zstd blob, and images whose archive compression matches a given
+  # layer's (zstd on zstd) or not (zstd on the gz runtime layer).
+  runtimeZstd = n.buildLayer { name = "bl-runtime-zstd"; deps = [ s.busybox s.libgreet ]; compressor = "zstd"; };
+  zstdImage = n.buildLayeredImage {
+    name = "${prefix}/build-layer-zstd";
+    tag = message;
+    compressor = "zstd";
+    contents = [ app s.busybox ];
+    layers = [ runtimeZstd ];
+    config.Cmd = [ "bl-app" ];
+  };
+  mismatchImage = n.buildLayeredImage {
+    name = "${prefix}/build-layer-mismatch";
+    tag = message;
+    compressor = "zstd";
     contents = [ app s.busybox ];
     layers = [ runtime ];
     config.Cmd = [ "bl-app" ];
