@@ -130,11 +130,14 @@ export async function writeOutput<T>(options: WriteOutputOptions, write: (stream
 
 // Opened now, so a missing directory or a read-only file system is reported before any work,
 // naming the user's path. A FIFO is opened asynchronously: that waits for its reader.
+const SINK_BUFFER_BYTES = 1 << 20;
+
 function openSink(target: OutputTarget, where: string): Writable {
-  if (target.kind === 'in-place' && target.fifo) return createWriteStream(target.path);
+  // Buffered up to 1 MiB (not the default 16 KiB), so a writer's large chunks are not each a wait for drain.
+  if (target.kind === 'in-place' && target.fifo) return createWriteStream(target.path, { highWaterMark: SINK_BUFFER_BYTES });
   try {
     const fd = target.kind === 'replace' ? openSync(target.temporary, 'w', 0o644) : openSync(target.path, 'w');
-    return createWriteStream('', { fd });
+    return createWriteStream('', { fd, highWaterMark: SINK_BUFFER_BYTES });
   } catch (error) {
     throw outputError(error, where);
   }

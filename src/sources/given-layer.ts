@@ -11,11 +11,15 @@ import { decompressedFile } from '../image/decompress.ts';
 import type { Layer } from '../image/types.ts';
 import { storePathsLayer, type ChunkVerifier } from './store-paths.ts';
 
+// The stored blob is copied in 1 MiB reads: with 64 KiB ones, a 439 MB blob cost 1.2 s of
+// waiting between reads and writes.
+const BLOB_CHUNK_BYTES = 1 << 20;
+
 /** The layer of a buildLayer output directory, as its layer.json describes it. */
 export function givenLayer(layer: GivenLayer, options: { readonly verifier?: ChunkVerifier } = {}): Layer {
   const blobPath = join(layer.dir, layer.blob);
   const label = `layer ${layer.dir} (a buildLayer output)`;
-  const stored = { compression: layer.compression, digest: layer.digest, size: layer.blobSize, open: (): Readable => createReadStream(blobPath) };
+  const stored = { compression: layer.compression, digest: layer.digest, size: layer.blobSize, open: (): Readable => createReadStream(blobPath, { highWaterMark: BLOB_CHUNK_BYTES }) };
   const known = { digest: layer.diffId, size: layer.size };
   if (!layer.root) {
     const tar = storePathsLayer(layer.paths, { ...layer.owner, mtime: layer.mtime, known, label, ...(options.verifier === undefined ? {} : { verifier: options.verifier }) });
