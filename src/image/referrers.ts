@@ -7,6 +7,7 @@
 // registry sink (sinks/registry-referrers.ts) and the OCI layout (sinks/oci-layout.ts) write it.
 import { sha256Digest, hexOf, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
+import { createdOf } from './annotations.ts';
 import { canonicalJsonBytes, type CanonicalValue } from '../json/canonical.ts';
 import type { BlobDescriptor } from './manifest.ts';
 import { MEDIA_TYPES } from './media-types.ts';
@@ -83,6 +84,12 @@ export function artifactManifest(document: ArtifactDocument, subject: ManifestDe
     layer,
     descriptor: { mediaType: MEDIA_TYPES.ociManifest, digest, size: raw.length, artifactType: document.mediaType, annotations },
   };
+}
+
+/** One artifact manifest per document, all referring to `subject`, dated from the image config's `created`. */
+export function artifactManifests(documents: readonly ArtifactDocument[], subject: ManifestDescriptor, rawConfig: Buffer): ArtifactManifest[] {
+  const created = createdOf(rawConfig);
+  return documents.map((document) => artifactManifest(document, subject, created));
 }
 
 /** The referrers tag schema's tag for a subject: `<alg>-<ref>`, the digest's hex (64 characters for sha256). */

@@ -14,9 +14,8 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobCompression } from '../compression/compress.ts';
 import { hexOf, sha256Digest, type Digest } from '../digest/digest.ts';
 import { outputError } from '../errors.ts';
-import { createdOf } from '../image/annotations.ts';
 import { manifestOf } from '../image/manifest.ts';
-import { addReferrers, artifactManifest, EMPTY_BLOB, EMPTY_DESCRIPTOR, REFERRERS_ANNOTATION, type ArtifactDocument, type ManifestDescriptor } from '../image/referrers.ts';
+import { addReferrers, artifactManifests, EMPTY_BLOB, EMPTY_DESCRIPTOR, REFERRERS_ANNOTATION, type ArtifactDocument, type ManifestDescriptor } from '../image/referrers.ts';
 import { MEDIA_TYPES } from '../image/media-types.ts';
 import type { Image, Layer } from '../image/types.ts';
 import type { Logger } from '../log.ts';
@@ -69,15 +68,15 @@ export async function writeLayoutInto(image: Image, dir: string, options: OciLay
   const manifest = await manifestOf({ layers: stored, rawConfig: image.rawConfig.bind(image), ...(image.annotations === undefined ? {} : { annotations: image.annotations }) }, 'oci');
   await writeFile(join(blobs, hexOf(manifest.digest)), manifest.raw);
   const top = { mediaType: MEDIA_TYPES.ociManifest, digest: manifest.digest, size: manifest.raw.length };
-  const referrers = options.referrers === undefined || options.referrers.length === 0 ? undefined : await writeReferrers(blobs, top, options.referrers, createdOf(config));
+  const referrers = options.referrers === undefined || options.referrers.length === 0 ? undefined : await writeReferrers(blobs, top, options.referrers, config);
   await writeLayoutTop(dir, top, options.reference, tagOf(options.reference), referrers === undefined ? {} : { [REFERRERS_ANNOTATION]: referrers });
   options.log.info(`Manifest ${manifest.digest}`);
   return manifest.digest;
 }
 
 // The artifact blobs and manifests, and the referrers list naming them; returns the list's digest.
-async function writeReferrers(blobs: string, subject: ManifestDescriptor, documents: readonly ArtifactDocument[], created: string | undefined): Promise<Digest> {
-  const artifacts = documents.map((document) => artifactManifest(document, subject, created));
+async function writeReferrers(blobs: string, subject: ManifestDescriptor, documents: readonly ArtifactDocument[], rawConfig: Buffer): Promise<Digest> {
+  const artifacts = artifactManifests(documents, subject, rawConfig);
   await writeFile(join(blobs, hexOf(EMPTY_DESCRIPTOR.digest)), EMPTY_BLOB);
   for (const artifact of artifacts) {
     await writeFile(join(blobs, hexOf(artifact.layer.digest)), artifact.document.bytes);

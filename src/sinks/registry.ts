@@ -28,8 +28,8 @@
 import { PassThrough, Readable } from 'node:stream';
 import { sha256Digest, type Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
-import { createdOf, manifestAnnotations } from '../image/annotations.ts';
-import { artifactManifest, type ArtifactDocument } from '../image/referrers.ts';
+import { manifestAnnotations } from '../image/annotations.ts';
+import { artifactManifests, type ArtifactDocument, type ArtifactManifest } from '../image/referrers.ts';
 import { decompressed } from '../image/decompress.ts';
 import type { LayerCompression } from '../image/types.ts';
 import { silentLogger, type Logger } from '../log.ts';
@@ -148,6 +148,8 @@ export async function pushImage(image: PushableImage, destinations: readonly str
   const remote = options.reuseRemoteLayers === false ? new Map<Digest, RemoteLayer & { registry: string }>() : await session.readRemote(targets);
   await session.plan(remote);
   let manifest: ReturnType<typeof imageManifest> | undefined;
+  // The same artifact manifests go to every destination: made once, with the manifest.
+  let artifacts: ArtifactManifest[] | undefined;
   const pushed: string[] = [];
   for (const target of targets) {
     await session.sendBlobs(target);
@@ -161,8 +163,7 @@ export async function pushImage(image: PushableImage, destinations: readonly str
     }
     if (options.referrers !== undefined && options.referrers.length > 0) {
       const subject = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length };
-      const created = createdOf(await image.rawConfig());
-      const artifacts = options.referrers.map((document) => artifactManifest(document, subject, created));
+      artifacts ??= artifactManifests(options.referrers, subject, await image.rawConfig());
       await pushReferrers({
         client: session.client(target.registry),
         repository: target.repository,
