@@ -8,6 +8,7 @@ import { copyToRoot } from '../build-image/copy-to-root.ts';
 import { tarEntryBytes } from '../build-image/tar-entries.ts';
 import { treeTarChunks } from '../customisation/tar-tree.ts';
 import { listTreeDirectly } from '../customisation/tree-listing.ts';
+import { asyncChunks } from '../tar/chunks.ts';
 import { BLOCK_SIZE, RECORD_SIZE } from '../tar/header.ts';
 import { storeLayerChunks, type StoreLayerOwnership } from '../tar/store-layer.ts';
 
@@ -21,7 +22,7 @@ export async function* storeLayerWithRoot(paths: readonly string[], owner: Store
     let written = 0;
     const parts = [storeLayerChunks(paths, owner), treeTarChunks(tree, listing, devices, undefined, { uid: owner.uid, gid: owner.gid })];
     for (const [index, part] of parts.entries()) {
-      for await (const bytes of tarEntryBytes(asAsync(part), index === 0 ? 'store layer' : 'copyToRoot tree')) {
+      for await (const bytes of tarEntryBytes(asyncChunks(part), index === 0 ? 'store layer' : 'copyToRoot tree')) {
         written += bytes.length;
         yield bytes;
       }
@@ -33,8 +34,4 @@ export async function* storeLayerWithRoot(paths: readonly string[], owner: Store
     // Read-only directories copied from the store may refuse removal; a build directory goes with the build.
     await rm(root, { recursive: true, force: true }).catch(() => undefined);
   }
-}
-
-async function* asAsync(chunks: Iterable<Buffer>): AsyncGenerator<Buffer> {
-  for (const chunk of chunks) yield chunk;
 }

@@ -36,13 +36,16 @@ export interface BuildSpec {
   givenLayers: string[];
 }
 
-type FieldCheck = (value: unknown, path: string) => string | undefined;
+/** Checks one field: undefined when it is right, else what was expected. */
+export type FieldCheck = (value: unknown, path: string) => string | undefined;
 
-const isString: FieldCheck = (v) => (typeof v === 'string' ? undefined : 'a string');
-const isNonEmptyString: FieldCheck = (v) => (typeof v === 'string' && v !== '' ? undefined : 'a non-empty string');
+export const isString: FieldCheck = (v) => (typeof v === 'string' ? undefined : 'a string');
+export const isNonEmptyString: FieldCheck = (v) => (typeof v === 'string' && v !== '' ? undefined : 'a non-empty string');
 const isBoolean: FieldCheck = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
 // What tar and Docker store as an owner id; 2^32−1 is the kernel's "no id" (nix/validate.nix).
-const isOwnerId: FieldCheck = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 0xfffffffe ? undefined : 'an integer from 0 to 4294967294');
+export const isOwnerId: FieldCheck = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 0xfffffffe ? undefined : 'an integer from 0 to 4294967294');
+/** A list of non-empty strings (store paths); `what` says which. */
+export const isPathList = (what: string): FieldCheck => (v) => (Array.isArray(v) && v.every((item) => typeof item === 'string' && item !== '') ? undefined : what);
 const orNull = (check: FieldCheck): FieldCheck => (v, p) => (v === null ? undefined : check(v, p) && `${check(v, p)} or null`);
 
 const FIELDS: Record<keyof BuildSpec, FieldCheck> = {
@@ -62,10 +65,10 @@ const FIELDS: Record<keyof BuildSpec, FieldCheck> = {
   fromImage: orNull(isNonEmptyString),
   baseJson: isNonEmptyString,
   customisationLayer: isNonEmptyString,
-  customisationContents: orNull((v) => (Array.isArray(v) && v.every((item) => typeof item === 'string' && item !== '') ? undefined : 'a list of store paths')),
+  customisationContents: orNull(isPathList('a list of store paths')),
   includeStorePaths: isBoolean,
   storeDir: isNonEmptyString,
-  givenLayers: (v) => (Array.isArray(v) && v.every((item) => typeof item === 'string' && item !== '') ? undefined : 'a list of buildLayer output paths'),
+  givenLayers: isPathList('a list of buildLayer output paths'),
 };
 
 /**
@@ -81,21 +84,29 @@ export function parseSpec(value: unknown, file?: string): BuildSpec {
     throw inFile([`spec: expected an object, got ${describe(value)}`]);
   }
   const record = value as Record<string, unknown>;
-  const problems: string[] = [];
-  for (const key of Object.keys(record)) {
-    if (!(key in FIELDS)) problems.push(`spec.${key}: unknown field (this builder does not know it; nix/ and the builder are out of step)`);
-  }
-  for (const [key, check] of Object.entries(FIELDS)) {
+  const { unknown, invalid } = fieldProblems(record, FIELDS);
+  const problems = [...unknown.map((key) => `spec.${key}: unknown field (this builder does not know it; nix/ and the builder are out of step)`), ...invalid];
+  if (problems.length > 0) throw inFile(problems);
+  return record as unknown as BuildSpec;
+}
+
+/**
+ * `record` (a spec) against `fields`: the keys `fields` does not know, and one problem per field
+ * missing or not as expected (`spec.<key>: …`), in the order of `fields`.
+ */
+export function fieldProblems(record: Record<string, unknown>, fields: Record<string, FieldCheck>): { unknown: string[]; invalid: string[] } {
+  const unknown = Object.keys(record).filter((key) => !(key in fields));
+  const invalid: string[] = [];
+  for (const [key, check] of Object.entries(fields)) {
     const path = `spec.${key}`;
     if (!(key in record)) {
-      problems.push(`${path}: missing`);
+      invalid.push(`${path}: missing`);
       continue;
     }
     const expected = check(record[key], path);
-    if (expected) problems.push(`${path}: expected ${expected}, got ${describe(record[key])}`);
+    if (expected) invalid.push(`${path}: expected ${expected}, got ${describe(record[key])}`);
   }
-  if (problems.length > 0) throw inFile(problems);
-  return record as unknown as BuildSpec;
+  return { unknown, invalid };
 }
 
 function describe(value: unknown): string {

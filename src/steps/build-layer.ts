@@ -12,6 +12,7 @@ import { removeOnInterrupt } from '../cleanup.ts';
 import { closureGraphFromAttrs } from '../closure/parse.ts';
 import { compressBlob } from '../compression/compress.ts';
 import { storeContentKey } from '../conf/content-key.ts';
+import { fieldProblems, isNonEmptyString, isOwnerId, isPathList, isString, type FieldCheck } from '../conf/spec.ts';
 import { blobName, heldPaths, LAYER_JSON, readLayerJson, type LayerJson, type StoredCompression } from '../conf/layer-json.ts';
 import type { Digest } from '../digest/digest.ts';
 import { outputError, UserError } from '../errors.ts';
@@ -19,6 +20,7 @@ import { normaliseMtime } from '../image/date.ts';
 import { readJsonFile } from '../json/read-file.ts';
 import { makeOutputDirectory } from '../sinks/output-dir.ts';
 import { stagingDirectory } from '../sinks/output-target.ts';
+import { asyncChunks } from '../tar/chunks.ts';
 import { storeLayerChunks } from '../tar/store-layer.ts';
 
 /** Version 1 of buildLayer's spec (docs/contract.md); Nix owns every default. */
@@ -55,7 +57,7 @@ export async function buildLayer(attrsPath: string): Promise<LayerJson> {
   if (mtime === 'now') throw new UserError('bad-spec', `${attrsPath}: spec.mtime: "now" cannot be cached; give a date`);
   const owner = { uid: spec.uid, gid: spec.gid, uname: spec.uname, gname: spec.gname };
   const tar = spec.copyToRoot.length === 0
-    ? toAsync(storeLayerChunks(paths, { ...owner, mtime }))
+    ? asyncChunks(storeLayerChunks(paths, { ...owner, mtime }))
     : (await import('../build-layer/root-tree.ts')).storeLayerWithRoot(paths, { ...owner, mtime }, spec.copyToRoot);
   const contentKey = spec.copyToRoot.length === 0 ? storeContentKey(graph, paths) : undefined;
 
@@ -112,42 +114,25 @@ async function writeBlob(tar: AsyncIterable<Buffer>, compression: StoredCompress
   return { diffId: `sha256:${hash.digest('hex')}` as Digest, size, digest, blobSize };
 }
 
-async function* toAsync(chunks: Iterable<Buffer>): AsyncGenerator<Buffer> {
-  let since = 0;
-  for (const chunk of chunks) {
-    yield chunk;
-    // Let a signal be handled now and then in a long synchronous walk.
-    since += chunk.length;
-    if (since >= 32 << 20) {
-      since = 0;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  }
-}
+// buildLayer's spec fields, checked as conf/spec.ts checks the image spec.
+const LAYER_FIELDS: Record<keyof LayerSpec, FieldCheck> = {
+  version: (v) => (v === 1 ? undefined : '1 (this builder reads layer spec version 1)'),
+  storeDir: isNonEmptyString,
+  copyToRoot: isPathList('a list of store paths'),
+  layers: isPathList('a list of buildLayer output paths'),
+  mtime: (v) => (typeof v === 'string' && v !== '' ? undefined : 'a date'),
+  uid: isOwnerId,
+  gid: isOwnerId,
+  uname: isString,
+  gname: isString,
+  compression: (v) => (v === 'gzip' || v === 'zstd' || v === 'none' ? undefined : '"gzip", "zstd" or "none"'),
+};
 
 /** Checks buildLayer's spec, every problem in one line naming the attrs file. */
 export function parseLayerSpec(value: unknown, file: string): LayerSpec {
-  const problems: string[] = [];
   const record = (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
-  const want = (key: string, ok: (v: unknown) => boolean, what: string): void => {
-    if (!(key in record)) problems.push(`spec.${key}: missing`);
-    else if (!ok(record[key])) problems.push(`spec.${key}: expected ${what}, got ${JSON.stringify(record[key])}`);
-  };
-  const stringList = (v: unknown): boolean => Array.isArray(v) && v.every((item) => typeof item === 'string' && item !== '');
-  const ownerId = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 0xfffffffe;
-  want('version', (v) => v === 1, '1 (this builder reads layer spec version 1)');
-  want('storeDir', (v) => typeof v === 'string' && v !== '', 'a non-empty string');
-  want('copyToRoot', stringList, 'a list of store paths');
-  want('layers', stringList, 'a list of buildLayer output paths');
-  want('mtime', (v) => typeof v === 'string' && v !== '', 'a date');
-  want('uid', ownerId, 'an integer from 0 to 4294967294');
-  want('gid', ownerId, 'an integer from 0 to 4294967294');
-  want('uname', (v) => typeof v === 'string', 'a string');
-  want('gname', (v) => typeof v === 'string', 'a string');
-  want('compression', (v) => v === 'gzip' || v === 'zstd' || v === 'none', '"gzip", "zstd" or "none"');
-  for (const key of Object.keys(record)) {
-    if (!['version', 'storeDir', 'copyToRoot', 'layers', 'mtime', 'uid', 'gid', 'uname', 'gname', 'compression'].includes(key)) problems.push(`spec.${key}: unknown field`);
-  }
+  const { unknown, invalid } = fieldProblems(record, LAYER_FIELDS);
+  const problems = [...invalid, ...unknown.map((key) => `spec.${key}: unknown field`)];
   if (problems.length > 0) throw new UserError('bad-spec', `${file}: ${problems.join('; ')}`);
   return record as unknown as LayerSpec;
 }

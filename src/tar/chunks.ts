@@ -197,3 +197,19 @@ function sizeChanged(source: ContentSource, size: number, what: string): UserErr
     `${source.label} changed size while being archived (stat said ${size} bytes, ${what}); nothing may write to the tree while it is archived`,
   );
 }
+
+/**
+ * The chunks of a synchronous tar walk as an async stream, letting the event loop run every
+ * 32 MiB, so a signal is handled (and its temp file removed) during a long walk.
+ */
+export async function* asyncChunks(chunks: Iterable<Buffer>): AsyncGenerator<Buffer> {
+  let since = 0;
+  for (const chunk of chunks) {
+    yield chunk;
+    since += chunk.length;
+    if (since >= 32 << 20) {
+      since = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+}
