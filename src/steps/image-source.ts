@@ -110,7 +110,7 @@ export async function imageFromConf(conf: Conf, piped = false): Promise<{ image:
 
   // buildLayer outputs, below the automatic store layers, each with the owner and mtime it was built with.
   const givenLayers = conf.givenLayers.map((layer) => {
-    const made = givenLayer(layer, verifier === undefined ? {} : { verifier });
+    const made = givenLayer(layer, hashing === undefined ? {} : { verifier: hashing });
     return layer.contentKey === undefined ? made : keyedLayer(made, storeLayerKey(layer.contentKey, layer.owner, layer.mtime));
   });
   const customisation = await tarballLayer(conf.customisationLayer);
