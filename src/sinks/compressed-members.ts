@@ -8,6 +8,7 @@ import { Writable as WritableStream } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { execa } from 'execa';
 import { outputError, UserError } from '../errors.ts';
+import { whenWritable } from './when-writable.ts';
 
 /** The compressions whose members concatenate. */
 export type MemberCompression = 'gzip' | 'zstd';
@@ -145,19 +146,4 @@ async function copyInto(source: AsyncIterable<Buffer> | Readable, sink: Writable
     if (stop !== undefined) throw stop;
     if (!sink.write(chunk)) await whenWritable(sink);
   }
-}
-
-/** Resolves when `stream` drains, fails or closes (the caller checks which). */
-function whenWritable(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      stream.off('drain', done);
-      stream.off('error', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('error', done);
-    stream.on('close', done);
-  });
 }

@@ -14,6 +14,7 @@ import { encodeHeader, endOfArchive, paddingFor, type TarHeader } from '../tar/h
 import { sourceMemberOf, type MemberHeader, type TarMember } from '../tar/member.ts';
 import type { CompressedMembers } from './compressed-members.ts';
 import { checkedStoredBlob, storedAs } from './stored-blob.ts';
+import { whenWritable } from './when-writable.ts';
 
 /**
  * The customisation layer's member header (format.md §1.2). 'store-file' is the project rule
@@ -201,17 +202,7 @@ class ArchiveWriter {
     if (bytes.length === 0) return;
     this.offset += bytes.length;
     if (this.output.write(bytes)) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.output.off('drain', done);
-        this.output.off('error', done);
-        this.output.off('close', done);
-        resolve();
-      };
-      this.output.on('drain', done);
-      this.output.on('error', done);
-      this.output.on('close', done);
-    });
+    await whenWritable(this.output);
     this.check();
   }
 
