@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { execa, type ExecaError } from 'execa';
+import type { ExecaError, execa as Execa } from 'execa';
 import { UserError } from '../errors.ts';
 import { gunzipArchive } from './gunzip-archive.ts';
 import type { LayerCompression } from './types.ts';
@@ -82,30 +82,37 @@ async function peek(source: Readable, n: number): Promise<{ head: Buffer; stream
 // failure, or a missing program, fails the returned stream with one line naming `what`.
 function throughProgram(program: keyof typeof PROGRAM_FLAGS, files: string[], input: Readable | undefined, what: string): Readable {
   const output = new PassThrough();
-  const child = execa(program, [...PROGRAM_FLAGS[program], ...files], { stdin: input ? 'pipe' : 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false } });
-  if (input) {
-    input.on('error', (error) => {
-      child.kill();
-      output.destroy(error);
-    });
-    child.stdin!.on('error', () => undefined); // EPIPE when the program exits early; its exit status says why
-    input.pipe(child.stdin!);
-  }
-  child.stdout.pipe(output, { end: false });
-  // A reader that stops early must not leave the program blocked on a full pipe, keeping us alive.
-  output.on('close', () => child.kill());
-  child.then(() => output.end(), (error: unknown) => {
-    if (output.destroyed) return;
-    const failure = error as ExecaError;
-    if (failure.exitCode === undefined && failure.signal === undefined) {
-      // It never ran.
-      output.destroy(new UserError('decompress', failure.code === 'ENOENT'
-        ? `${what}: is ${program}-compressed, but the ${program} program is not on PATH; install it`
-        : `${what}: cannot run ${program}: ${failure.originalMessage}`, { cause: error }));
-    } else {
-      const stderr = typeof failure.stderr === 'string' ? failure.stderr.trim() : '';
-      output.destroy(new UserError('decompress', `${what}: ${program} failed (exit ${failure.exitCode ?? null}): ${stderr || 'corrupt data'}`));
-    }
+  let child: ReturnType<typeof Execa> | undefined;
+  input?.on('error', (error) => {
+    child?.kill();
+    output.destroy(error);
   });
+  // A reader that stops early must not leave the program blocked on a full pipe, keeping us alive.
+  output.on('close', () => child?.kill());
+  // execa is loaded when first needed: importing it takes a fifth of a second.
+  import('execa').then(({ execa }) => {
+    if (output.destroyed) return;
+    child = execa(program, [...PROGRAM_FLAGS[program], ...files], { stdin: input ? 'pipe' : 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false } });
+    if (input) {
+      child.stdin!.on('error', () => undefined); // EPIPE when the program exits early; its exit status says why
+      input.pipe(child.stdin!);
+    }
+    child.stdout!.pipe(output, { end: false });
+    child.then(() => output.end(), (error: unknown) => {
+      if (output.destroyed) return;
+      output.destroy(programFailure(error as ExecaError, program, what));
+    });
+  }, (error: unknown) => output.destroy(error as Error));
   return output;
+}
+
+function programFailure(failure: ExecaError, program: string, what: string): UserError {
+  if (failure.exitCode === undefined && failure.signal === undefined) {
+    // It never ran.
+    return new UserError('decompress', failure.code === 'ENOENT'
+      ? `${what}: is ${program}-compressed, but the ${program} program is not on PATH; install it`
+      : `${what}: cannot run ${program}: ${failure.originalMessage}`, { cause: failure });
+  }
+  const stderr = typeof failure.stderr === 'string' ? failure.stderr.trim() : '';
+  return new UserError('decompress', `${what}: ${program} failed (exit ${failure.exitCode ?? null}): ${stderr || 'corrupt data'}`);
 }

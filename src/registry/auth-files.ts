@@ -8,7 +8,6 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { UserError } from '../errors.ts';
 import { credentialsFromEnv, type CredentialHelp, type RegistryCredentials } from './client.ts';
 import { DOCKER_HUB } from './reference.ts';
@@ -122,6 +121,8 @@ async function runHelper(name: unknown, file: string, registry: string, env: Nod
   if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) throw new UserError('auth-file', `${file}: the credential helper name ${JSON.stringify(name)} is not a program name; fix the file`);
   const program = `docker-credential-${name}`;
   const server = DOCKER_HUB_HOSTS.has(registry) ? DOCKER_HUB_KEY : registry;
+  // execa is loaded only here: importing it takes a fifth of a second.
+  const { execa } = await import('execa');
   const result = await execa(program, ['get'], { input: server, env, extendEnv: false, reject: false, timeout: 60_000 });
   const where = `the credential helper ${program} (named in ${file}) for ${registry}`;
   if (result.failed) {

@@ -6,7 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { Writable as WritableStream } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { execa } from 'execa';
+import type { execa as Execa } from 'execa';
 import { outputError, UserError } from '../errors.ts';
 import { whenWritable } from './when-writable.ts';
 
@@ -65,8 +65,17 @@ export function compressInMembers(compressor: MemberCompressor, sink: Writable, 
     stream.destroy(failure as Error);
   };
 
+  // Loaded when first needed: execa takes a fifth of a second to import, as long as a small stream takes.
+  let run: typeof Execa;
   const stream = new WritableStream({
     highWaterMark: 1 << 20,
+    construct(callback) {
+      import('execa').then((module) => {
+        run = module.execa;
+        member = startMember();
+        callback();
+      }, callback);
+    },
     write(chunk: Buffer, _encoding, callback) {
       // An empty chunk is copyCompressed's barrier: its callback runs once every earlier chunk is in stdin.
       if (chunk.length === 0) return callback();
@@ -91,10 +100,9 @@ export function compressInMembers(compressor: MemberCompressor, sink: Writable, 
   });
   // Always listened to: between members no pipe watches the sink.
   sink.on('error', (error) => fail(outputError(error, options.where)));
-  member = startMember();
 
   function startMember(): Member {
-    const child = execa(command, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true } });
+    const child = run(command, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true } });
     // A compressor that dies stops reading: its exit status says why, not the EPIPE.
     child.stdin!.on('error', () => undefined);
     const delivered = copyInto(child.stdout!, sink, stopper);
