@@ -5,7 +5,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { WRITTEN, type PipeAnswer, type PipeMessage } from './pipe-protocol.ts';
+import { FREED, slotWord, type PipeAnswer, type PipeMessage } from './pipe-protocol.ts';
 import { DIGEST_OFFSET, DONE, SIZE_OFFSET } from './verify-protocol.ts';
 
 /** Messages of the protocol (verify-hasher.ts): the ring, start a layer, hash a chunk, finish. */
@@ -13,6 +13,8 @@ export type VerifyMessage =
   | { readonly id: number; readonly kind: 'verify-start'; readonly control: SharedArrayBuffer }
   | { readonly id: number; readonly kind: 'verify-ring'; readonly ring: SharedArrayBuffer; readonly words: SharedArrayBuffer; readonly slotBytes: number }
   | { readonly id: number; readonly kind: 'verify-chunk'; readonly slot: number; readonly length: number; readonly sequence: number }
+  /** A chunk in the pipe ring (pipe-ring.ts): hashed there, left for the pipe-chunk that frees it. */
+  | { readonly id: number; readonly kind: 'verify-shared'; readonly offset: number; readonly length: number }
   | { readonly id: number; readonly kind: 'verify-end' };
 
 const port = parentPort;
@@ -30,11 +32,11 @@ const PIPE_WRITE_BYTES = 16 * 1024;
 
 // The pipe: opened again through /proc, a descriptor of our own, blocking whatever the main
 // thread's stdout handle did to fd 1's flags (libuv makes it non-blocking).
-let pipe: { fd: number; bytes: SharedArrayBuffer; words: Int32Array; slotBytes: number; failed: boolean } | undefined;
+let pipe: { fd: number; bytes: SharedArrayBuffer; words: Int32Array; failed: boolean } | undefined;
 
 function writePipe(message: PipeMessage): void {
   if (message.kind === 'pipe-ring') {
-    pipe = { fd: openSync('/proc/self/fd/1', constants.O_WRONLY), bytes: message.ring, words: new Int32Array(message.words), slotBytes: message.slotBytes, failed: false };
+    pipe = { fd: openSync('/proc/self/fd/1', constants.O_WRONLY), bytes: message.ring, words: new Int32Array(message.words), failed: false };
     return;
   }
   const state = pipe!;
@@ -45,7 +47,7 @@ function writePipe(message: PipeMessage): void {
     return;
   }
   if (!state.failed) {
-    const view = new Uint8Array(state.bytes, message.slot * state.slotBytes, message.length);
+    const view = new Uint8Array(state.bytes, message.offset, message.length);
     try {
       for (let done = 0; done < view.length;) done += writeSync(state.fd, view, done, Math.min(PIPE_WRITE_BYTES, view.length - done));
     } catch (error) {
@@ -55,8 +57,10 @@ function writePipe(message: PipeMessage): void {
       port!.postMessage({ kind: 'pipe-error', code, message: text } satisfies PipeAnswer);
     }
   }
-  Atomics.store(state.words, WRITTEN, message.sequence);
-  Atomics.notify(state.words, WRITTEN);
+  // The slot is free again (also after a failure: the stream thread must not wait forever).
+  Atomics.store(state.words, slotWord(message.slot), 0);
+  Atomics.add(state.words, FREED, 1);
+  Atomics.notify(state.words, FREED);
 }
 
 port.on('message', (received: VerifyMessage | PipeMessage) => {
@@ -71,6 +75,12 @@ port.on('message', (received: VerifyMessage | PipeMessage) => {
   }
   if (message.kind === 'verify-start') {
     hashing.set(message.id, { hash: createHash('sha256'), size: 0, control: message.control, words: new Int32Array(message.control, 0, 2) });
+    return;
+  }
+  if (message.kind === 'verify-shared') {
+    const state = hashing.get(message.id);
+    state?.hash.update(new Uint8Array(pipe!.bytes, message.offset, message.length));
+    if (state !== undefined) state.size += message.length;
     return;
   }
   if (message.kind === 'verify-chunk') {

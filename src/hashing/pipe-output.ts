@@ -2,17 +2,16 @@
 // a pipe from the main thread's event loop, so while that thread reads the store the pipe sits
 // idle, and while it waits for the pipe to drain nothing is read: the two alternate. A worker
 // blocking in write() instead lets reading and writing overlap: the hashing worker, which sees
-// the layer bytes anyway (verify-hasher.ts), writes the pipe between its hashing.
+// the layer bytes anyway (verify-hasher.ts), writes the pipe between its hashing. The store
+// layers' chunks are read straight into the shared slots it writes from (pipe-ring.ts).
 import { fstatSync, existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import type { Output } from '../sinks/output.ts';
-import { WRITTEN, type PipeAnswer, type PipeMessage } from './pipe-protocol.ts';
+import type { PipeAnswer, PipeMessage } from './pipe-protocol.ts';
+import { PIPE_SLOT_BYTES, PipeRing } from './pipe-ring.ts';
 import { VerifyHasher } from './verify-hasher.ts';
 
-// Slots chunks are copied into (the writer may be behind by that much): 2 MiB in all.
-const RING_SLOTS = 8;
-const SLOT_BYTES = 256 * 1024;
 // How long a write may block this thread for a free slot before waiting asynchronously.
 const BLOCKING_WAIT_MS = 50;
 
@@ -25,12 +24,14 @@ export function stdoutIsPipe(): boolean {
   }
 }
 
-/** A Writable whose bytes a worker writes to stdout; a write completes once its bytes are copied. */
+/**
+ * A Writable whose bytes a worker writes to stdout. A chunk in the thread's pipe ring (a store
+ * layer's, pipe-ring.ts) is handed over as it is; any other is copied into free slots, and its
+ * write completes once copied.
+ */
 export class PipeWriter extends Writable {
-  private readonly ring = new SharedArrayBuffer(RING_SLOTS * SLOT_BYTES);
-  private readonly words = new Int32Array(new SharedArrayBuffer(4));
+  private readonly ring: PipeRing;
   private readonly worker: Worker;
-  private posted = 0;
   private ended: (() => void) | undefined;
   private held = true;
   private readonly onAnswer = (answer: PipeAnswer): void => {
@@ -45,26 +46,34 @@ export class PipeWriter extends Writable {
   /** Writes through the worker of `thread`, which outlives this stream (its owner closes it). */
   constructor(private readonly thread: VerifyHasher) {
     super({ highWaterMark: 1 << 20 });
+    this.ring = thread.pipeRing ?? new PipeRing();
     this.worker = thread.acquire();
     this.worker.on('message', this.onAnswer);
     this.worker.on('error', this.onError);
-    this.post({ kind: 'pipe-ring', ring: this.ring, words: this.words.buffer as SharedArrayBuffer, slotBytes: SLOT_BYTES });
+    this.post({ kind: 'pipe-ring', ring: this.ring.bytes, words: this.ring.words.buffer as SharedArrayBuffer, slotBytes: PIPE_SLOT_BYTES });
   }
 
   /** Writes complete once their bytes are in the ring: the caller may reuse the chunk then. */
   readonly copiesWrites = true;
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    // Synchronous while the ring has room, so a chunk is free again as soon as write() returns
-    // (the stream's chunks are refilled, not allocated). When the ring is full, this thread,
-    // which has nothing else to do, waits a little for the writer; only longer (a slow reader)
-    // does it wait asynchronously, so signals and errors are still seen.
+    const place = this.ring.locate(chunk);
+    if (place !== undefined) {
+      // Already in a slot taken for it: the worker writes it from there and frees the slot.
+      this.post({ kind: 'pipe-chunk', slot: place.slot, offset: place.offset, length: chunk.length });
+      callback();
+      return;
+    }
+    // Copied, synchronously while the ring has room, so a chunk is free again as soon as write()
+    // returns. When the ring is full, this thread, which has nothing else to do, waits a little
+    // for the writer; only longer (a slow reader) does it wait asynchronously, so signals and
+    // errors are still seen.
     let at = this.fill(chunk, 0);
     const until = performance.now() + BLOCKING_WAIT_MS;
     while (at < chunk.length && !this.destroyed) {
       const left = until - performance.now();
       if (left <= 0) break;
-      Atomics.wait(this.words, WRITTEN, Atomics.load(this.words, WRITTEN), left);
+      this.ring.waitBriefly(left);
       at = this.fill(chunk, at);
     }
     if (at === chunk.length) callback();
@@ -95,12 +104,12 @@ export class PipeWriter extends Writable {
   // Copies pieces of `chunk` from `from` into free slots; returns where it stopped (the ring is full).
   private fill(chunk: Buffer, from: number): number {
     let at = from;
-    while (at < chunk.length && this.posted - Atomics.load(this.words, WRITTEN) < RING_SLOTS) {
-      const piece = chunk.subarray(at, Math.min(chunk.length, at + SLOT_BYTES));
-      const slot = this.posted % RING_SLOTS;
-      new Uint8Array(this.ring, slot * SLOT_BYTES, piece.length).set(piece);
-      this.posted += 1;
-      this.post({ kind: 'pipe-chunk', slot, length: piece.length, sequence: this.posted });
+    while (at < chunk.length) {
+      const slot = this.ring.takeSlot();
+      if (slot === undefined) break;
+      const piece = chunk.subarray(at, Math.min(chunk.length, at + PIPE_SLOT_BYTES));
+      this.ring.view(slot, piece.length).set(piece);
+      this.post({ kind: 'pipe-chunk', slot, offset: slot * PIPE_SLOT_BYTES, length: piece.length });
       at += piece.length;
     }
     return at;
@@ -110,8 +119,7 @@ export class PipeWriter extends Writable {
   private async finishCopy(chunk: Buffer, from: number): Promise<void> {
     let at = from;
     while (at < chunk.length && !this.destroyed) {
-      const waited = Atomics.waitAsync(this.words, WRITTEN, Atomics.load(this.words, WRITTEN));
-      if (waited.async) await waited.value;
+      await this.ring.waitForFree();
       at = this.fill(chunk, at);
     }
   }

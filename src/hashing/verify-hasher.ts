@@ -1,6 +1,7 @@
 // Hashes streamed store layers on another thread: the stream thread reads the store and writes
-// the archive, a worker hashes the same chunks (copied into a shared ring) for the layer's
-// digest, or to check it against one announced. Each thread then does about half of the work.
+// the archive, a worker hashes the same chunks (copied into a shared ring, or, piped, where they
+// already are: the pipe ring of pipe-ring.ts) for the layer's digest, or to check it against one
+// announced. Each thread then does about half of the work.
 //
 // The protocol is synchronous on the stream side (the tar producer is a synchronous
 // generator): chunks are posted with a sequence number, the worker publishes the last number
@@ -9,10 +10,11 @@ import type { Worker } from 'node:worker_threads';
 import { parseDigest } from '../digest/digest.ts';
 import type { StoreLayerIdentity } from '../sources/store-paths.ts';
 import type { ChunkHasher, ChunkVerifier } from '../sources/store-paths.ts';
+import type { PipeRing } from './pipe-ring.ts';
 import { startWorker, WORKER_OPTIONS } from './worker-thread.ts';
 import { CONTROL_BYTES, DIGEST_OFFSET, DONE, SIZE_OFFSET } from './verify-protocol.ts';
 
-// Slots of the ring (chunks the worker may be behind by) and their size: 4 MiB in all.
+// Slots of the copy ring (chunks the worker may be behind by) and their size: 4 MiB in all.
 const RING_SLOTS = 16;
 const SLOT_BYTES = 256 * 1024;
 // How long the stream thread waits for the worker before giving up (it never should).
@@ -24,10 +26,14 @@ export class VerifyHasher implements ChunkVerifier {
   private nextId = 0;
   // Chunks are copied into this ring of shared slots for the worker to hash: the chunks
   // themselves stay ordinary buffers the sink may keep (a compressor's queue), and the shared
-  // memory is a fixed 8 MiB however many chunks pass.
-  private readonly ring = new SharedArrayBuffer(RING_SLOTS * SLOT_BYTES);
+  // memory is a fixed 4 MiB however many chunks pass. Made when first needed: chunks already in
+  // the pipe ring are hashed where they are.
+  private ring: SharedArrayBuffer | undefined;
   private readonly ringWords = new Int32Array(new SharedArrayBuffer(4));
   private posted = 0;
+
+  /** `pipeRing`: the piped stream's shared slots (pipe-ring.ts), whose chunks the worker hashes without a copy. */
+  constructor(readonly pipeRing?: PipeRing) {}
 
   // Layers started and not yet finished, and a pipe being written: the worker keeps the
   // process alive only while there are some.
@@ -53,12 +59,19 @@ export class VerifyHasher implements ChunkVerifier {
     const words = new Int32Array(control, 0, 2);
     worker.postMessage({ id, kind: 'verify-start', control });
     const update = (chunk: Buffer): void => {
+      const place = this.pipeRing?.locate(chunk);
+      if (place !== undefined) {
+        // Hashed from the slot before the worker writes and frees it (messages arrive in order).
+        worker.postMessage({ id, kind: 'verify-shared', offset: place.offset, length: chunk.length });
+        return;
+      }
+      const ring = this.copyRing(worker);
       for (let from = 0; from < chunk.length; from += SLOT_BYTES) {
         const piece = chunk.subarray(from, Math.min(chunk.length, from + SLOT_BYTES));
         // A slot is free once the worker has hashed what was last put there.
         waitUntil(this.ringWords, 0, () => this.posted - Atomics.load(this.ringWords, 0) < RING_SLOTS);
         const slot = this.posted % RING_SLOTS;
-        new Uint8Array(this.ring, slot * SLOT_BYTES, piece.length).set(piece);
+        new Uint8Array(ring, slot * SLOT_BYTES, piece.length).set(piece);
         this.posted += 1;
         worker.postMessage({ id, kind: 'verify-chunk', slot, length: piece.length, sequence: this.posted });
       }
@@ -90,10 +103,16 @@ export class VerifyHasher implements ChunkVerifier {
   }
 
   private spawn(): Worker {
-    const worker = startWorker(WORKER_OPTIONS);
+    this.worker = startWorker(WORKER_OPTIONS);
+    this.ring = undefined;
+    return this.worker;
+  }
+
+  private copyRing(worker: Worker): SharedArrayBuffer {
+    if (this.ring !== undefined) return this.ring;
+    this.ring = new SharedArrayBuffer(RING_SLOTS * SLOT_BYTES);
     worker.postMessage({ id: -1, kind: 'verify-ring', ring: this.ring, words: this.ringWords.buffer, slotBytes: SLOT_BYTES });
-    this.worker = worker;
-    return worker;
+    return this.ring;
   }
 
   /** Stops the worker. */

@@ -7,7 +7,7 @@ import type { Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
 import type { Layer } from '../image/types.ts';
 import { GeneratorReadable } from '../tar/generator-readable.ts';
-import { ChunkPool } from '../tar/chunks.ts';
+import { ChunkPool, type ChunkSupply } from '../tar/chunks.ts';
 import { storeLayerChunks, storeLayerDigest, storeLayerPlan, type StoreLayerOptions, type StoreLayerPlan } from '../tar/store-layer.ts';
 
 /** Digest and size of a store layer. */
@@ -45,6 +45,8 @@ export interface StorePathsLayerOptions extends StoreLayerOptions {
   readonly planner?: (paths: readonly string[], options: StoreLayerOptions) => Promise<StoreLayerPlan>;
   /** What a mismatch names the layer as (default: "store layer of <paths>"). */
   readonly label?: string;
+  /** Where the streamed chunks live (the piped stream's shared slots); default a pool of the stream's own. */
+  readonly chunks?: ChunkSupply;
 }
 
 /**
@@ -54,7 +56,7 @@ export interface StorePathsLayerOptions extends StoreLayerOptions {
  * any stream, the digest costs a separate hashing pass.
  */
 export function storePathsLayer(paths: readonly string[], options: StorePathsLayerOptions): Layer {
-  const { known, verifier, planner, label, ...tarOptions } = options;
+  const { known, verifier, planner, label, chunks, ...tarOptions } = options;
   const name = label ?? `store layer of ${paths.join(', ')}`;
   const list = [...paths];
   let settled: StoreLayerIdentity | undefined = known;
@@ -87,7 +89,7 @@ export function storePathsLayer(paths: readonly string[], options: StorePathsLay
     size,
     open: (): Readable => {
       // Chunks the sink hands back (recycleChunk) are refilled instead of allocated anew.
-      const pool = new ChunkPool();
+      const pool = chunks ?? new ChunkPool();
       // Hashed by another thread as they stream when a verifier is given, else on this one.
       const hasher = verifier?.start(settled?.size ?? plan?.size) ?? mainThreadChunkHasher();
       const expected = { identity: settled, size: settled?.size ?? plan?.size };

@@ -12,6 +12,7 @@ import { tarballLayer } from '../sources/tarball-layer.ts';
 import { givenLayer } from '../sources/given-layer.ts';
 import { splitHashing } from '../hashing/split-hashing.ts';
 import { VerifyHasher } from '../hashing/verify-hasher.ts';
+import { PipeRing } from '../hashing/pipe-ring.ts';
 import { buildCores } from '../build-cores.ts';
 import { PlanThread } from '../hashing/plan-thread.ts';
 import type { Digest } from '../digest/digest.ts';
@@ -99,10 +100,17 @@ export async function imageFromConf(conf: Conf, piped = false): Promise<{ image:
   // Piped, so is the sizing walk (plan-thread.ts: the next layers' while one streams), which
   // keeps the pipe busy between layers; its thread's memory is not worth it for a file.
   // Piped, the hashing thread also writes the pipe, so it hashes only half of the bytes (split-hashing.ts).
-  const verifier = buildCores() > 1 ? new VerifyHasher() : undefined;
+  // Piped, the store layers' chunks live in the pipe ring (pipe-ring.ts): no byte is copied between the threads.
+  const twoCores = buildCores() > 1;
+  const pipeRing = twoCores && piped ? new PipeRing() : undefined;
+  const verifier = twoCores ? new VerifyHasher(pipeRing) : undefined;
   const planner = verifier !== undefined && piped ? new PlanThread() : undefined;
   const hashing = verifier !== undefined && piped ? splitHashing(verifier, 0.5) : verifier;
-  const threads = { ...(hashing === undefined ? {} : { verifier: hashing }), ...(planner === undefined ? {} : { planner: planner.plan.bind(planner) }) };
+  const threads = {
+    ...(hashing === undefined ? {} : { verifier: hashing }),
+    ...(planner === undefined ? {} : { planner: planner.plan.bind(planner) }),
+    ...(pipeRing === undefined ? {} : { chunks: pipeRing }),
+  };
   const storeLayers = conf.storeLayers.map((layer) => {
     const made = storePathsLayer(layer.paths, { ...conf.owner, mtime, ...threads });
     return layer.contentKey === undefined ? made : keyedLayer(made, storeLayerKey(layer.contentKey, conf.owner, mtime));

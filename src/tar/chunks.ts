@@ -29,7 +29,7 @@ export class ChunkBuffer {
   private position = 0;
   private written = 0;
 
-  constructor(private readonly chunkSize: number = CHUNK_SIZE, private readonly reuse = false, private readonly pool?: ChunkPool) {
+  constructor(private readonly chunkSize: number = CHUNK_SIZE, private readonly reuse = false, private readonly pool?: ChunkSupply) {
     // Not zero-filled: every byte is written (content, headers, or explicit zeros) before it is emitted.
     this.chunk = pool?.take(chunkSize) ?? Buffer.allocUnsafeSlow(chunkSize);
   }
@@ -141,12 +141,22 @@ export class ChunkBuffer {
   }
 }
 
+/** Where a ChunkBuffer's chunks come from: a ChunkPool, or the piped stream's shared slots (hashing/pipe-ring.ts). */
+export interface ChunkSupply {
+  /** A chunk of `size` bytes, to be filled completely. */
+  take(size: number): Buffer;
+  /** Takes back a chunk its consumer is done with. */
+  give(chunk: Buffer): void;
+  /** Undefined when the next step of a chunk generator may take chunks; else resolves when it may. */
+  whenReady?(): Promise<void> | undefined;
+}
+
 /**
  * Chunks a consumer has handed back because it is provably done with them (see
  * GeneratorReadable.recycle): refilling them instead of allocating new ones spares the page
  * faults of fresh memory and the garbage collections that megabytes of dead chunks trigger.
  */
-export class ChunkPool {
+export class ChunkPool implements ChunkSupply {
   private readonly spare: Buffer[] = [];
 
   constructor(private readonly limit = 4) {}

@@ -1,6 +1,6 @@
 // Adapts a synchronous generator of byte chunks to a Node Readable.
 import { Readable } from 'node:stream';
-import type { ChunkPool } from './chunks.ts';
+import type { ChunkSupply } from './chunks.ts';
 
 /**
  * A byte stream over a synchronous chunk generator. Each `_read` produces one chunk, so the
@@ -8,8 +8,10 @@ import type { ChunkPool } from './chunks.ts';
  * the generator (and with it any open file).
  */
 export class GeneratorReadable extends Readable {
-  constructor(private readonly chunks: Generator<Buffer>, private readonly pool?: ChunkPool) {
-    super({ highWaterMark: 1 });
+  constructor(private readonly chunks: Generator<Buffer>, private readonly pool?: ChunkSupply) {
+    // Chunks in shared slots (a supply that can make the stream wait) must reach the writer as
+    // they are: a byte stream may merge buffered chunks into a new buffer, leaving the slots behind.
+    super(pool?.whenReady === undefined ? { highWaterMark: 1 } : { objectMode: true, highWaterMark: 1 });
   }
 
   /**
@@ -22,6 +24,13 @@ export class GeneratorReadable extends Readable {
   }
 
   override _read(): void {
+    // Shared slots all taken (the pipe is behind): wait for the writer, not blocking the event loop.
+    const waiting = this.pool?.whenReady?.();
+    if (waiting === undefined) this.pull();
+    else waiting.then(() => this.destroyed || this.pull(), (error: unknown) => this.destroy(error as Error));
+  }
+
+  private pull(): void {
     try {
       const next = this.chunks.next();
       this.push(next.done ? null : next.value);

@@ -5,7 +5,7 @@ import { closeSync, lstatSync, readdirSync, readlinkSync, type Stats } from 'nod
 import type { Readable } from 'node:stream';
 import type { Digest } from '../digest/digest.ts';
 import { UserError } from '../errors.ts';
-import { ChunkBuffer, ChunkPool, CHUNK_SIZE, describeFsError, openForContent, type ContentSource } from './chunks.ts';
+import { ChunkBuffer, ChunkPool, CHUNK_SIZE, type ChunkSupply, describeFsError, openForContent, type ContentSource } from './chunks.ts';
 import { FAST_DIRECTORY, FAST_FILE, FAST_SYMLINK, FastHeader } from './fast-header.ts';
 import { GeneratorReadable } from './generator-readable.ts';
 import { BLOCK_SIZE, encodeHeader, RECORD_SIZE, type TarHeader } from './header.ts';
@@ -57,7 +57,7 @@ export function storeLayerDigest(paths: readonly string[], options: StoreLayerOp
  * `pool`, chunks handed back to the pool are refilled. With `walk` (a plan's recorded walk of
  * the same paths), the tree's metadata comes from the record instead of lstat and readdir.
  */
-export function* storeLayerChunks(paths: readonly string[], options: StoreLayerOptions, reuse = false, pool?: ChunkPool, walk?: Buffer): Generator<Buffer> {
+export function* storeLayerChunks(paths: readonly string[], options: StoreLayerOptions, reuse = false, pool?: ChunkSupply, walk?: Buffer): Generator<Buffer> {
   const out = new ChunkBuffer(options.chunkSize ?? CHUNK_SIZE, reuse, pool);
   const owner = ownerOf(options);
   const writer = new LayerWriter(out, owner, rootPrefix(options.root ?? '/'));

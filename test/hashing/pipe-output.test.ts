@@ -2,11 +2,11 @@
 // same bytes as to a file, with one or more cores, and a reader that leaves is one line.
 // Needs `npm run build` (runs the compiled CLI).
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
-import { assertCleanFailure, cli, makeFixture, writeConf, type Fixture } from '../faults/fixture.ts';
+import { assertCleanFailure, cli, makeFixture, noise, writeConf, type Fixture } from '../faults/fixture.ts';
 
 let fixture: Fixture;
 before(async () => {
@@ -34,4 +34,39 @@ test('a pipe reader that goes away: exit 1, one line', async () => {
   const result = await execa('bash', ['-c', 'node "$0" stream -q --conf "$1" 2>"$2" | head -c 1 >/dev/null; echo "${PIPESTATUS[0]}"', cli, fixture.confPath, join(fixture.work, 'err')]);
   const stderr = await readFile(join(fixture.work, 'err'), 'utf8');
   assertCleanFailure({ exitCode: Number(result.stdout.trim()), stderr }, /the reader of the image stream went away/);
+});
+
+// Copies stdin to the file named by its argument, 64 KiB at a time with a pause after each read.
+const SLOW_READER = `const fs = require('fs'); const out = fs.openSync(process.argv[1], 'w'); const b = Buffer.alloc(65536);
+setTimeout(function next() { const n = fs.readSync(0, b, 0, b.length, null); if (n === 0) return; fs.writeSync(out, b, 0, n); setTimeout(next, 1); }, 300);`;
+
+test('piped, several layers larger than the pipe ring, to a slow reader: the bytes of a file, nothing stuck', async () => {
+  // Store layers stream through the ring's 16 slots of 256 KiB (src/hashing/pipe-ring.ts); a
+  // chunk that left its slot without being written (merged into another buffer) would hold it
+  // for good, and a few layers later the stream would wait forever for a free slot.
+  const names = ['cccc-one', 'dddd-two', 'eeee-three'].map((name) => `0000000000000000000000000000${name}`);
+  const many = await makeFixture({
+    closure: (lib, app) => [
+      { path: lib, narHash: 'sha256-lib', narSize: 1, references: [] },
+      { path: app, narHash: 'sha256-app', narSize: 1, references: [lib, app] },
+      ...names.map((name, index) => ({ path: join(dirname(lib), name), narHash: `sha256-${index}`, narSize: 1, references: [] })),
+    ],
+  });
+  try {
+    for (const [index, name] of names.entries()) {
+      const dir = join(many.storeDir, name, 'share');
+      await mkdir(dir, { recursive: true });
+      // Files of odd sizes, so chunks end mid-file and each layer ends with a partial chunk.
+      for (let file = 0; file < 40; file++) await writeFile(join(dir, `f${file}`), noise(150_000 + file * 1_001 + index, file + index));
+    }
+    await writeConf(many);
+    const file = join(many.work, 'file.tar');
+    await execa('node', [cli, 'stream', '-q', '--conf', many.confPath, '--output', file]);
+    const piped = join(many.work, 'piped.tar');
+    // The reader starts late and then reads slowly (64 KiB a millisecond), so the ring is full most of the time.
+    await execa('bash', ['-c', `node "$0" stream -q --conf "$1" | node -e "$2" "$3"`, cli, many.confPath, SLOW_READER, piped], { env: { NIX_BUILD_CORES: '2' }, timeout: 60_000 });
+    assert.ok((await readFile(piped)).equals(await readFile(file)));
+  } finally {
+    await rm(many.work, { recursive: true, force: true });
+  }
 });
