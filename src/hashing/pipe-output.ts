@@ -89,6 +89,8 @@ export class PipeWriter extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Nothing is written any more: a layer stream waiting for a slot must run on into the error.
+    this.ring.abandon();
     this.letGo();
     callback(error);
   }

@@ -26,6 +26,7 @@ export class PipeRing implements ChunkSupply {
   readonly bytes = new SharedArrayBuffer(PIPE_SLOTS * PIPE_SLOT_BYTES);
   readonly words = new Int32Array(new SharedArrayBuffer(4 * (PIPE_SLOTS + 1)));
   private cursor = 0;
+  private abandoned = false;
 
   /** A free slot's index, now taken; undefined when all are taken. */
   takeSlot(): number | undefined {
@@ -55,7 +56,7 @@ export class PipeRing implements ChunkSupply {
 
   /** Undefined when two slots are free (all a chunk generator's next step takes); else when they are. */
   whenReady(): Promise<void> | undefined {
-    if (this.freeSlots() >= 2) return undefined;
+    if (this.abandoned || this.freeSlots() >= 2) return undefined;
     return this.waitForFree(2);
   }
 
@@ -68,16 +69,27 @@ export class PipeRing implements ChunkSupply {
   /** Blocks this thread up to `ms` for the worker to free a slot; whether one is free. */
   waitBriefly(ms: number): boolean {
     const freed = Atomics.load(this.words, FREED);
-    if (this.freeSlots() > 0) return true;
+    if (this.abandoned || this.freeSlots() > 0) return true;
     Atomics.wait(this.words, FREED, freed, ms);
     return this.freeSlots() > 0;
   }
 
-  /** Resolves once `count` slots are free, waiting without blocking the event loop. */
+  /**
+   * Stops all waiting (the writer is gone: its pipe failed or its thread died): waits return at
+   * once, and `take` hands out ordinary buffers, so a stream runs on into the error.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    for (let slot = 0; slot < PIPE_SLOTS; slot++) Atomics.store(this.words, slotWord(slot), 1);
+    Atomics.add(this.words, FREED, 1);
+    Atomics.notify(this.words, FREED);
+  }
+
+  /** Resolves once `count` slots are free (or the ring is abandoned), waiting without blocking the event loop. */
   async waitForFree(count = 1): Promise<void> {
     for (;;) {
       const freed = Atomics.load(this.words, FREED);
-      if (this.freeSlots() >= count) return;
+      if (this.abandoned || this.freeSlots() >= count) return;
       const waited = Atomics.waitAsync(this.words, FREED, freed);
       if (waited.async) await waited.value;
     }

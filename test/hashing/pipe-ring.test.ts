@@ -42,3 +42,14 @@ test('whenReady waits, without blocking, until the writer has freed two slots', 
   assert.equal(ready, true);
   assert.equal(ring.whenReady(), undefined);
 });
+
+test('abandoned (the writer is gone), the ring stops every wait and hands out ordinary buffers', async () => {
+  const ring = new PipeRing();
+  while (ring.takeSlot() !== undefined);
+  const waiting = ring.waitForFree(2);
+  ring.abandon();
+  await waiting;
+  assert.equal(ring.whenReady(), undefined);
+  assert.equal(ring.waitBriefly(1000), true);
+  assert.equal(ring.locate(ring.take(PIPE_SLOT_BYTES)), undefined);
+});
