@@ -72,7 +72,8 @@ export function compressInMembers(compressor: MemberCompressor, sink: Writable, 
     construct(callback) {
       import('execa').then((module) => {
         run = module.execa;
-        member = startMember();
+        // Stopped while loading (a layer failed at once): no compressor is left waiting for input.
+        if (abandoned === undefined && failure === undefined) member = startMember();
         callback();
       }, callback);
     },
