@@ -318,9 +318,10 @@ async function bench(): Promise<void> {
     return;
   }
   if (process.env.BENCH_ROWS === 'push') {
-    const results = join(repo, 'bench/results.md');
+    // The trixie root's run goes to its own file, as the full run's does.
+    const results = resultsFile;
     writeFileSync(results, withPushSection(existsSync(results) ? readFileSync(results, 'utf8') : '# nix-strata benchmark\n', (await push()).replace('## Push\n', `## Push\n\n${new Date().toISOString()}\n\n${machine()}\n`)));
-    log('push section written to bench/results.md');
+    log(`push section written to ${results}`);
     return;
   }
 
