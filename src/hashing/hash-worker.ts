@@ -63,6 +63,14 @@ function writePipe(message: PipeMessage): void {
   Atomics.notify(state.words, FREED);
 }
 
+// Adds a chunk to its layer's hash; a chunk of a layer no longer hashed is skipped.
+function hashChunk(id: number, bytes: Uint8Array): void {
+  const state = hashing.get(id);
+  if (state === undefined) return;
+  state.hash.update(bytes);
+  state.size += bytes.length;
+}
+
 port.on('message', (received: VerifyMessage | PipeMessage) => {
   if (received.kind === 'pipe-ring' || received.kind === 'pipe-chunk' || received.kind === 'pipe-end') {
     writePipe(received);
@@ -78,16 +86,12 @@ port.on('message', (received: VerifyMessage | PipeMessage) => {
     return;
   }
   if (message.kind === 'verify-shared') {
-    const state = hashing.get(message.id);
-    state?.hash.update(new Uint8Array(pipe!.bytes, message.offset, message.length));
-    if (state !== undefined) state.size += message.length;
+    hashChunk(message.id, new Uint8Array(pipe!.bytes, message.offset, message.length));
     return;
   }
   if (message.kind === 'verify-chunk') {
-    const state = hashing.get(message.id);
     // Hashed (or, for an abandoned layer, skipped) in order, then the slot is free again.
-    state?.hash.update(new Uint8Array(ring!.bytes, message.slot * ring!.slotBytes, message.length));
-    if (state !== undefined) state.size += message.length;
+    hashChunk(message.id, new Uint8Array(ring!.bytes, message.slot * ring!.slotBytes, message.length));
     Atomics.store(ring!.words, 0, message.sequence);
     Atomics.notify(ring!.words, 0);
     return;

@@ -50,7 +50,7 @@ export class PipeWriter extends Writable {
     this.worker = thread.acquire();
     this.worker.on('message', this.onAnswer);
     this.worker.on('error', this.onError);
-    this.post({ kind: 'pipe-ring', ring: this.ring.bytes, words: this.ring.words.buffer as SharedArrayBuffer, slotBytes: PIPE_SLOT_BYTES });
+    this.post({ kind: 'pipe-ring', ring: this.ring.bytes, words: this.ring.words.buffer as SharedArrayBuffer });
   }
 
   /** Writes complete once their bytes are in the ring: the caller may reuse the chunk then. */
@@ -110,8 +110,9 @@ export class PipeWriter extends Writable {
       const slot = this.ring.takeSlot();
       if (slot === undefined) break;
       const piece = chunk.subarray(at, Math.min(chunk.length, at + PIPE_SLOT_BYTES));
-      this.ring.view(slot, piece.length).set(piece);
-      this.post({ kind: 'pipe-chunk', slot, offset: slot * PIPE_SLOT_BYTES, length: piece.length });
+      const copy = this.ring.view(slot, piece.length);
+      copy.set(piece);
+      this.post({ kind: 'pipe-chunk', slot, offset: copy.byteOffset, length: piece.length });
       at += piece.length;
     }
     return at;

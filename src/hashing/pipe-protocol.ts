@@ -1,7 +1,7 @@
 // Messages and shared words between pipe-output.ts and the thread writing the pipe (hash-worker.ts).
 /** Messages to the writing thread: the ring (pipe-ring.ts), a chunk of it to write, the end. */
 export type PipeMessage =
-  | { readonly kind: 'pipe-ring'; readonly ring: SharedArrayBuffer; readonly words: SharedArrayBuffer; readonly slotBytes: number }
+  | { readonly kind: 'pipe-ring'; readonly ring: SharedArrayBuffer; readonly words: SharedArrayBuffer }
   /** Write `length` bytes at byte `offset` of the ring, then free `slot`. */
   | { readonly kind: 'pipe-chunk'; readonly slot: number; readonly offset: number; readonly length: number }
   | { readonly kind: 'pipe-end' };

@@ -30,6 +30,7 @@ export class PipeRing implements ChunkSupply {
 
   /** A free slot's index, now taken; undefined when all are taken. */
   takeSlot(): number | undefined {
+    if (this.abandoned) return undefined;
     for (let i = 0; i < PIPE_SLOTS; i++) {
       const slot = (this.cursor + i) % PIPE_SLOTS;
       if (Atomics.load(this.words, slotWord(slot)) === 0) {
@@ -80,7 +81,6 @@ export class PipeRing implements ChunkSupply {
    */
   abandon(): void {
     this.abandoned = true;
-    for (let slot = 0; slot < PIPE_SLOTS; slot++) Atomics.store(this.words, slotWord(slot), 1);
     Atomics.add(this.words, FREED, 1);
     Atomics.notify(this.words, FREED);
   }
