@@ -16,6 +16,9 @@
 , zstd
 , xz
 , bzip2
+  # pipesz, which widens the pipe of `stream | docker load` (src/hashing/pipe-capacity.ts);
+  # without it the stream works as before, through the default 64 KiB pipe.
+, util-linuxMinimal ? null
 , registry ? "https://registry.npmjs.org"
 }:
 let
@@ -43,8 +46,9 @@ let
     else entry // { resolved = "${registry}/${name}/-/${baseNameOf name}-${entry.version}.tgz"; };
   packageLock = lock // { packages = mapAttrs withResolved lock.packages; };
 
-  # Programs the builder starts: find/stat for the customisation layer, the compressors.
-  runtimePath = concatStringsSep ":" (map (p: "${p}/bin") [ findutils coreutils pigz zstd xz bzip2 ]);
+  # Programs the builder starts: find/stat for the customisation layer, the compressors, pipesz.
+  runtimePath = concatStringsSep ":" (map (p: "${p}/bin")
+    ([ findutils coreutils pigz zstd xz bzip2 ] ++ (if util-linuxMinimal == null then [ ] else [ util-linuxMinimal ])));
 in
 buildNpmPackage {
   pname = "nix-strata";

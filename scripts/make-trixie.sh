@@ -10,9 +10,10 @@ root=${NIX_STRATA_TRIXIE:-/var/lib/nix-strata/trixie}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 build_users=8
 
-# nodejs/npm/git to run the suite; the rest are the programs the e2e tests and stand-ins call.
+# nodejs/npm/git to run the suite; the rest are the programs the e2e tests and stand-ins call
+# (util-linux-extra: pipesz, which Debian 12's util-linux lacks).
 packages=(nodejs npm git docker-cli skopeo umoci podman fakeroot proot pigz zstd xz-utils bzip2
-  busybox-static bash-static jq sqlite3 docker-registry apache2-utils findutils time)
+  busybox-static bash-static jq sqlite3 docker-registry apache2-utils findutils time util-linux-extra)
 
 nix_conf=$'sandbox = true\nsandbox-fallback = false\nextra-sandbox-paths = /usr /lib=/usr/lib /lib64=/usr/lib64\nsubstituters =\nbuild-users-group = nixbld\nexperimental-features = nix-command flakes'
 

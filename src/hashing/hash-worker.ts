@@ -25,18 +25,17 @@ const hashing = new Map<number, { hash: Hash; size: number; control: SharedArray
 // The ring of slots chunks are copied into, and the word where the last hashed sequence goes.
 let ring: { bytes: SharedArrayBuffer; words: Int32Array; slotBytes: number } | undefined;
 
-// Written in pieces of this size, not whole slots: a pipe holds 64 KiB, and a write that fills
-// it makes writer and reader take turns. Here 1.2 GB from memory into `| wc -c` (16 KiB reads)
-// took 1.5–1.8 s in 64 KiB writes and 0.5–0.9 s in 16 KiB ones.
-const PIPE_WRITE_BYTES = 16 * 1024;
-
 // The pipe: opened again through /proc, a descriptor of our own, blocking whatever the main
-// thread's stdout handle did to fd 1's flags (libuv makes it non-blocking).
-let pipe: { fd: number; bytes: SharedArrayBuffer; words: Int32Array; failed: boolean } | undefined;
+// thread's stdout handle did to fd 1's flags (libuv makes it non-blocking). It is written in
+// pieces of `writeBytes` (pipe-output.ts chooses): 16 KiB into a 64 KiB pipe, where a write
+// that fills it makes writer and reader take turns (1.2 GB from memory into `| wc -c` took
+// 1.5–1.8 s in 64 KiB writes, 0.5–0.9 s in 16 KiB ones), and a whole slot into a 1 MiB pipe.
+let pipe: { fd: number; bytes: SharedArrayBuffer; words: Int32Array; writeBytes: number; failed: boolean } | undefined;
 
 function writePipe(message: PipeMessage): void {
   if (message.kind === 'pipe-ring') {
-    pipe = { fd: openSync('/proc/self/fd/1', constants.O_WRONLY), bytes: message.ring, words: new Int32Array(message.words), failed: false };
+    const fd = openSync('/proc/self/fd/1', constants.O_WRONLY);
+    pipe = { fd, bytes: message.ring, words: new Int32Array(message.words), writeBytes: message.writeBytes, failed: false };
     return;
   }
   const state = pipe!;
@@ -49,7 +48,7 @@ function writePipe(message: PipeMessage): void {
   if (!state.failed) {
     const view = new Uint8Array(state.bytes, message.offset, message.length);
     try {
-      for (let done = 0; done < view.length;) done += writeSync(state.fd, view, done, Math.min(PIPE_WRITE_BYTES, view.length - done));
+      for (let done = 0; done < view.length;) done += writeSync(state.fd, view, done, Math.min(state.writeBytes, view.length - done));
     } catch (error) {
       // EPIPE when the reader went away: reported once; later chunks are only acknowledged.
       state.failed = true;

@@ -3,17 +3,22 @@
 // idle, and while it waits for the pipe to drain nothing is read: the two alternate. A worker
 // blocking in write() instead lets reading and writing overlap: the hashing worker, which sees
 // the layer bytes anyway (verify-hasher.ts), writes the pipe between its hashing. The store
-// layers' chunks are read straight into the shared slots it writes from (pipe-ring.ts).
+// layers' chunks are read straight into the shared slots it writes from (pipe-ring.ts), and
+// the pipe is widened to 1 MiB first where it can be (pipe-capacity.ts).
 import { fstatSync, existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import type { Output } from '../sinks/output.ts';
+import { widenStdoutPipe } from './pipe-capacity.ts';
 import type { PipeAnswer, PipeMessage } from './pipe-protocol.ts';
 import { PIPE_SLOT_BYTES, PipeRing } from './pipe-ring.ts';
 import { VerifyHasher } from './verify-hasher.ts';
 
 // How long a write may block this thread for a free slot before waiting asynchronously.
 const BLOCKING_WAIT_MS = 50;
+
+/** Bytes per write() into a pipe of the default 64 KiB (hash-worker.ts says why). */
+export const NARROW_PIPE_WRITE_BYTES = 16 * 1024;
 
 /** Whether stdout is a pipe this module can write (a descriptor of its own through /proc). */
 export function stdoutIsPipe(): boolean {
@@ -43,14 +48,17 @@ export class PipeWriter extends Writable {
     this.destroy(error);
   };
 
-  /** Writes through the worker of `thread`, which outlives this stream (its owner closes it). */
-  constructor(private readonly thread: VerifyHasher) {
+  /**
+   * Writes through the worker of `thread`, which outlives this stream (its owner closes it), in
+   * write()s of `writeBytes`: whole slots once the pipe is wide, else NARROW_PIPE_WRITE_BYTES.
+   */
+  constructor(private readonly thread: VerifyHasher, writeBytes = NARROW_PIPE_WRITE_BYTES) {
     super({ highWaterMark: 1 << 20 });
     this.ring = thread.pipeRing ?? new PipeRing();
     this.worker = thread.acquire();
     this.worker.on('message', this.onAnswer);
     this.worker.on('error', this.onError);
-    this.post({ kind: 'pipe-ring', ring: this.ring.bytes, words: this.ring.words.buffer as SharedArrayBuffer });
+    this.post({ kind: 'pipe-ring', ring: this.ring.bytes, words: this.ring.words.buffer as SharedArrayBuffer, writeBytes });
   }
 
   /** Writes complete once their bytes are in the ring: the caller may reuse the chunk then. */
@@ -135,11 +143,11 @@ export class PipeWriter extends Writable {
 /**
  * stdout through a PipeWriter, as an Output of sinks/output.ts, written by `thread`'s worker
  * (one of its own when the stream has none: a single core, where it still frees the stream
- * thread from waiting on the pipe).
+ * thread from waiting on the pipe). `widen` makes the pipe wide first (pipe-capacity.ts).
  */
-export function openPipeOutput(thread?: VerifyHasher): Output {
+export function openPipeOutput(thread?: VerifyHasher, widen: () => boolean = widenStdoutPipe): Output {
   const owner = thread ?? new VerifyHasher();
-  const stream = new PipeWriter(owner);
+  const stream = new PipeWriter(owner, widen() ? PIPE_SLOT_BYTES : NARROW_PIPE_WRITE_BYTES);
   const finished = new Promise<void>((resolve, reject) => {
     stream.once('finish', resolve);
     stream.once('error', reject);

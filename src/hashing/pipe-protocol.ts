@@ -1,7 +1,10 @@
 // Messages and shared words between pipe-output.ts and the thread writing the pipe (hash-worker.ts).
-/** Messages to the writing thread: the ring (pipe-ring.ts), a chunk of it to write, the end. */
+/**
+ * Messages to the writing thread: the ring (pipe-ring.ts) and the size of each write() (see
+ * hash-worker.ts), a chunk of it to write, the end.
+ */
 export type PipeMessage =
-  | { readonly kind: 'pipe-ring'; readonly ring: SharedArrayBuffer; readonly words: SharedArrayBuffer }
+  | { readonly kind: 'pipe-ring'; readonly ring: SharedArrayBuffer; readonly words: SharedArrayBuffer; readonly writeBytes: number }
   /** Write `length` bytes at byte `offset` of the ring, then free `slot`. */
   | { readonly kind: 'pipe-chunk'; readonly slot: number; readonly offset: number; readonly length: number }
   | { readonly kind: 'pipe-end' };

@@ -22,11 +22,19 @@ test('piped, the archive has the bytes written to a file, on one core and on two
   const file = join(fixture.work, 'file.tar');
   await execa('node', [cli, 'stream', '-q', '--conf', fixture.confPath, '--output', file]);
   const expected = await readFile(file);
+  // A pipesz that says yes makes the writer write whole 256 KiB slots (pipe-capacity.ts), here
+  // into a pipe that kept its size: the bytes must be the same either way.
+  const sayYes = join(fixture.work, 'yes-bin');
+  await mkdir(sayYes, { recursive: true });
+  await writeFile(join(sayYes, 'pipesz'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   for (const cores of ['1', '2']) {
-    // `sleep` first: the reader starts late, so writes find the pipe full.
-    const piped = join(fixture.work, `piped-${cores}.tar`);
-    await execa('bash', ['-c', `node "$0" stream -q --conf "$1" | { sleep 0.3; cat > "$2"; }`, cli, fixture.confPath, piped], { env: { NIX_BUILD_CORES: cores } });
-    assert.ok((await readFile(piped)).equals(expected), `NIX_BUILD_CORES=${cores}`);
+    for (const wide of [false, true]) {
+      // `sleep` first: the reader starts late, so writes find the pipe full.
+      const piped = join(fixture.work, `piped-${cores}-${wide}.tar`);
+      const env = { NIX_BUILD_CORES: cores, ...(wide ? { PATH: `${sayYes}:${process.env.PATH}` } : {}) };
+      await execa('bash', ['-c', `node "$0" stream -q --conf "$1" | { sleep 0.3; cat > "$2"; }`, cli, fixture.confPath, piped], { env });
+      assert.ok((await readFile(piped)).equals(expected), `NIX_BUILD_CORES=${cores}, ${wide ? 'whole-slot' : '16 KiB'} writes`);
+    }
   }
 });
 

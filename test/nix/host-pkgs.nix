@@ -158,6 +158,12 @@ in
   xz = linkHost "xz" [ "xz" ];
   bzip2 = linkHost "bzip2" [ "bzip2" ];
   proot = linkHost "proot" [ "proot" ];
+  # util-linux's pipesz (2.39 and later): trixie has it (util-linux-extra), Debian 12 does not,
+  # so there this bin/ is empty and the stream keeps the default pipe (pipe-capacity.ts).
+  util-linuxMinimal = hostBuild "util-linux-minimal" ''
+    mkdir -p "$out/bin"
+    if test -e ${hostBin}/pipesz; then ln -s ${hostBin}/pipesz "$out/bin/pipesz"; fi
+  '';
   nodejs = linkHost "nodejs" [ "node" ];
   # Debian's nix finds its libraries through RUNPATH /usr/lib/nix; name them under hostLib too.
   nix = hostBuild "nix" ''

@@ -37,7 +37,7 @@ let
   nix-strata = pkgs.hostBuild "nix-strata" ''
     mkdir -p "$out/bin"
     printf '%s\n' '#!${pkgs.bash}/bin/bash' \
-      'export PATH="''${PATH:+$PATH:}${builtins.concatStringsSep ":" (map (p: "${p}/bin") [ pkgs.findutils pkgs.coreutils pkgs.pigz pkgs.zstd pkgs.xz pkgs.bzip2 ])}"' \
+      'export PATH="''${PATH:+$PATH:}${builtins.concatStringsSep ":" (map (p: "${p}/bin") [ pkgs.findutils pkgs.coreutils pkgs.pigz pkgs.zstd pkgs.xz pkgs.bzip2 pkgs.util-linuxMinimal ])}"' \
       'exec ${pkgs.nodejs}/bin/node ${source}/bin/nix-strata.js "$@"' > "$out/bin/nix-strata"
     chmod 0555 "$out/bin/nix-strata"
   '';
