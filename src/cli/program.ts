@@ -4,10 +4,14 @@
 import { Command } from 'commander';
 import { packageVersion } from '../version.ts';
 
-const COMMANDS: Record<string, () => Promise<Command>> = {
+const COMMANDS: Record<string, (argv: readonly string[]) => Promise<Command>> = {
   conf: async () => (await import('./commands/conf.ts')).confCommand(),
   layer: async () => (await import('./commands/layer.ts')).layerCommand(),
-  stream: async () => (await import('./commands/stream.ts')).streamCommand(),
+  stream: async (argv) => {
+    // Its worker threads boot while its modules load (steps/stream-threads.ts says why).
+    (await import('../steps/stream-threads.ts')).prestartStreamThreads(argv);
+    return (await import('./commands/stream.ts')).streamCommand();
+  },
   load: async () => (await import('./commands/load.ts')).loadCommand(),
   push: async () => (await import('./commands/push.ts')).pushCommand(),
   layers: async () => (await import('./commands/layers.ts')).layersCommand(),
@@ -34,7 +38,7 @@ export async function createProgram(argv: readonly string[] = []): Promise<Comma
     .configureOutput({ outputError: (text, write) => write(oneLineError(text)) });
   const named = argv[2];
   const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
-  for (const name of wanted) program.addCommand(await COMMANDS[name]!());
+  for (const name of wanted) program.addCommand(await COMMANDS[name]!(argv));
   return program;
 }
 

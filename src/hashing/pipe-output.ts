@@ -5,7 +5,6 @@
 // the layer bytes anyway (verify-hasher.ts), writes the pipe between its hashing. The store
 // layers' chunks are read straight into the shared slots it writes from (pipe-ring.ts), and
 // the pipe is widened to 1 MiB first where it can be (pipe-capacity.ts).
-import { fstatSync, existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import type { Output } from '../sinks/output.ts';
@@ -19,15 +18,6 @@ const BLOCKING_WAIT_MS = 50;
 
 /** Bytes per write() into a pipe of the default 64 KiB (hash-worker.ts says why). */
 export const NARROW_PIPE_WRITE_BYTES = 16 * 1024;
-
-/** Whether stdout is a pipe this module can write (a descriptor of its own through /proc). */
-export function stdoutIsPipe(): boolean {
-  try {
-    return fstatSync(1).isFIFO() && existsSync('/proc/self/fd/1');
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A Writable whose bytes a worker writes to stdout. A chunk in the thread's pipe ring (a store

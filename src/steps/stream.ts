@@ -8,7 +8,8 @@ import type { Logger } from '../log.ts';
 import { SINKS, type DirectoryFormat, type SinkFormat } from '../sinks/formats.ts';
 import { writeOciLayout } from '../sinks/oci-layout.ts';
 import { writeOutput, type Compressor } from '../sinks/output.ts';
-import { openPipeOutput, stdoutIsPipe } from '../hashing/pipe-output.ts';
+import { openPipeOutput } from '../hashing/pipe-output.ts';
+import { streamsToPipe } from './stream-threads.ts';
 import { readSbomDocuments } from './sbom-documents.ts';
 import { checkImageSource, openImage, type ImageSource } from './image-source.ts';
 
@@ -37,7 +38,7 @@ export async function streamImage(options: StreamOptions): Promise<void> {
     throw new UserError('stdout-is-terminal', 'refusing to write an image archive to a terminal; pipe it (| docker load) or pass --output FILE');
   }
   // An uncompressed docker-archive to a pipe (`| docker load`) is written by a thread of its own.
-  const toPipe = format === 'docker-archive' && options.output === undefined && outer === 'none' && stdoutIsPipe();
+  const toPipe = streamsToPipe({ format, output: options.output, outer });
   if (options.sbomDir !== undefined && format !== 'oci') {
     throw new UserError('sbom-needs-oci', `stream --sbom-dir: only an OCI layout (--format oci) holds the SBOM, not ${format}; drop --sbom-dir or use --format oci`);
   }

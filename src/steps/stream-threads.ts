@@ -1,0 +1,51 @@
+// Which threads `nix-strata stream` uses, decided once for the stream itself (stream.ts) and,
+// earlier, from the raw command line, to start them booting while the stream's modules load:
+// a worker takes about 0.15 s to boot here, the stream's modules about 0.2 s to load, and the
+// stream thread used to wait for the workers after both.
+import { existsSync, fstatSync } from 'node:fs';
+import { buildCores } from '../build-cores.ts';
+import { prestartWorker } from '../hashing/worker-thread.ts';
+
+/** Whether stdout is a pipe the writing thread can open (a descriptor of its own through /proc). */
+export function stdoutIsPipe(): boolean {
+  try {
+    return fstatSync(1).isFIFO() && existsSync('/proc/self/fd/1');
+  } catch {
+    return false;
+  }
+}
+
+/** What decides the threads: the sink, where it goes, and the archive's own compression. */
+export interface StreamRoute {
+  readonly format: string;
+  readonly output: string | undefined;
+  /** Of the whole docker-archive ('none' for other formats). */
+  readonly outer: string;
+}
+
+/** An uncompressed docker-archive to a stdout pipe (`| docker load`): written by a thread of its own (hashing/pipe-output.ts). */
+export function streamsToPipe(route: StreamRoute): boolean {
+  return route.format === 'docker-archive' && route.output === undefined && route.outer === 'none' && stdoutIsPipe();
+}
+
+/**
+ * Prestarts the workers a `stream` of a conf will take (image-source.ts): with two cores or
+ * more the hashing worker, and, piped, the sizing one. A guess from `argv` (process.argv) that
+ * reads only --conf, --output/-o, --format and --compressor; a wrong guess costs a worker
+ * booted for nothing or one booted late, never a different stream.
+ */
+export function prestartStreamThreads(argv: readonly string[]): void {
+  const args = argv.slice(3);
+  const value = (long: string): string | undefined => {
+    const at = args.indexOf(long);
+    return at >= 0 ? args[at + 1] : args.find((arg) => arg.startsWith(`${long}=`))?.slice(long.length + 1);
+  };
+  const fromConf = args.some((arg) => arg === '--conf' || arg.startsWith('--conf='));
+  if (!fromConf || buildCores() < 2) return;
+  const hasOutput = args.some((arg) => arg === '--output' || arg.startsWith('--output=') || arg.startsWith('-o'));
+  const format = value('--format') ?? 'docker-archive';
+  prestartWorker('hash-worker');
+  if (streamsToPipe({ format, output: hasOutput ? 'given' : undefined, outer: format === 'docker-archive' ? value('--compressor') ?? 'none' : 'none' })) {
+    prestartWorker('plan-worker');
+  }
+}
