@@ -15,17 +15,22 @@ export function stdoutIsPipe(): boolean {
   }
 }
 
-/** What decides the threads: the sink, where it goes, and the archive's own compression. */
+/** The docker-archive's own compression: `compressor` compresses each layer of the other formats instead. */
+export function archiveCompressor<C extends string>(format: string, compressor: C): C | 'none' {
+  return format === 'docker-archive' ? compressor : 'none';
+}
+
+/** What decides the threads: the sink, whether it goes to a file, and the archive's own compression. */
 export interface StreamRoute {
   readonly format: string;
-  readonly output: string | undefined;
-  /** Of the whole docker-archive ('none' for other formats). */
+  readonly toFile: boolean;
+  /** archiveCompressor's. */
   readonly outer: string;
 }
 
 /** An uncompressed docker-archive to a stdout pipe (`| docker load`): written by a thread of its own (hashing/pipe-output.ts). */
 export function streamsToPipe(route: StreamRoute): boolean {
-  return route.format === 'docker-archive' && route.output === undefined && route.outer === 'none' && stdoutIsPipe();
+  return route.format === 'docker-archive' && !route.toFile && route.outer === 'none' && stdoutIsPipe();
 }
 
 /**
@@ -42,10 +47,10 @@ export function prestartStreamThreads(argv: readonly string[]): void {
   };
   const fromConf = args.some((arg) => arg === '--conf' || arg.startsWith('--conf='));
   if (!fromConf || buildCores() < 2) return;
-  const hasOutput = args.some((arg) => arg === '--output' || arg.startsWith('--output=') || arg.startsWith('-o'));
+  const toFile = args.some((arg) => arg === '--output' || arg.startsWith('--output=') || arg.startsWith('-o'));
   const format = value('--format') ?? 'docker-archive';
   prestartWorker('hash-worker');
-  if (streamsToPipe({ format, output: hasOutput ? 'given' : undefined, outer: format === 'docker-archive' ? value('--compressor') ?? 'none' : 'none' })) {
+  if (streamsToPipe({ format, toFile, outer: archiveCompressor(format, value('--compressor') ?? 'none') })) {
     prestartWorker('plan-worker');
   }
 }

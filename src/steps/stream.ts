@@ -9,7 +9,7 @@ import { SINKS, type DirectoryFormat, type SinkFormat } from '../sinks/formats.t
 import { writeOciLayout } from '../sinks/oci-layout.ts';
 import { writeOutput, type Compressor } from '../sinks/output.ts';
 import { openPipeOutput } from '../hashing/pipe-output.ts';
-import { streamsToPipe } from './stream-threads.ts';
+import { archiveCompressor, streamsToPipe } from './stream-threads.ts';
 import { readSbomDocuments } from './sbom-documents.ts';
 import { checkImageSource, openImage, type ImageSource } from './image-source.ts';
 
@@ -33,12 +33,12 @@ export async function streamImage(options: StreamOptions): Promise<void> {
     throw new UserError('oci-needs-output', 'stream --format oci writes a directory: give it with --output DIR');
   }
   // An oci-archive's layers are compressed inside it; the archive itself never is.
-  const outer: Compressor = format === 'docker-archive' ? options.compressor : 'none';
+  const outer: Compressor = archiveCompressor(format, options.compressor);
   if (options.output === undefined && outer === 'none' && process.stdout.isTTY) {
     throw new UserError('stdout-is-terminal', 'refusing to write an image archive to a terminal; pipe it (| docker load) or pass --output FILE');
   }
   // An uncompressed docker-archive to a pipe (`| docker load`) is written by a thread of its own.
-  const toPipe = streamsToPipe({ format, output: options.output, outer });
+  const toPipe = streamsToPipe({ format, toFile: options.output !== undefined, outer });
   if (options.sbomDir !== undefined && format !== 'oci') {
     throw new UserError('sbom-needs-oci', `stream --sbom-dir: only an OCI layout (--format oci) holds the SBOM, not ${format}; drop --sbom-dir or use --format oci`);
   }
