@@ -5,10 +5,11 @@
 # Nix gathers inputs into derivations, each one builder call (docs/contract.md). Commonly
 # (no extraCommands, fakeRootCommands, fake chroot or Nix database) an image is:
 #   <baseName>-customisation-layer  `nix-strata conf`, reading `spec` + the closure graph;
-#                                   outputs `out` (the customisation layer) and `conf`
+#                                   outputs `out` (the customisation layer), `conf` and
+#                                   `plan` (the store layers' sizes and walks, from lstat)
 #   stream-<baseName>               an executable: `nix-strata stream --conf <conf> "$@"`
 # With commands to run, the layer is built first by customisation.nix (the only shell), under
-# the same name, and the conf is `<baseName>-conf.json` (output `out`) after it.
+# the same name, and the conf is `<baseName>-conf.json` (outputs `out` and `plan`) after it.
 # buildLayeredImage adds `<baseName>.tar.gz|.tar.zst|.tar` (`nix-strata stream --output`).
 #
 # Only `builtins` is used (no nixpkgs lib), so a tiny stand-in package set works
@@ -156,7 +157,8 @@ let
 
       # Everything that depends on where the customisation layer is built. One derivation for
       # the common case (no commands): `out` is the customisation layer (named as nixpkgs names
-      # it), `conf` the conf; otherwise the conf alone, after the separately built layer. Nix
+      # it), `conf` the conf; otherwise the conf alone, after the separately built layer. `plan`
+      # is the plan file the conf names (src/steps/layer-plans.ts). Nix
       # exports the closure of everything the layer may refer to.
       layerPlacement =
         if inConf then {
@@ -164,14 +166,14 @@ let
           customisationLayer = builtins.placeholder "out";
           customisationContents = contentsList;
           confName = "${baseName}-customisation-layer";
-          confOutputs = [ "out" "conf" ];
+          confOutputs = [ "out" "conf" "plan" ];
           layerClosure = [ baseJson ] ++ contentsList;
           confOf = drv: drv.conf;
         } else {
           customisationLayer = "${customisationLayerDrv}";
           customisationContents = null;
           confName = "${baseName}-conf.json";
-          confOutputs = [ "out" ];
+          confOutputs = [ "out" "plan" ];
           layerClosure = [ baseJson customisationLayerDrv ];
           confOf = drv: drv;
         };
@@ -205,8 +207,9 @@ let
         builder = "${nix-strata}/bin/nix-strata";
         args = [ "conf" ];
         __structuredAttrs = true;
-        # Local: it only plans (reads no store file), so a remote builder would cost more than the
-        # work: the closure copied there, and a build-hook process (~20 ms of every rebuild).
+        # Local: it only plans (from the closure's metadata into `plan`, reading no store file), so a
+        # remote builder would cost more than the work: the closure copied there, and a
+        # build-hook process (~20 ms of every rebuild).
         preferLocalBuild = true;
         exportReferencesGraph.closure = if withStorePaths then layerPlacement.layerClosure else [ ];
       };

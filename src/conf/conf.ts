@@ -22,6 +22,15 @@ export interface ConfStoreLayer {
    * push matches a registry's layer by without reading the paths. Absent when a narHash is unknown.
    */
   contentKey?: string;
+  /** The layer's tar size and where its recorded walk sits in the conf's `plan` file (steps/layer-plans.ts). */
+  planned?: LayerPlanRecord;
+}
+
+/** A store layer's plan in the conf: the walk is absent when it outgrew the record limit. */
+export interface LayerPlanRecord {
+  size: number;
+  /** Offset and length in the plan file. */
+  walk?: [number, number];
 }
 
 export interface Conf {
@@ -41,6 +50,8 @@ export interface Conf {
   givenLayers: GivenLayer[];
   storeLayers: ConfStoreLayer[];
   customisationLayer: string;
+  /** The plan file (steps/layer-plans.ts) of the layers' `planned` records; absent in confs of earlier versions. */
+  plan?: string;
 }
 
 /** The conf as text: 2-space JSON with number lexemes kept. */
@@ -72,7 +83,12 @@ function checkConf(value: unknown, path: string): Conf {
     }
     // Confs of earlier versions also carried `digest` and `size`: ignored, the stream computes both.
     if (layer.contentKey !== undefined && typeof layer.contentKey !== 'string') fail(`storeLayers[${index}].contentKey must be a string`);
-    return { paths: layer.paths as string[], ...(typeof layer.contentKey === 'string' ? { contentKey: layer.contentKey } : {}) };
+    const planned = layer.planned === undefined ? undefined : planRecord(layer.planned) ?? fail(`storeLayers[${index}].planned must be {"size": N} or {"size": N, "walk": [OFFSET, LENGTH]}`);
+    return {
+      paths: layer.paths as string[],
+      ...(typeof layer.contentKey === 'string' ? { contentKey: layer.contentKey } : {}),
+      ...(planned === undefined ? {} : { planned }),
+    };
   });
   // Confs written before `layers` existed have none.
   const givenValue = record.givenLayers ?? [];
@@ -97,7 +113,18 @@ function checkConf(value: unknown, path: string): Conf {
     givenLayers,
     storeLayers,
     customisationLayer: str('customisationLayer'),
+    ...(record.plan === undefined ? {} : { plan: str('plan') }),
   };
+}
+
+function planRecord(value: unknown): LayerPlanRecord | undefined {
+  const record = asRecord(value);
+  const size = toNumber(record?.size);
+  if (record === undefined || size === undefined || !Number.isSafeInteger(size) || size < 0) return undefined;
+  if (record.walk === undefined) return { size };
+  const walk = Array.isArray(record.walk) ? record.walk.map(toNumber) : [];
+  if (walk.length !== 2 || !walk.every((n) => n !== undefined && Number.isSafeInteger(n) && n >= 0)) return undefined;
+  return { size, walk: walk as [number, number] };
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {

@@ -2,7 +2,8 @@
 // trees (lstat of every entry: on a closure of tens of thousands of files about as costly as
 // reading the contents); done on the stream thread, it would stop the stream between layers
 // while the hashing thread and the pipe sit idle. Asked for every layer up front, this thread
-// walks the next layers while the stream reads the current one.
+// walks the next layers while the stream reads the current one. Confs with a plan file
+// (steps/layer-plans.ts) need none of this: their layers were sized at build time.
 import type { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.ts';
 import type { StoreLayerOptions, StoreLayerPlan } from '../tar/store-layer.ts';

@@ -1,7 +1,8 @@
 // `nix-strata conf`: turns the spec and closure graph Nix hands over (.attrs.json of a
 // __structuredAttrs derivation) into the conf the stream reads: the layer plan, the image
-// tag and the normalised dates. It reads no store file: sizes and digests are the stream's job,
-// so a rebuild after a small change costs a plan, not a pass over the closure.
+// tag and the normalised dates. It reads no store file: with a plan output it sizes the store
+// layers from their metadata (steps/layer-plans.ts), and digests are the stream's job, so a
+// rebuild after a small change costs a plan and a metadata walk, not a pass over the closure.
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -21,11 +22,15 @@ import { planLayers } from '../layering/plan.ts';
 import type { Logger } from '../log.ts';
 import { removeOnInterrupt } from '../cleanup.ts';
 import { writeOutputFile } from '../sinks/output-target.ts';
+import { planFile } from './layer-plans.ts';
+import { storeLayerPlan } from '../tar/store-layer.ts';
 
 export interface BuildConfOptions {
   attrsPath: string;
   /** Output file; defaults to the derivation's `outputs.out`. */
   outPath?: string;
+  /** Where the layers' plans go (steps/layer-plans.ts); defaults to the derivation's `outputs.plan`, and without either none is made. */
+  planPath?: string;
   /** Print the layer table to stderr (the `debug` argument). */
   debug?: boolean;
   log: Logger;
@@ -45,7 +50,9 @@ export async function buildConf(options: BuildConfOptions): Promise<Conf> {
   const layerGuard = layerDir === undefined ? undefined : removeOnInterrupt(layerDir);
   try {
     // The default tag is the hash of the derivation's own output, even when writing elsewhere.
-    const conf = await confFor(spec, attrs, { ...options, outPath, tagSource: derivationOut ?? outPath });
+    const unplanned = await confFor(spec, attrs, { ...options, outPath, tagSource: derivationOut ?? outPath });
+    const planPath = options.planPath ?? planOutput(attrs);
+    const conf = planPath === undefined ? unplanned : withPlans(unplanned, planPath);
     writeConf(conf, outPath);
     return conf;
   } catch (error) {
@@ -54,6 +61,17 @@ export async function buildConf(options: BuildConfOptions): Promise<Conf> {
   } finally {
     layerGuard?.release();
   }
+}
+
+// Plans the store layers into the plan file at `planPath`, and records each in the conf. The
+// plan file is written first: a conf never names one that is not complete.
+function withPlans(conf: Conf, planPath: string): Conf {
+  // Header lengths depend on the mtime only past year 4147; "now" is planned with this instant's.
+  const mtime = conf.mtime === 'now' ? Math.floor(Date.now() / 1000) : conf.mtime;
+  const plans = conf.storeLayers.map((layer) => storeLayerPlan(layer.paths, { ...conf.owner, mtime }));
+  const { bytes, records } = planFile(plans);
+  writeOutputFile(planPath, bytes);
+  return { ...conf, storeLayers: conf.storeLayers.map((layer, i) => ({ ...layer, planned: records[i]! })), plan: planPath };
 }
 
 // Written aside and renamed (or in place, to a device), so a full disk or an interrupt never
@@ -164,6 +182,11 @@ async function readAttrs(path: string): Promise<Record<string, unknown>> {
 function confOutput(attrs: Record<string, unknown>): string | undefined {
   const outputs = (attrs.outputs ?? {}) as Record<string, unknown>;
   return [outputs.conf, outputs.out].find((value): value is string => typeof value === 'string');
+}
+
+function planOutput(attrs: Record<string, unknown>): string | undefined {
+  const plan = ((attrs.outputs ?? {}) as Record<string, unknown>).plan;
+  return typeof plan === 'string' ? plan : undefined;
 }
 
 function noOutput(where: string): never {

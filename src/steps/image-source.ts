@@ -15,6 +15,7 @@ import { VerifyHasher } from '../hashing/verify-hasher.ts';
 import { PipeRing } from '../hashing/pipe-ring.ts';
 import { buildCores } from '../build-cores.ts';
 import { PlanThread } from '../hashing/plan-thread.ts';
+import { readLayerPlans } from './layer-plans.ts';
 import type { Digest } from '../digest/digest.ts';
 import type { Layer } from '../image/types.ts';
 import { customisationLayerKey, storeLayerKey } from '../conf/content-key.ts';
@@ -97,22 +98,26 @@ export async function imageFromConf(conf: Conf, piped = false): Promise<{ image:
   const baseImage = conf.fromImage === null ? undefined : await readDockerArchive(conf.fromImage);
   // Each store layer is sized from lstat and hashed as it streams (the config, which needs the
   // digests, is written last). With two cores or more, the hashing runs on its own thread.
-  // Piped, so is the sizing walk (plan-thread.ts: the next layers' while one streams), which
-  // keeps the pipe busy between layers; its thread's memory is not worth it for a file.
+  // The conf's plan file gives each layer's size and walk (steps/layer-plans.ts); without one,
+  // piped, the sizing walk runs on a thread of its own (plan-thread.ts: the next layers' while
+  // one streams), which keeps the pipe busy between layers; for a file it is not worth a thread.
   // Piped, the hashing thread also writes the pipe, so it hashes only half of the bytes (split-hashing.ts).
   // Piped, the store layers' chunks live in the pipe ring (pipe-ring.ts): no byte is copied between the threads.
   const twoCores = buildCores() > 1;
   const pipeRing = twoCores && piped ? new PipeRing() : undefined;
   const verifier = twoCores ? new VerifyHasher(pipeRing) : undefined;
-  const planner = verifier !== undefined && piped ? new PlanThread() : undefined;
+  // Layers the conf has no plan for (confs of earlier versions) are sized while streaming.
+  const plans = readLayerPlans(conf.plan, conf.storeLayers);
+  const planner = verifier !== undefined && piped && plans.some((plan) => plan === undefined) ? new PlanThread() : undefined;
   const hashing = verifier !== undefined && piped ? splitHashing(verifier, 0.5) : verifier;
   const threads = {
     ...(hashing === undefined ? {} : { verifier: hashing }),
-    ...(planner === undefined ? {} : { planner: planner.plan.bind(planner) }),
     ...(pipeRing === undefined ? {} : { chunks: pipeRing }),
   };
-  const storeLayers = conf.storeLayers.map((layer) => {
-    const made = storePathsLayer(layer.paths, { ...conf.owner, mtime, ...threads });
+  const storeLayers = conf.storeLayers.map((layer, index) => {
+    const plan = plans[index];
+    const layerPlanner = plan !== undefined ? { planner: async () => plan } : planner === undefined ? {} : { planner: planner.plan.bind(planner) };
+    const made = storePathsLayer(layer.paths, { ...conf.owner, mtime, ...threads, ...layerPlanner });
     return layer.contentKey === undefined ? made : keyedLayer(made, storeLayerKey(layer.contentKey, conf.owner, mtime));
   });
 

@@ -34,23 +34,12 @@ export function streamsToPipe(route: StreamRoute): boolean {
 }
 
 /**
- * Prestarts the workers a `stream` of a conf will take (image-source.ts): with two cores or
- * more the hashing worker, and, piped, the sizing one. A guess from `argv` (process.argv) that
- * reads only --conf, --output/-o, --format and --compressor; a wrong guess costs a worker
- * booted for nothing or one booted late, never a different stream.
+ * Prestarts the worker a `stream` of a conf will take (image-source.ts) with two cores or more:
+ * the hashing one (the sizing one only serves confs without plans, steps/layer-plans.ts). A guess
+ * from `argv` (process.argv) that reads only --conf; a wrong guess costs a worker booted for
+ * nothing or one booted late, never a different stream.
  */
 export function prestartStreamThreads(argv: readonly string[]): void {
-  const args = argv.slice(3);
-  const value = (long: string): string | undefined => {
-    const at = args.indexOf(long);
-    return at >= 0 ? args[at + 1] : args.find((arg) => arg.startsWith(`${long}=`))?.slice(long.length + 1);
-  };
-  const fromConf = args.some((arg) => arg === '--conf' || arg.startsWith('--conf='));
-  if (!fromConf || buildCores() < 2) return;
-  const toFile = args.some((arg) => arg === '--output' || arg.startsWith('--output=') || arg.startsWith('-o'));
-  const format = value('--format') ?? 'docker-archive';
-  prestartWorker('hash-worker');
-  if (streamsToPipe({ format, toFile, outer: archiveCompressor(format, value('--compressor') ?? 'none') })) {
-    prestartWorker('plan-worker');
-  }
+  const fromConf = argv.slice(3).some((arg) => arg === '--conf' || arg.startsWith('--conf='));
+  if (fromConf && buildCores() >= 2) prestartWorker('hash-worker');
 }

@@ -88,8 +88,8 @@ describe('hostile input through the CLI', { concurrency: 4 }, () => {
     await confFails(f, /references .*-lib, which is missing from the graph/);
   });
 
-  // The conf only plans (it reads no store file): what is wrong inside a store path is the
-  // stream's to report.
+  // Without a plan file the conf looks at nothing inside the store paths: what is wrong there is
+  // the stream's to report (with one, the conf's walk reports it: test/steps/conf-plans.test.ts).
   test('stream: a fifo inside a store path', async () => {
     const f = await fixture();
     await execa('mkfifo', [join(f.lib, 'share', 'pipe')]);
