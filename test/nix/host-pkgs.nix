@@ -158,11 +158,32 @@ in
   xz = linkHost "xz" [ "xz" ];
   bzip2 = linkHost "bzip2" [ "bzip2" ];
   proot = linkHost "proot" [ "proot" ];
-  # util-linux's pipesz (2.39 and later): trixie has it (util-linux-extra), Debian 12 does not,
-  # so there this bin/ is empty and the stream keeps the default pipe (pipe-capacity.ts).
+  # util-linux's pipesz (2.39 and later, as nixpkgs' util-linuxMinimal has it): trixie has it
+  # (util-linux-extra). Debian 12's util-linux is older, so there a Perl stand-in does the one
+  # call the stream makes (`pipesz --set N --fd F --check --quiet`: fcntl F_SETPIPE_SZ, 1031),
+  # and the host's stream widens its pipe as a user's does (src/hashing/pipe-capacity.ts).
   util-linuxMinimal = hostBuild "util-linux-minimal" ''
     mkdir -p "$out/bin"
-    if test -e ${hostBin}/pipesz; then ln -s ${hostBin}/pipesz "$out/bin/pipesz"; fi
+    if test -e ${hostBin}/pipesz; then
+      ln -s ${hostBin}/pipesz "$out/bin/pipesz"
+    else
+      ${requireHost "${hostBin}/perl"}
+      cat > "$out/bin/pipesz" <<'PIPESZ'
+    #!${hostBin}/perl
+    # Stand-in for util-linux's pipesz: only --set N --fd F (with --check and --quiet).
+    my ($size, $fd);
+    while (@ARGV) {
+      my $arg = shift;
+      if ($arg eq '--set') { $size = shift } elsif ($arg eq '--fd') { $fd = shift }
+      elsif ($arg ne '--check' && $arg ne '--quiet') { die "pipesz stand-in: unsupported argument $arg\n" }
+    }
+    die "pipesz stand-in: needs --set N --fd F\n" unless defined $size && defined $fd;
+    open(my $handle, '>&=', $fd) or exit 1;
+    fcntl($handle, 1031, 0 + $size) or exit 1;
+    exit 0;
+    PIPESZ
+      chmod 0555 "$out/bin/pipesz"
+    fi
   '';
   nodejs = linkHost "nodejs" [ "node" ];
   # Debian's nix finds its libraries through RUNPATH /usr/lib/nix; name them under hostLib too.
