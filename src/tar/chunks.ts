@@ -120,6 +120,26 @@ export class ChunkBuffer {
     if (remainder !== 0) yield* this.zeros(BLOCK_SIZE - remainder);
   }
 
+  /**
+   * `fileContent` without a generator, for a file that ends, padded, before the chunk does (so
+   * nothing is yielded): whether it did; when not, nothing was read and `fileContent` must run.
+   */
+  smallFile(fd: number, size: number, source: ContentSource): boolean {
+    const padded = size + ((BLOCK_SIZE - (size % BLOCK_SIZE)) % BLOCK_SIZE);
+    if (padded >= this.chunkSize - this.position) return false;
+    // One byte more than expected: a short read means EOF, a long one that the file grew.
+    const got = readOrFail(fd, this.chunk, this.position, size + 1, 0, source);
+    if (got > size) {
+      this.chunk[this.position + size] = 0;
+      throw sizeChanged(source, size, 'it has more bytes now');
+    }
+    if (got < size) throw sizeChanged(source, size, `only ${got} bytes could be read`);
+    this.chunk.fill(0, this.position + size, this.position + padded);
+    this.position += padded;
+    this.written += padded;
+    return true;
+  }
+
   /** Two zero blocks and the padding to a multiple of 10240 (format.md §3.3), then the last chunk. */
   *end(): Generator<Buffer> {
     const afterBlocks = this.written + 2 * BLOCK_SIZE;

@@ -210,6 +210,9 @@ class TreeWalk {
 
 type FastType = typeof FAST_FILE | typeof FAST_DIRECTORY | typeof FAST_SYMLINK;
 
+// headerInPlace's answer when it wrote nothing.
+const NO_ROOM = Symbol('no room');
+
 // Walks the trees and writes their entries. Plain headers are written straight into the chunk.
 class LayerWriter extends TreeWalk {
   constructor(private readonly out: ChunkBuffer, owner: Owner, root: Buffer) {
@@ -233,19 +236,64 @@ class LayerWriter extends TreeWalk {
     }
   }
 
-  /** `entry` from a recorded walk: the record of the entry at `end` was just read into `walk`. */
-  *replay(end: number, walk: WalkReader, kind: RecordKind): Generator<Buffer> {
-    const mode = walk.mode;
-    if (kind === RECORD_FILE) {
-      yield* this.file(end, mode, walk.size);
-    } else if (kind === RECORD_SYMLINK) {
-      yield* this.header(end, 'symlink', FAST_SYMLINK, mode, 0, walk.link);
-    } else {
-      yield* this.header(end, 'directory', FAST_DIRECTORY, mode, 0);
-      for (let child = walk.next(); child !== RECORD_END; child = walk.next()) {
-        yield* this.replay(this.path.child(end, walk.name), walk, child);
+  /**
+   * `entry` from a recorded walk, for the tree whose root record was just read into `walk`. One
+   * loop with a stack of open directories, not a generator per entry: on trees of small files
+   * the nested generators (entry, file, header, content, padding) cost about as much as the
+   * reads. Entries that fit the chunk take the in-place paths; the rest the general ones.
+   */
+  *replay(rootEnd: number, walk: WalkReader, rootKind: RecordKind): Generator<Buffer> {
+    const open: number[] = [];
+    let end = rootEnd;
+    let kind = rootKind;
+    for (;;) {
+      const mode = walk.mode;
+      if (kind === RECORD_FILE) {
+        const size = walk.size;
+        const source = contentSource(this.path, end);
+        const fd = openForContent(source);
+        try {
+          const full = this.headerInPlace(end, FAST_FILE, mode, size);
+          if (full === NO_ROOM) yield* this.header(end, 'file', FAST_FILE, mode, size);
+          else if (full !== undefined) yield full;
+          if (!this.out.smallFile(fd, size, source)) yield* this.out.fileContent(fd, size, source);
+        } finally {
+          closeSync(fd);
+        }
+      } else if (kind === RECORD_SYMLINK) {
+        const full = this.headerInPlace(end, FAST_SYMLINK, mode, 0, walk.link);
+        if (full === NO_ROOM) yield* this.header(end, 'symlink', FAST_SYMLINK, mode, 0, walk.link);
+        else if (full !== undefined) yield full;
+      } else {
+        const full = this.headerInPlace(end, FAST_DIRECTORY, mode, 0);
+        if (full === NO_ROOM) yield* this.header(end, 'directory', FAST_DIRECTORY, mode, 0);
+        else if (full !== undefined) yield full;
+        open.push(end);
+      }
+      // The next record: a child of the directory opened last, or the end of one.
+      for (;;) {
+        if (open.length === 0) return;
+        const next = walk.next();
+        if (next === RECORD_END) {
+          open.pop();
+          continue;
+        }
+        end = this.path.child(open[open.length - 1]!, walk.name);
+        kind = next;
+        break;
       }
     }
+  }
+
+  // The fast header written in place when it fits the chunk: the chunk it filled, if it did;
+  // NO_ROOM when the entry needs the general encoder or more room (then `header` writes it).
+  private headerInPlace(end: number, flag: FastType, mode: number, size: number, linkname?: Buffer): Buffer | undefined | typeof NO_ROOM {
+    const name = this.path.name(end);
+    const length = this.fast.length(name, flag, size, linkname);
+    const into = length === 0 ? undefined : this.out.room(length);
+    if (into === undefined) return NO_ROOM;
+    this.fast.write(into, this.out.at, length, name, flag, mode, size, linkname);
+    return this.out.advance(length);
   }
 
   // Every name of a hard-linked file is written as a regular file with full content (format.md §4.2).
