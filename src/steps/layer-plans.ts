@@ -27,15 +27,16 @@ export function planFile(plans: readonly StoreLayerPlan[]): { bytes: Buffer; rec
  * conf says (a conf copied without it): the layers are then walked while streaming, as before.
  */
 export function readLayerPlans(planPath: string | undefined, layers: readonly ConfStoreLayer[]): (StoreLayerPlan | undefined)[] {
-  if (planPath === undefined) return layers.map(() => undefined);
+  const none = layers.map(() => undefined);
+  if (planPath === undefined) return none;
   let bytes: Buffer;
   try {
     bytes = readFileSync(planPath);
   } catch {
-    return layers.map(() => undefined);
+    return none;
   }
   const fits = layers.every(({ planned }) => planned?.walk === undefined || planned.walk[0] + planned.walk[1] <= bytes.length);
-  if (!fits) return layers.map(() => undefined);
+  if (!fits) return none;
   return layers.map(({ planned }) => {
     if (planned === undefined) return undefined;
     const walk = planned.walk === undefined ? undefined : bytes.subarray(planned.walk[0], planned.walk[0] + planned.walk[1]);

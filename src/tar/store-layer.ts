@@ -309,23 +309,21 @@ class LayerWriter extends TreeWalk {
   }
 
   private *header(end: number, type: TarHeader['type'], flag: FastType, mode: number, size: number, linkname?: Buffer): Generator<Buffer> {
+    const full = this.headerInPlace(end, flag, mode, size, linkname);
+    if (full !== NO_ROOM) {
+      if (full !== undefined) yield full;
+      return;
+    }
     const name = this.path.name(end);
     const length = this.fast.length(name, flag, size, linkname);
     if (length === 0) {
       yield* this.out.put(encodeHeader({ ...this.owner, name, type, mode, size, ...(linkname === undefined ? {} : { linkname }) }));
       return;
     }
-    const into = this.out.room(length);
-    if (into === undefined) {
-      // Too little room left in this chunk: write it aside and let put() split it.
-      const aside = Buffer.allocUnsafe(length);
-      this.fast.write(aside, 0, length, name, flag, mode, size, linkname);
-      yield* this.out.put(aside);
-      return;
-    }
-    this.fast.write(into, this.out.at, length, name, flag, mode, size, linkname);
-    const full = this.out.advance(length);
-    if (full !== undefined) yield full;
+    // Too little room left in this chunk: write it aside and let put() split it.
+    const aside = Buffer.allocUnsafe(length);
+    this.fast.write(aside, 0, length, name, flag, mode, size, linkname);
+    yield* this.out.put(aside);
   }
 }
 
