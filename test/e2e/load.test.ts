@@ -1,5 +1,5 @@
 // `nix-strata load` (copyToDockerDaemon, copyToPodman): the image streamed into the real
-// `docker load` and `podman load`; a missing engine or daemon is one line. Needs `npm run build`.
+// `docker load` and `podman load`; a missing engine or daemon is one line. Needs `npm run build` and a running dockerd, so it lives with the e2e tests (`npm run test:unit` needs no Docker).
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
